@@ -1,0 +1,41 @@
+# The two commands: `make demo` (the main job) and `make test` (every test).
+# Both set the machine up first when needed: Debian packages, .venv, pinned Python packages.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+APT_PACKAGES := dataset-fashion-mnist bubblewrap
+
+.PHONY: demo test bench release setup system clean
+
+demo: setup
+	$(PY) -m autograder demo
+
+test: setup
+	$(PY) -m pytest -n 2 --dist loadgroup
+
+bench: setup
+	$(PY) -m benchmarks
+
+release: setup
+	$(PY) -m autograder release two_layer_net
+
+setup: system $(STAMP)
+
+# Debian packages, installed only where apt-get exists and one of them is missing.
+system:
+	@if command -v apt-get >/dev/null 2>&1 && ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
+		echo "Installing Debian packages: $(APT_PACKAGES)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES); \
+	fi
+
+# Reinstalls only when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) .pytest_cache gradebook.db submitted autograded feedback demo-output

@@ -1,0 +1,17 @@
+"""Shared helpers for the course notebooks: one short module per concern.
+
+    grad     numeric gradients and relative errors
+    data     CIFAR-10 / Fashion-MNIST loading and the toy problem
+    vis      plots: training curves, weight templates, sweeps
+    widgets  interactive learning-rate demos
+    utils    seeding, device choice, the grading budget, progress bars
+"""
+from helpers.data import DatasetNotFoundError, get_toy_data, load_dataset
+from helpers.grad import compute_numeric_gradient, grad_check_sparse, rel_error
+from helpers.utils import budget, grading_budget, pick_device, progress, reset_seed
+
+__all__ = [
+    "DatasetNotFoundError", "get_toy_data", "load_dataset",
+    "compute_numeric_gradient", "grad_check_sparse", "rel_error",
+    "budget", "grading_budget", "pick_device", "progress", "reset_seed",
+]

@@ -1,0 +1,238 @@
+"""Datasets for the course: CIFAR-10 or Fashion-MNIST, preprocessed the homework's way, plus the toy problem.
+
+`load_dataset` returns a dict of tensors:
+
+    X_train (N_train, D)  y_train (N_train,)   X_val (N_val, D)  y_val (N_val,)
+    X_test  (N_test, D)   y_test  (N_test,)
+
+with pixels scaled to [0, 1], the training mean image subtracted, images flattened (D = 3072 for
+CIFAR-10, 784 for Fashion-MNIST), and extra keys `dataset`, `class_names`, `image_shape` (C, H, W)
+and `mean_image` (D,). Where the files come from, in order: the `root` argument; otherwise
+$COURSE_DATA, the course folder's `data/`, the user cache `~/.cache/course-kit/data`, and for
+Fashion-MNIST Debian's `/usr/share/datasets/fashion-mnist` (package `dataset-fashion-mnist`).
+CIFAR-10 is downloaded by torchvision when none of these has it and the network allows.
+"""
+import gzip
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import torch
+from torchvision.datasets import CIFAR10, FashionMNIST
+
+DATASETS = ("cifar10", "fashion_mnist")
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+CIFAR10_HOST = ("www.cs.toronto.edu", 443)
+_RAW_CACHE = {}
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """No copy of the requested dataset could be found or downloaded."""
+
+
+def cache_dir():
+    """Writable folder for derived files (decompressed data): $COURSE_CACHE or ~/.cache/course-kit."""
+    return Path(os.environ.get("COURSE_CACHE", Path.home() / ".cache" / "course-kit"))
+
+
+def data_dirs(root=None):
+    """Folders searched for dataset files, in order; only `root` when it is given."""
+    if root is not None:
+        return [Path(root)]
+    dirs = [Path(os.environ["COURSE_DATA"])] if os.environ.get("COURSE_DATA") else []
+    return dirs + [Path(__file__).resolve().parent.parent / "data", cache_dir() / "data"]
+
+
+def load_dataset(name="auto", root=None, validation_ratio=0.1, num_train=None,
+                 dtype=torch.float32, device="cpu", bias_trick=False, flatten=True,
+                 download=True, verify_checksums=True):
+    """Load and preprocess a dataset (see the module docstring for the returned dict).
+
+    Args:
+        name: 'cifar10', 'fashion_mnist', or 'auto' (CIFAR-10 when available, else Fashion-MNIST).
+        root: folder holding the files; None searches the default places.
+        validation_ratio: share of the training set held out as validation, after a fixed shuffle.
+        num_train: keep only this many training images (after the split), for quick runs.
+        dtype, device: of the returned image tensors; labels are int64 on `device`.
+        bias_trick: append a constant-1 feature, so D grows by one.
+        flatten: False keeps images as (N, C, H, W).
+        download: let torchvision fetch CIFAR-10 when no local copy exists and the network allows.
+        verify_checksums: check the CIFAR-10 files against torchvision's MD5 sums.
+
+    Raises:
+        DatasetNotFoundError: no copy found; the message says how to get one.
+    """
+    if name == "auto":
+        try:
+            raw = _raw_cifar10(root, download, verify_checksums)
+        except DatasetNotFoundError:
+            raw = _raw_fashion_mnist(root)
+        found = "CIFAR-10" if raw["dataset"] == "cifar10" else "Fashion-MNIST (CIFAR-10 not found)"
+        print(f"Using {found} from {raw['source']}.")
+    elif name == "cifar10":
+        raw = _raw_cifar10(root, download, verify_checksums)
+    elif name == "fashion_mnist":
+        raw = _raw_fashion_mnist(root)
+    else:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {DATASETS + ('auto',)}")
+    key = (raw["dataset"], raw["source"], validation_ratio, num_train, dtype, bias_trick, flatten)
+    cached = _cached(key, lambda: _preprocess(raw, validation_ratio, num_train, dtype, bias_trick, flatten))
+    # Copies, so a caller that edits its tensors in place cannot spoil the next call's data.
+    return {k: v.to(device=device, copy=True) if torch.is_tensor(v) else v for k, v in cached.items()}
+
+
+def _preprocess(raw, validation_ratio, num_train, dtype, bias_trick, flatten):
+    """uint8 (N, C, H, W) images -> the dict of float CPU tensors described in the module docstring."""
+    if not 0 <= validation_ratio < 1:
+        raise ValueError(f"validation_ratio must be in [0, 1), got {validation_ratio}")
+    x_all, y_all = raw["x_train"], raw["y_train"]
+    order = torch.randperm(len(y_all), generator=torch.Generator().manual_seed(0))
+    num_val = int(round(len(y_all) * validation_ratio))
+    val_idx, train_idx = order[:num_val], order[num_val:]
+    if num_train is not None:
+        train_idx = train_idx[:num_train]
+
+    def scale(x):
+        return x.to(torch.float64) / 255.0
+
+    x_train = scale(x_all[train_idx])
+    mean_image = x_train.mean(dim=0)
+    splits = {"train": (x_train, y_all[train_idx]),
+              "val": (scale(x_all[val_idx]), y_all[val_idx]),
+              "test": (scale(raw["x_test"]), raw["y_test"])}
+    out = {"dataset": raw["dataset"], "class_names": raw["class_names"],
+           "image_shape": tuple(x_all.shape[1:])}
+    for split, (x, y) in splits.items():
+        x = x - mean_image
+        if flatten:
+            x = x.reshape(len(x), -1)
+            if bias_trick:
+                x = torch.cat([x, torch.ones(len(x), 1, dtype=x.dtype)], dim=1)
+        out[f"X_{split}"] = x.to(dtype)
+        out[f"y_{split}"] = y.to(torch.int64)
+    out["mean_image"] = mean_image.reshape(-1).to(dtype)
+    return out
+
+
+def _raw_cifar10(root, download, verify_checksums):
+    """CIFAR-10 as uint8 tensors, from the first folder that has it, else downloaded."""
+    dataset_cls = CIFAR10 if verify_checksums else _UncheckedCIFAR10
+    for folder in data_dirs(root):
+        if (folder / CIFAR10.base_folder).is_dir():
+            return _cached(("cifar10", folder, verify_checksums), lambda: _read_cifar10(dataset_cls, folder))
+    target = data_dirs(root)[0] if root is not None else cache_dir() / "data"
+    if download and _network_reaches(CIFAR10_HOST):
+        target.mkdir(parents=True, exist_ok=True)
+        CIFAR10(target, train=True, download=True)
+        return _cached(("cifar10", target, verify_checksums), lambda: _read_cifar10(dataset_cls, target))
+    raise DatasetNotFoundError(
+        "CIFAR-10 was not found in " + ", ".join(str(d) for d in data_dirs(root))
+        + (", and cannot be downloaded from here (no network)." if download else " (download=False).")
+        + f" Get it with torchvision.datasets.CIFAR10(ROOT, download=True) on a connected machine and "
+          f"copy ROOT/{CIFAR10.base_folder} into one of those folders, or set COURSE_DATA=ROOT; "
+          "or use load_dataset('fashion_mnist').")
+
+
+class _UncheckedCIFAR10(CIFAR10):
+    """CIFAR10 that trusts the local files without MD5 checks (for re-packed or generated copies)."""
+    train_list = [[name, None] for name, _ in CIFAR10.train_list]
+    test_list = [[name, None] for name, _ in CIFAR10.test_list]
+    meta = dict(CIFAR10.meta, md5=None)
+
+
+def _read_cifar10(dataset_cls, folder):
+    try:
+        train, test = dataset_cls(folder, train=True), dataset_cls(folder, train=False)
+    except RuntimeError as error:
+        raise DatasetNotFoundError(
+            f"CIFAR-10 files in {folder / CIFAR10.base_folder} are incomplete or corrupted ({error}). "
+            "Delete that folder and fetch it again.") from error
+    return {"dataset": "cifar10", "source": str(folder), "class_names": list(train.classes),
+            "x_train": _to_nchw(train.data), "y_train": torch.as_tensor(train.targets),
+            "x_test": _to_nchw(test.data), "y_test": torch.as_tensor(test.targets)}
+
+
+def _to_nchw(hwc_uint8):
+    return torch.from_numpy(hwc_uint8).permute(0, 3, 1, 2).contiguous()
+
+
+def _raw_fashion_mnist(root):
+    """Fashion-MNIST as uint8 tensors, from torchvision's layout or a folder of the four .gz files."""
+    folders = data_dirs(root) + ([DEBIAN_FASHION_MNIST] if root is None else [])
+    for folder in folders:
+        if all((folder / "FashionMNIST" / "raw" / gz[:-3]).is_file() for gz, _ in FashionMNIST.resources):
+            return _cached(("fashion_mnist", folder), lambda: _read_fashion_mnist(folder, folder))
+        if all((folder / gz).is_file() for gz, _ in FashionMNIST.resources):
+            return _cached(("fashion_mnist", folder), lambda: _read_fashion_mnist(folder, _unpack_gz(folder)))
+    raise DatasetNotFoundError(
+        "Fashion-MNIST was not found in " + ", ".join(str(d) for d in folders) + ". Install it with "
+        "'sudo apt-get install dataset-fashion-mnist' (Debian/Ubuntu), or run "
+        "torchvision.datasets.FashionMNIST(ROOT, download=True) and set COURSE_DATA=ROOT.")
+
+
+def _unpack_gz(folder):
+    """Decompress the four .gz files into torchvision's layout under the cache; return its root.
+
+    Debian re-compresses the files, so the published MD5 sums do not apply; torchvision's reader
+    checks the IDX headers and sizes instead.
+    """
+    target = cache_dir() / "data"
+    raw_folder = target / "FashionMNIST" / "raw"
+    for gz, _ in FashionMNIST.resources:
+        if not (raw_folder / gz[:-3]).is_file():
+            raw_folder.mkdir(parents=True, exist_ok=True)
+            partial = raw_folder / f"{gz[:-3]}.{os.getpid()}.part"
+            with gzip.open(folder / gz, "rb") as source, open(partial, "wb") as sink:
+                shutil.copyfileobj(source, sink)
+            os.replace(partial, raw_folder / gz[:-3])  # atomic: parallel graders never see half a file
+    return target
+
+
+def _read_fashion_mnist(source, root):
+    try:
+        train, test = FashionMNIST(root, train=True), FashionMNIST(root, train=False)
+    except (RuntimeError, AssertionError, ValueError) as error:
+        raise DatasetNotFoundError(f"Fashion-MNIST files under {root} are incomplete or corrupted ({error}). "
+                                   "Delete them and fetch them again.") from error
+    return {"dataset": "fashion_mnist", "source": str(source), "class_names": list(train.classes),
+            "x_train": train.data.unsqueeze(1), "y_train": train.targets,
+            "x_test": test.data.unsqueeze(1), "y_test": test.targets}
+
+
+def _cached(key, read):
+    if key not in _RAW_CACHE:
+        _RAW_CACHE[key] = read()
+    return _RAW_CACHE[key]
+
+
+def _network_reaches(host_port, timeout=3.0):
+    try:
+        socket.create_connection(host_port, timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def get_toy_data(num_inputs=5, input_size=4, hidden_size=10, num_classes=3,
+                 dtype=torch.float32, device="cpu", seed=0):
+    """The small fixed problem the notebook's visible checks use.
+
+    Drawn deterministically on the CPU in float64 (the same numbers on every machine), then moved.
+
+    Returns:
+        X: (num_inputs, input_size) inputs, scale 10.
+        y: (num_inputs,) int64 labels in [0, num_classes).
+        params: dict with W1 (input_size, hidden_size), b1 (hidden_size,),
+            W2 (hidden_size, num_classes), b2 (num_classes,), weights of scale 0.1.
+    """
+    gen = torch.Generator().manual_seed(seed)
+
+    def draw(*shape, scale):
+        return (scale * torch.randn(*shape, generator=gen, dtype=torch.float64)).to(device=device, dtype=dtype)
+
+    params = {"W1": draw(input_size, hidden_size, scale=1e-1), "b1": draw(hidden_size, scale=1e-1),
+              "W2": draw(hidden_size, num_classes, scale=1e-1), "b2": draw(num_classes, scale=1e-1)}
+    X = draw(num_inputs, input_size, scale=10.0)
+    y = torch.randint(num_classes, (num_inputs,), generator=gen).to(device)
+    return X, y, params

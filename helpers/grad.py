@@ -1,0 +1,79 @@
+"""Numeric gradients and relative errors for checking hand-written backward passes."""
+import random
+
+import torch
+
+
+def compute_numeric_gradient(f, x, dLdf=None, h=1e-7):
+    """Centred-difference gradient of `f` at `x`, over every element of `x`.
+
+    Args:
+        f: function taking the tensor `x` (modified in place, restored after) and returning a
+            tensor of any shape.
+        x: tensor of shape (*); use float64 for meaningful results with the default `h`.
+        dLdf: upstream gradient, same shape as f(x); defaults to ones (i.e. the gradient of
+            f(x).sum(), which is the plain gradient when f is scalar).
+        h: step size.
+
+    Returns:
+        grad: tensor shaped like `x`, grad[i] = sum(dLdf * (f(x + h e_i) - f(x - h e_i)) / (2h)).
+    """
+    flat_x = x.contiguous().view(-1)
+    grad = torch.zeros_like(x)
+    flat_grad = grad.view(-1)
+    for i in range(flat_x.shape[0]):
+        old = flat_x[i].item()
+        flat_x[i] = old + h
+        f_plus = f(x).clone()
+        flat_x[i] = old - h
+        f_minus = f(x).clone()
+        flat_x[i] = old
+        upstream = torch.ones_like(f_plus) if dLdf is None else dLdf
+        flat_grad[i] = (upstream * (f_plus - f_minus)).sum() / (2 * h)
+    return grad
+
+
+def rel_error(x, y, eps=1e-10):
+    """Relative error between two tensors, a single float:
+
+        max_i |x_i - y_i| / max(max_i (|x_i| + |y_i|), eps)
+
+    0 for identical inputs, about 1e-7 or lower for a correct float64 gradient, 2 for x = -y.
+    Raises ValueError when the shapes differ (a silent broadcast would hide a bug).
+    """
+    x, y = torch.as_tensor(x), torch.as_tensor(y)
+    if x.shape != y.shape:
+        raise ValueError(f"rel_error: shapes differ, {tuple(x.shape)} vs {tuple(y.shape)}")
+    x = x.detach().to("cpu", torch.float64)
+    y = y.detach().to("cpu", torch.float64)
+    if x.numel() == 0:
+        return 0.0
+    top = (x - y).abs().max().item()
+    bottom = (x.abs() + y.abs()).max().item()
+    return top / max(bottom, eps)
+
+
+def grad_check_sparse(f, x, analytic_grad, num_checks=10, h=1e-7, seed=None):
+    """Compare `analytic_grad` with centred differences at `num_checks` random entries of `x`.
+
+    `f(x)` must return a scalar. Prints numeric, analytic and relative error for each entry and
+    returns the list of relative errors.
+    """
+    rng = random.Random(seed)
+    flat_x = x.contiguous().view(-1)
+    flat_grad = analytic_grad.reshape(-1)
+    errors = []
+    for _ in range(num_checks):
+        i = rng.randrange(flat_x.shape[0])
+        old = flat_x[i].item()
+        flat_x[i] = old + h
+        f_plus = float(f(x))
+        flat_x[i] = old - h
+        f_minus = float(f(x))
+        flat_x[i] = old
+        numeric = (f_plus - f_minus) / (2 * h)
+        analytic = flat_grad[i].item()
+        error = abs(numeric - analytic) / max(abs(numeric) + abs(analytic), 1e-10)
+        errors.append(error)
+        print(f"numerical: {numeric:f} analytic: {analytic:f}, relative error: {error:e}")
+    return errors

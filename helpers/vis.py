@@ -1,0 +1,222 @@
+"""Plotting helpers shared by the course notebooks.
+
+Every plotting function returns a matplotlib ``Figure`` and never calls
+``plt.show()``: the figure is displayed inline when it is the value of a
+notebook cell (or with ``display(fig)``), and can be saved with
+``fig.savefig``. Figures are closed in pyplot before they are returned, so they
+are shown exactly once and do not pile up in memory.
+
+Inputs may be torch tensors on any device and of any dtype, numpy arrays or
+plain sequences; they are converted to float32 on the CPU.
+"""
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+# Flattened image size -> (H, W, C) for the data sets used in the course.
+KNOWN_IMAGE_SHAPES = {
+    3 * 32 * 32: (32, 32, 3),  # CIFAR-10
+    28 * 28: (28, 28, 1),  # MNIST / Fashion-MNIST
+}
+
+
+def _to_tensor(x):
+    """Return ``x`` as a detached float32 CPU tensor."""
+    if isinstance(x, torch.Tensor):
+        return x.detach().to(device="cpu", dtype=torch.float32)
+    return torch.as_tensor(np.asarray(x, dtype=np.float32))
+
+
+def _to_array(values):
+    """Return a 1-D float numpy array from a sequence of numbers or 0-d tensors."""
+    if isinstance(values, torch.Tensor):
+        return _to_tensor(values).reshape(-1).numpy()
+    return np.array([float(v) for v in values], dtype=float)
+
+
+def _finish(fig):
+    """Detach ``fig`` from pyplot so it is displayed once, as a cell value."""
+    plt.close(fig)
+    return fig
+
+
+def _rescale(img, ubound):
+    """Map ``img`` linearly onto [0, ubound]; a constant image becomes zeros."""
+    lo, hi = img.min(), img.max()
+    if hi > lo:
+        return ubound * (img - lo) / (hi - lo)
+    return torch.zeros_like(img)
+
+
+def visualize_grid(Xs, ubound=255.0, padding=1):
+    """Tile images into one square grid.
+
+    Xs: (N, H, W, C) images. Each tile is rescaled to [0, ubound] on its own and
+    tiles are laid out row by row in a ceil(sqrt(N)) x ceil(sqrt(N)) grid,
+    separated by ``padding`` zero pixels.
+    Returns a float32 tensor of shape (G*H + (G-1)*padding, G*W + (G-1)*padding, C)
+    with G = ceil(sqrt(N)).
+    """
+    Xs = _to_tensor(Xs)
+    if Xs.ndim != 4 or Xs.shape[0] == 0:
+        raise ValueError(f"Xs must have shape (N, H, W, C) with N >= 1, got {tuple(Xs.shape)}")
+    N, H, W, C = Xs.shape
+    grid_size = math.ceil(math.sqrt(N))
+    grid = torch.zeros(grid_size * H + (grid_size - 1) * padding,
+                       grid_size * W + (grid_size - 1) * padding, C)
+    for i, img in enumerate(Xs):
+        row, col = divmod(i, grid_size)
+        y, x = row * (H + padding), col * (W + padding)
+        grid[y:y + H, x:x + W] = _rescale(img, ubound)
+    return grid
+
+
+def _weights_as_images(W, image_shape):
+    """Turn weights W (D, K) into K images (K, H, W, C).
+
+    Each column holds one image flattened in (C, H, W) order, the layout of a
+    torchvision image tensor. A trailing bias row (D = H*W*C + 1) is dropped.
+    ``image_shape`` is (H, W, C) or (H, W); None infers it for CIFAR-10 (3072)
+    and MNIST (784).
+    """
+    W = _to_tensor(W)
+    if W.ndim != 2:
+        raise ValueError(f"weights must have shape (D, K), got {tuple(W.shape)}")
+    D = W.shape[0]
+    if image_shape is None:
+        image_shape = KNOWN_IMAGE_SHAPES.get(D) or KNOWN_IMAGE_SHAPES.get(D - 1)
+        if image_shape is None:
+            known = ", ".join(str(d) for d in KNOWN_IMAGE_SHAPES)
+            raise ValueError(
+                f"cannot infer the image shape for D={D} (known: {known}, or one more "
+                "with a bias row); pass image_shape=(H, W, C)")
+    h, w, c = (*image_shape, 1) if len(image_shape) == 2 else image_shape
+    if D not in (h * w * c, h * w * c + 1):
+        raise ValueError(f"D={D} does not match image_shape {tuple(image_shape)} "
+                         f"({h * w * c} pixels, or {h * w * c + 1} with a bias row)")
+    return W[:h * w * c].T.reshape(-1, c, h, w).permute(0, 2, 3, 1)
+
+
+def _imshow(ax, img):
+    """Draw an (H, W, C) image with values in [0, 1]; one channel is drawn in grey."""
+    if img.shape[-1] == 1:
+        ax.imshow(img[..., 0].numpy(), cmap="gray", vmin=0.0, vmax=1.0)
+    else:
+        ax.imshow(img.numpy())
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def show_net_weights(W1, image_shape=None, title="First-layer weights as image templates"):
+    """Show each hidden unit's input weights as an image.
+
+    W1: (D, H) first-layer weights, or (D+1, H) with a bias row, which is dropped.
+    image_shape: (H, W, C); inferred for D = 3072 (32x32 RGB) and D = 784 (28x28 grey).
+    """
+    templates = _weights_as_images(W1, image_shape)
+    fig, ax = plt.subplots(figsize=(6, 6))
+    _imshow(ax, visualize_grid(templates, ubound=1.0))
+    ax.set_title(title)
+    ax.set_xlabel(f"{templates.shape[0]} hidden units, each rescaled to [0, 1]")
+    return _finish(fig)
+
+
+def show_class_templates(W, class_names, image_shape=None, title="Learned class templates"):
+    """Show a linear classifier's weights as one image per class.
+
+    W: (D, C) weights, or (D+1, C) with a bias row, which is dropped.
+    class_names: C names, used as subplot titles.
+    image_shape: (H, W, C); inferred for D = 3072 and D = 784 as in show_net_weights.
+    """
+    templates = _weights_as_images(W, image_shape)
+    if len(class_names) != templates.shape[0]:
+        raise ValueError(f"got {len(class_names)} class names for {templates.shape[0]} templates")
+    fig, axes = plt.subplots(1, len(class_names), figsize=(1.6 * len(class_names), 2.2),
+                             squeeze=False)
+    for ax, template, name in zip(axes[0], templates, class_names):
+        _imshow(ax, _rescale(template, 1.0))
+        ax.set_title(name)
+    fig.suptitle(title)
+    fig.supxlabel("one template per class, each rescaled to [0, 1]")
+    return _finish(fig)
+
+
+def plot_stats(stat_dict, title=None):
+    """Plot a training run: loss per iteration and train/val accuracy per epoch.
+
+    stat_dict: 'loss_history' (n_iters,), 'train_acc_history' and
+    'val_acc_history' (n_epochs,).
+    """
+    loss = _to_array(stat_dict["loss_history"])
+    train_acc = _to_array(stat_dict["train_acc_history"])
+    val_acc = _to_array(stat_dict["val_acc_history"])
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(12, 4))
+    ax_loss.plot(np.arange(len(loss)), loss)
+    ax_loss.set(title="Training loss", xlabel="iteration", ylabel="loss")
+    ax_acc.plot(np.arange(1, len(train_acc) + 1), train_acc, "o-", label="train")
+    ax_acc.plot(np.arange(1, len(val_acc) + 1), val_acc, "s-", label="val")
+    ax_acc.set(title="Classification accuracy", xlabel="epoch", ylabel="accuracy")
+    ax_acc.legend()
+    fig.suptitle(title or "Training statistics")
+    fig.tight_layout()
+    return _finish(fig)
+
+
+def plot_sweep(values, train_accs, val_accs, param_name, log_x=False, title=None):
+    """Plot train and val accuracy against one hyper-parameter; mark the best val point.
+
+    values, train_accs, val_accs: (n,) each, in matching order (any order of values).
+    """
+    values, train_accs, val_accs = _to_array(values), _to_array(train_accs), _to_array(val_accs)
+    if not len(values) == len(train_accs) == len(val_accs) > 0:
+        raise ValueError("values, train_accs and val_accs must be non-empty and of equal length")
+    order = np.argsort(values)
+    values, train_accs, val_accs = values[order], train_accs[order], val_accs[order]
+    best = int(np.argmax(val_accs))
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.plot(values, train_accs, "o-", label="train")
+    ax.plot(values, val_accs, "s-", label="val")
+    ax.scatter([values[best]], [val_accs[best]], s=250, marker="*", color="red", zorder=3,
+               label=f"best val: {val_accs[best]:.3f} at {param_name}={values[best]:.3g}")
+    ax.annotate(f"{val_accs[best]:.3f}", (values[best], val_accs[best]),
+                textcoords="offset points", xytext=(0, 10), ha="center")
+    if log_x:
+        ax.set_xscale("log")
+    ax.set(title=title or f"Accuracy vs {param_name}", xlabel=param_name, ylabel="accuracy")
+    ax.legend()
+    return _finish(fig)
+
+
+def is_diverged(losses, factor=10.0):
+    """True if losses (n,) contain nan/inf or grow above ``factor`` times the first loss."""
+    losses = _to_array(losses)
+    if not np.isfinite(losses).all():
+        return True
+    return len(losses) > 0 and losses[0] > 0 and bool((losses > factor * losses[0]).any())
+
+
+def plot_loss_curves(curves, title=None, log_y=False, factor=10.0):
+    """Plot several loss curves, e.g. one per learning rate.
+
+    curves: dict label -> (n_iters,) losses. A diverged curve (see is_diverged)
+    is drawn dashed and only where it is finite and below ``factor`` times its
+    first loss, so it cannot swamp the others; its legend label ends in "(diverged)".
+    """
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for label, losses in curves.items():
+        losses = _to_array(losses)
+        if is_diverged(losses, factor):
+            shown = np.where(np.isfinite(losses), losses, np.nan)
+            if np.isfinite(shown[0]) and shown[0] > 0:
+                shown[shown > factor * shown[0]] = np.nan
+            ax.plot(np.arange(len(shown)), shown, "--", label=f"{label} (diverged)")
+        else:
+            ax.plot(np.arange(len(losses)), losses, label=str(label))
+    if log_y:
+        ax.set_yscale("log")
+    ax.set(title=title or "Loss curves", xlabel="iteration", ylabel="loss")
+    ax.legend()
+    return _finish(fig)
