@@ -8,10 +8,12 @@
 """
 from helpers.data import DatasetNotFoundError, get_toy_data, load_dataset
 from helpers.grad import compute_numeric_gradient, grad_check_sparse, rel_error
-from helpers.utils import budget, grading_budget, pick_device, progress, reset_seed
+from helpers.utils import (budget, grading_budget, load_checkpoint, pick_device, progress, report_check,
+                           reset_seed, save_checkpoint)
 
 __all__ = [
     "DatasetNotFoundError", "get_toy_data", "load_dataset",
     "compute_numeric_gradient", "grad_check_sparse", "rel_error",
-    "budget", "grading_budget", "pick_device", "progress", "reset_seed",
+    "budget", "grading_budget", "load_checkpoint", "pick_device", "progress", "report_check", "reset_seed",
+    "save_checkpoint",
 ]

@@ -12,7 +12,9 @@ $COURSE_DATA, the course folder's `data/`, the user cache `~/.cache/course-kit/d
 Fashion-MNIST Debian's `/usr/share/datasets/fashion-mnist` (package `dataset-fashion-mnist`).
 CIFAR-10 is downloaded by torchvision when none of these has it and the network allows.
 """
+import copy
 import gzip
+import hashlib
 import os
 import shutil
 import socket
@@ -79,7 +81,7 @@ def load_dataset(name="auto", root=None, validation_ratio=0.1, num_train=None,
     key = (raw["dataset"], raw["source"], validation_ratio, num_train, dtype, bias_trick, flatten)
     cached = _cached(key, lambda: _preprocess(raw, validation_ratio, num_train, dtype, bias_trick, flatten))
     # Copies, so a caller that edits its tensors in place cannot spoil the next call's data.
-    return {k: v.to(device=device, copy=True) if torch.is_tensor(v) else v for k, v in cached.items()}
+    return {k: v.to(device=device, copy=True) if torch.is_tensor(v) else copy.copy(v) for k, v in cached.items()}
 
 
 def _preprocess(raw, validation_ratio, num_train, dtype, bias_trick, flatten):
@@ -106,7 +108,7 @@ def _preprocess(raw, validation_ratio, num_train, dtype, bias_trick, flatten):
     for split, (x, y) in splits.items():
         x = x - mean_image
         if flatten:
-            x = x.reshape(len(x), -1)
+            x = x.flatten(1)
             if bias_trick:
                 x = torch.cat([x, torch.ones(len(x), 1, dtype=x.dtype)], dim=1)
         out[f"X_{split}"] = x.to(dtype)
@@ -174,17 +176,22 @@ def _raw_fashion_mnist(root):
 def _unpack_gz(folder):
     """Decompress the four .gz files into torchvision's layout under the cache; return its root.
 
-    Debian re-compresses the files, so the published MD5 sums do not apply; torchvision's reader
-    checks the IDX headers and sizes instead.
+    Each source folder gets its own cache entry. Debian re-compresses the files, so the published
+    MD5 sums do not apply; torchvision's reader checks the IDX headers and sizes instead.
     """
-    target = cache_dir() / "data"
+    target = cache_dir() / "unpacked" / hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
     raw_folder = target / "FashionMNIST" / "raw"
     for gz, _ in FashionMNIST.resources:
         if not (raw_folder / gz[:-3]).is_file():
             raw_folder.mkdir(parents=True, exist_ok=True)
             partial = raw_folder / f"{gz[:-3]}.{os.getpid()}.part"
-            with gzip.open(folder / gz, "rb") as source, open(partial, "wb") as sink:
-                shutil.copyfileobj(source, sink)
+            try:
+                with gzip.open(folder / gz, "rb") as source, open(partial, "wb") as sink:
+                    shutil.copyfileobj(source, sink)
+            except (OSError, EOFError) as error:
+                partial.unlink(missing_ok=True)
+                raise DatasetNotFoundError(f"{folder / gz} is not a readable gzip file ({error}). "
+                                           "Reinstall or fetch it again.") from error
             os.replace(partial, raw_folder / gz[:-3])  # atomic: parallel graders never see half a file
     return target
 

@@ -1,4 +1,5 @@
 """Numeric gradients and relative errors for checking hand-written backward passes."""
+import itertools
 import random
 
 import torch
@@ -18,18 +19,16 @@ def compute_numeric_gradient(f, x, dLdf=None, h=1e-7):
     Returns:
         grad: tensor shaped like `x`, grad[i] = sum(dLdf * (f(x + h e_i) - f(x - h e_i)) / (2h)).
     """
-    flat_x = x.contiguous().view(-1)
     grad = torch.zeros_like(x)
-    flat_grad = grad.view(-1)
-    for i in range(flat_x.shape[0]):
-        old = flat_x[i].item()
-        flat_x[i] = old + h
+    for i in itertools.product(*(range(n) for n in x.shape)):  # indexes x itself, whatever its strides
+        old = x[i].item()
+        x[i] = old + h
         f_plus = f(x).clone()
-        flat_x[i] = old - h
+        x[i] = old - h
         f_minus = f(x).clone()
-        flat_x[i] = old
+        x[i] = old
         upstream = torch.ones_like(f_plus) if dLdf is None else dLdf
-        flat_grad[i] = (upstream * (f_plus - f_minus)).sum() / (2 * h)
+        grad[i] = (upstream * (f_plus - f_minus)).sum() / (2 * h)
     return grad
 
 
@@ -38,10 +37,12 @@ def rel_error(x, y, eps=1e-10):
 
         max_i |x_i - y_i| / max(max_i (|x_i| + |y_i|), eps)
 
-    0 for identical inputs, about 1e-7 or lower for a correct float64 gradient, 2 for x = -y.
+    0 for identical inputs, about 1e-7 or lower for a correct float64 gradient, 1 for x = -y.
+    Python numbers and lists are read as float64.
     Raises ValueError when the shapes differ (a silent broadcast would hide a bug).
     """
-    x, y = torch.as_tensor(x), torch.as_tensor(y)
+    x = x if torch.is_tensor(x) else torch.as_tensor(x, dtype=torch.float64)
+    y = y if torch.is_tensor(y) else torch.as_tensor(y, dtype=torch.float64)
     if x.shape != y.shape:
         raise ValueError(f"rel_error: shapes differ, {tuple(x.shape)} vs {tuple(y.shape)}")
     x = x.detach().to("cpu", torch.float64)
@@ -60,19 +61,17 @@ def grad_check_sparse(f, x, analytic_grad, num_checks=10, h=1e-7, seed=None):
     returns the list of relative errors.
     """
     rng = random.Random(seed)
-    flat_x = x.contiguous().view(-1)
-    flat_grad = analytic_grad.reshape(-1)
     errors = []
     for _ in range(num_checks):
-        i = rng.randrange(flat_x.shape[0])
-        old = flat_x[i].item()
-        flat_x[i] = old + h
+        i = tuple(rng.randrange(n) for n in x.shape)
+        old = x[i].item()
+        x[i] = old + h
         f_plus = float(f(x))
-        flat_x[i] = old - h
+        x[i] = old - h
         f_minus = float(f(x))
-        flat_x[i] = old
+        x[i] = old
         numeric = (f_plus - f_minus) / (2 * h)
-        analytic = flat_grad[i].item()
+        analytic = analytic_grad[i].item()
         error = abs(numeric - analytic) / max(abs(numeric) + abs(analytic), 1e-10)
         errors.append(error)
         print(f"numerical: {numeric:f} analytic: {analytic:f}, relative error: {error:e}")

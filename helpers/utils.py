@@ -62,3 +62,29 @@ def progress(iterable=None, total=None, desc=None, disable=None, **kwargs):
     if disable is None:
         disable = grading_budget()
     return tqdm(iterable, total=total, desc=desc, disable=disable, leave=False, **kwargs)
+
+
+def save_checkpoint(path, params, dataset, **meta):
+    """Save a dict of parameter tensors with the dataset they were trained on (and any plain metadata)."""
+    torch.save({"params": {k: v.detach().cpu() for k, v in params.items()}, "dataset": dataset, "meta": meta}, path)
+
+
+def load_checkpoint(path, device="cpu"):
+    """Load a checkpoint written by save_checkpoint. Uses weights_only loading, so a hostile file cannot
+    run code; returns {'params': {name: tensor}, 'dataset': str, 'meta': dict}."""
+    checkpoint = torch.load(path, map_location=device, weights_only=True)
+    if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("params"), dict):
+        raise ValueError(f"{path} is not a checkpoint written by save_checkpoint")
+    return checkpoint
+
+
+def report_check(label, value, tolerance):
+    """Print a visible check's measured value with a plain verdict; return True when it passes.
+
+    ``report_check('W1 max relative error', 3e-9, 1e-6)`` prints
+    ``W1 max relative error: 3.00e-09  ->  pass``.
+    """
+    passed = value <= tolerance  # False for NaN
+    verdict = "pass" if passed else f"look again (should be at most {tolerance:.0e})"
+    print(f"{label}: {value:.2e}  ->  {verdict}")
+    return bool(passed)

@@ -1,0 +1,45 @@
+"""The nbgrader course directory: its API, scratch copies for demos and tests, and assignment manifests."""
+import shutil
+import tomllib
+from pathlib import Path
+
+from nbgrader.apps import NbGraderAPI
+from traitlets.config.loader import PyFileConfigLoader
+
+COURSE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def manifest(assignment, root=COURSE_ROOT):
+    """The assignment's manifest (assignments/<name>.toml) as a dict."""
+    path = Path(root) / "assignments" / f"{assignment}.toml"
+    if not path.is_file():
+        raise FileNotFoundError(f"no manifest for assignment {assignment!r}: {path} is missing")
+    with open(path, "rb") as f:
+        return tomllib.load(f)
+
+
+def api(course_dir=COURSE_ROOT):
+    """nbgrader's API for the course at `course_dir`, configured by its nbgrader_config.py."""
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course_dir)).load_config()
+    return NbGraderAPI(config=config)
+
+
+def scratch_course(target, assignments=("two_layer_net",)):
+    """Copy the course's config, manifests and source notebooks into `target` (a fresh nbgrader course)."""
+    target = Path(target)
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(COURSE_ROOT / "nbgrader_config.py", target)
+    for name in assignments:
+        (target / "assignments").mkdir(exist_ok=True)
+        shutil.copy(COURSE_ROOT / "assignments" / f"{name}.toml", target / "assignments")
+        shutil.copytree(COURSE_ROOT / "source" / name, target / "source" / name, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    return target
+
+
+def generate_release(assignment, course_dir=COURSE_ROOT):
+    """Run nbgrader generate_assignment; return the release folder. Raises RuntimeError with nbgrader's log."""
+    result = api(course_dir).generate_assignment(assignment, force=True, create=True)
+    if not result["success"]:
+        raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{result.get('error') or result.get('log')}")
+    return Path(course_dir) / "release" / assignment

@@ -1,0 +1,24 @@
+"""Common student mistakes kept as mutants of the solution, each with the feedback it must earn."""
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """A one-idea edit of one solution cell.
+
+    name: short id; cell: grade_id of the answer cell; part: grade_id of the test cell that must lose
+    points (and no other); edits: (old, new) text replacements, each old text must occur in the solution;
+    feedback: a phrase the diagnosis must contain.
+    """
+    name: str
+    cell: str
+    part: str
+    edits: tuple
+    feedback: str
+
+    def apply(self, code):
+        for old, new in self.edits:
+            if old not in code:
+                raise ValueError(f"mutant {self.name}: {old!r} is not in the solution of {self.cell}")
+            code = code.replace(old, new, 1)
+        return code

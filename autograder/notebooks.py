@@ -1,0 +1,84 @@
+"""Reading nbgrader notebooks and building submissions from them (reference, blank, mutants).
+
+Cells are found by their nbgrader grade_id. The source notebook is the single copy of the solution:
+the reference submission is the release notebook with the source's solution code filled in, and the
+mistake catalogue's mutants are small edits of that code.
+"""
+import json
+import re
+from pathlib import Path
+
+import nbformat
+
+SOLUTION_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
+HIDDEN_TESTS = re.compile(r"^\s*### BEGIN HIDDEN TESTS.*?^\s*### END HIDDEN TESTS\s*$\n?", re.S | re.M)
+MAGIC = re.compile(r"^\s*[%!].*$", re.M)
+
+
+class NotebookError(ValueError):
+    """A notebook file that cannot be used, with the reason."""
+
+
+def read_notebook(path):
+    """Read and validate a notebook; raise NotebookError saying what is wrong with the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise NotebookError(f"{path} does not exist")
+    try:
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise NotebookError(f"{path.name} is not valid notebook JSON ({error})") from None
+    except (nbformat.ValidationError, AttributeError, KeyError, TypeError) as error:
+        raise NotebookError(f"{path.name} does not follow the notebook format ({str(error).splitlines()[0]})") from None
+    return nb
+
+
+def grade_id(cell):
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def cells_by_grade_id(nb):
+    return {grade_id(c): c for c in nb.cells if grade_id(c)}
+
+
+def solution_code(source_cell):
+    """A solution cell's code without the BEGIN/END SOLUTION marker lines."""
+    return "\n".join(line for line in source_cell.source.splitlines() if not SOLUTION_MARKER.match(line))
+
+
+def without_hidden_tests(code):
+    return HIDDEN_TESTS.sub("", code)
+
+
+def submission(release_nb, source_nb, answers=None):
+    """A student notebook: the release with each autograded answer cell replaced.
+
+    `answers` maps grade_id -> code; cells not named keep the release stub. Written (markdown) answers
+    keep their stub.
+    """
+    nb = nbformat.from_dict(json.loads(json.dumps(release_nb)))
+    for cell in nb.cells:
+        gid = grade_id(cell)
+        if cell.cell_type == "code" and answers and gid in answers:
+            cell.source = answers[gid]
+    return nb
+
+
+def reference_answers(source_nb):
+    """grade_id -> solution code for every autograded answer cell of the source notebook."""
+    return {grade_id(c): solution_code(c) for c in source_nb.cells
+            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def exec_definitions(nb, answers):
+    """Run a notebook's set-up cell and the given answers in a fresh namespace; return the namespace.
+
+    For checking answers without a kernel: only definitions run (no data loading, no training).
+    """
+    namespace = {"__name__": "__submission__"}
+    setup = cells_by_grade_id(nb)["setup"].source
+    exec(compile(MAGIC.sub("", setup), "<setup>", "exec"), namespace)
+    for gid, code in answers.items():
+        exec(compile(code, f"<{gid}>", "exec"), namespace)
+    return namespace

@@ -1,0 +1,213 @@
+"""Tests for helpers.vis: image grids, weight templates and training plots."""
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from helpers import vis  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def image_of(fig, ax_index=0):
+    """The array drawn by the first image on axes ``ax_index``."""
+    images = fig.axes[ax_index].images
+    assert len(images) == 1
+    return np.asarray(images[0].get_array())
+
+
+def legend_labels(ax):
+    return [text.get_text() for text in ax.get_legend().get_texts()]
+
+
+def assert_renders(fig):
+    fig.savefig(io.BytesIO(), format="png")
+
+
+# visualize_grid
+
+def test_grid_shape_layout_and_rescaling():
+    Xs = torch.arange(5 * 4 * 4 * 3, dtype=torch.float32).reshape(5, 4, 4, 3)
+    grid = vis.visualize_grid(Xs, ubound=255.0, padding=1)
+    assert grid.shape == (14, 14, 3)  # 3x3 tiles of 4 pixels plus 2 padding lines
+    assert grid.min() == 0 and grid.max() == 255
+    for i in range(5):
+        row, col = divmod(i, 3)
+        tile = grid[row * 5:row * 5 + 4, col * 5:col * 5 + 4]
+        expected = 255 * (Xs[i] - Xs[i].min()) / (Xs[i].max() - Xs[i].min())
+        torch.testing.assert_close(tile, expected)
+    assert (grid[4] == 0).all() and (grid[:, 9] == 0).all()  # padding
+    assert (grid[5:9, 10:14] == 0).all() and (grid[10:, :] == 0).all()  # unused cells
+
+
+def test_grid_accepts_numpy_and_custom_padding():
+    Xs = np.random.default_rng(0).normal(size=(4, 5, 6, 1)) * 100
+    grid = vis.visualize_grid(Xs, ubound=1.0, padding=3)
+    assert isinstance(grid, torch.Tensor) and grid.dtype == torch.float32
+    assert grid.shape == (2 * 5 + 3, 2 * 6 + 3, 1)
+    for y, x in [(0, 0), (0, 9), (8, 0), (8, 9)]:
+        tile = grid[y:y + 5, x:x + 6]
+        assert tile.min() == 0 and tile.max() == pytest.approx(1.0)
+
+
+def test_grid_constant_tile_is_zero():
+    Xs = torch.ones(2, 3, 3, 3) * 7.0
+    Xs[1] = torch.linspace(-1, 1, 27).reshape(3, 3, 3)
+    grid = vis.visualize_grid(Xs, padding=0)
+    assert grid.shape == (6, 6, 3)
+    assert (grid[:3, :3] == 0).all()
+    assert grid[:3, 3:].max() == 255
+
+
+def test_grid_rejects_wrong_rank():
+    with pytest.raises(ValueError, match="N, H, W, C"):
+        vis.visualize_grid(torch.zeros(4, 4, 3))
+
+
+# show_net_weights / show_class_templates
+
+def cifar_weights(hidden):
+    """(3072, hidden) weights; column 0 is a pure red image in (C, H, W) order."""
+    W = torch.randn(3072, hidden)
+    red = torch.zeros(3, 32, 32)
+    red[0] = 1.0
+    red[0, 0, 0] = 0.5  # keeps the tile non-constant
+    W[:, 0] = red.reshape(-1)
+    return W
+
+
+def test_net_weights_cifar_layout():
+    fig = vis.show_net_weights(cifar_weights(10))
+    img = image_of(fig)
+    assert img.shape == (4 * 32 + 3, 4 * 32 + 3, 3)  # ceil(sqrt(10)) = 4 tiles a side
+    assert img.min() >= 0 and img.max() <= 1
+    first = img[:32, :32]
+    assert (first[1:, :, 0] == 1).all() and (first[..., 1:] == 0).all()
+    ax = fig.axes[0]
+    assert ax.get_title() and ax.get_xlabel()
+    assert_renders(fig)
+
+
+def test_net_weights_mnist_is_grey():
+    fig = vis.show_net_weights(torch.randn(784, 5, dtype=torch.float64))
+    img = image_of(fig)
+    assert img.shape == (3 * 28 + 2, 3 * 28 + 2)
+    assert fig.axes[0].images[0].get_cmap().name == "gray"
+
+
+@pytest.mark.parametrize("D", [3072, 784])
+def test_net_weights_drop_bias_row(D):
+    W = torch.randn(D, 6)
+    with_bias = torch.cat([W, torch.full((1, 6), 1e6)])
+    np.testing.assert_array_equal(image_of(vis.show_net_weights(with_bias)),
+                                  image_of(vis.show_net_weights(W)))
+
+
+def test_net_weights_accepts_tensor_needing_grad():
+    W = torch.randn(784, 3, requires_grad=True)
+    assert image_of(vis.show_net_weights(W * 2)).shape == (2 * 28 + 1, 2 * 28 + 1)
+
+
+def test_net_weights_unknown_size_needs_image_shape():
+    with pytest.raises(ValueError, match="image_shape"):
+        vis.show_net_weights(torch.randn(100, 4))
+    img = image_of(vis.show_net_weights(torch.randn(100, 4), image_shape=(10, 10, 1)))
+    assert img.shape == (21, 21)
+    with pytest.raises(ValueError, match="does not match"):
+        vis.show_net_weights(torch.randn(100, 4), image_shape=(8, 8, 1))
+
+
+def test_class_templates():
+    names = ["plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    W = cifar_weights(10)
+    fig = vis.show_class_templates(torch.cat([W, torch.randn(1, 10)]), names)
+    assert [ax.get_title() for ax in fig.axes] == names
+    assert fig.get_suptitle()
+    first = image_of(fig, 0)
+    assert first.shape == (32, 32, 3)
+    assert (first[1:, :, 0] == 1).all() and (first[..., 1:] == 0).all()
+    with pytest.raises(ValueError, match="class names"):
+        vis.show_class_templates(W, names[:3])
+
+
+# training plots
+
+def test_plot_stats():
+    stats = {
+        "loss_history": [2.3, 2.0, 1.7, 1.5, 1.4, 1.2],
+        "train_acc_history": torch.tensor([0.3, 0.45, 0.5]),
+        "val_acc_history": [torch.tensor(0.28), torch.tensor(0.4), torch.tensor(0.42)],
+    }
+    fig = vis.plot_stats(stats, title="run 1")
+    ax_loss, ax_acc = fig.axes
+    np.testing.assert_allclose(ax_loss.lines[0].get_ydata(), stats["loss_history"])
+    np.testing.assert_allclose(ax_acc.lines[0].get_xdata(), [1, 2, 3])
+    np.testing.assert_allclose(ax_acc.lines[0].get_ydata(), [0.3, 0.45, 0.5], rtol=1e-6)
+    np.testing.assert_allclose(ax_acc.lines[1].get_ydata(), [0.28, 0.4, 0.42], rtol=1e-6)
+    assert (ax_loss.get_xlabel(), ax_loss.get_ylabel()) == ("iteration", "loss")
+    assert (ax_acc.get_xlabel(), ax_acc.get_ylabel()) == ("epoch", "accuracy")
+    assert ax_loss.get_title() and ax_acc.get_title()
+    assert legend_labels(ax_acc) == ["train", "val"]
+    assert fig.get_suptitle() == "run 1"
+
+
+def test_plot_sweep_marks_best_val():
+    values = [1e-1, 1e-3, 1e-2, 1.0]
+    val = [0.40, 0.30, 0.45, 0.10]
+    fig = vis.plot_sweep(values, [0.5, 0.35, 0.6, 0.1], val, "learning rate", log_x=True)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and ax.get_xlabel() == "learning rate"
+    np.testing.assert_allclose(ax.lines[1].get_xdata(), [1e-3, 1e-2, 1e-1, 1.0])
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), [0.30, 0.45, 0.40, 0.10])
+    (best,) = ax.collections
+    np.testing.assert_allclose(best.get_offsets(), [[1e-2, 0.45]])
+    assert any(label.startswith("best val: 0.450") for label in legend_labels(ax))
+    assert [t.get_text() for t in ax.texts] == ["0.450"]
+    assert "learning rate" in ax.get_title()
+
+
+def test_plot_sweep_length_mismatch():
+    with pytest.raises(ValueError, match="equal length"):
+        vis.plot_sweep([1, 2], [0.1, 0.2], [0.1], "reg")
+
+
+def test_plot_loss_curves_with_diverged_runs():
+    good = [2.3, 1.9, 1.5, 1.2]
+    curves = {
+        "lr=1e-2": good,
+        "lr=1": [2.3, 5.0, 80.0, float("inf")],
+        "lr=10": torch.tensor([2.3, float("nan"), float("nan"), float("nan")]),
+    }
+    fig = vis.plot_loss_curves(curves, title="lr sweep", log_y=True)
+    ax = fig.axes[0]
+    assert legend_labels(ax) == ["lr=1e-2", "lr=1 (diverged)", "lr=10 (diverged)"]
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), good)
+    np.testing.assert_array_equal(ax.lines[1].get_ydata(), [2.3, 5.0, np.nan, np.nan])
+    assert ax.get_yscale() == "log" and ax.get_title() == "lr sweep"
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("iteration", "loss")
+    assert_renders(fig)
+
+
+def test_is_diverged():
+    assert not vis.is_diverged([2.3, 2.5, 1.0])
+    assert vis.is_diverged([2.3, 24.0])
+    assert vis.is_diverged(torch.tensor([1.0, float("inf")]))
+    assert vis.is_diverged([1.0, float("nan")])
+
+
+def test_figures_are_not_kept_by_pyplot():
+    vis.plot_stats({"loss_history": [1.0], "train_acc_history": [0.1], "val_acc_history": [0.1]})
+    vis.show_net_weights(torch.randn(784, 2))
+    vis.plot_loss_curves({"a": [1.0, 0.5]})
+    assert plt.get_fignums() == []
