@@ -13,8 +13,9 @@ c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 c.CourseDirectory.db_url = f"sqlite:///{COURSE_ROOT / 'gradebook.db'}"
-# Only the notebook is released; data and checkpoints are not student files.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.pth", "*.pt"]
+# Side files (the best-model checkpoint) must reach autograded/, so checkpoints are not ignored;
+# source/ holds only notebooks (a checkpoint saved there by the instructor is git-ignored).
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__"]
 
 # Solution and hidden-test markers used in source/ notebooks.
 c.ClearSolutions.begin_solution_delimeter = "BEGIN SOLUTION"

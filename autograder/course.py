@@ -1,5 +1,7 @@
 """The nbgrader course directory: its API, scratch copies for demos and tests, and assignment manifests."""
+import os
 import shutil
+import sys
 import tomllib
 from pathlib import Path
 
@@ -20,8 +22,17 @@ def manifest(assignment, root=COURSE_ROOT):
 
 def api(course_dir=COURSE_ROOT):
     """nbgrader's API for the course at `course_dir`, configured by its nbgrader_config.py."""
+    _put_environment_on_path()
     config = PyFileConfigLoader("nbgrader_config.py", path=str(course_dir)).load_config()
     return NbGraderAPI(config=config)
+
+
+def _put_environment_on_path():
+    """nbgrader runs `alembic` from PATH to create a gradebook: make this environment's tools findable
+    even when the virtualenv is not activated (e.g. `.venv/bin/python -m autograder`)."""
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 
 def scratch_course(target, assignments=("two_layer_net",)):

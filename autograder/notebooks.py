@@ -52,16 +52,14 @@ def without_hidden_tests(code):
 
 
 def submission(release_nb, source_nb, answers=None):
-    """A student notebook: the release with each autograded answer cell replaced.
+    """A student notebook: the release with answer cells replaced.
 
-    `answers` maps grade_id -> code; cells not named keep the release stub. Written (markdown) answers
-    keep their stub.
+    `answers` maps grade_id -> code (or text, for written answers); cells not named keep the release stub.
     """
     nb = nbformat.from_dict(json.loads(json.dumps(release_nb)))
     for cell in nb.cells:
-        gid = grade_id(cell)
-        if cell.cell_type == "code" and answers and gid in answers:
-            cell.source = answers[gid]
+        if answers and grade_id(cell) in answers:
+            cell.source = answers[grade_id(cell)]
     return nb
 
 
@@ -69,6 +67,13 @@ def reference_answers(source_nb):
     """grade_id -> solution code for every autograded answer cell of the source notebook."""
     return {grade_id(c): solution_code(c) for c in source_nb.cells
             if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def written_answers(source_nb):
+    """grade_id -> text of every written (markdown) answer cell of the source: the mark scheme, which
+    reads as a model answer."""
+    return {grade_id(c): c.source for c in source_nb.cells
+            if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution")}
 
 
 def exec_definitions(nb, answers):

@@ -169,12 +169,12 @@ def check_nn_forward_backward(nn_forward_backward, seed=None, forward=reference_
     """`forward` replaces the notebook's nn_forward_pass while the student's function runs."""
     rng, seed = new_rng(seed)
     report = Report("test_nn_forward_backward", seed)
-    results = {key: [] for key in ("scores", "loss", "stable") + PARAMS}
+    results = {key: [] for key in ("loss", "stable") + PARAMS}
     with patched_names(namespace_of(nn_forward_backward), nn_forward_pass=forward):
         for case in draw_net_cases(rng):
             _judge_forward_backward(nn_forward_backward, case, results)
-    _add_all(report, "y=None returns the scores", 0.1, results["scores"])
-    _add_all(report, "loss: mean softmax cross-entropy + reg * (ΣW1² + ΣW2²)", 0.3, results["loss"])
+    _add_all(report, "loss: mean softmax cross-entropy + reg * (ΣW1² + ΣW2²); scores when y=None", 0.4,
+             results["loss"])
     _add_all(report, "loss and gradients stay finite for large scores", 0.1, results["stable"])
     for key in PARAMS:
         _add_all(report, f"gradient of {key}", 0.125, results[key])
@@ -188,10 +188,10 @@ def _judge_forward_backward(fn, case, results):
     if not case["large"]:
         try:
             scores = as_plain_tensor(call_student(fn, _student_params(case), case["X"].clone()), "scores")
-            results["scores"].append(compare(scores, reference_forward(case["params"], case["X"])[0].cpu(),
-                                             "scores (y=None)", tol))
+            results["loss"].append(compare(scores, reference_forward(case["params"], case["X"])[0].cpu(),
+                                           "scores (y=None)", tol))
         except StudentError as error:
-            results["scores"].append((False, f"nn_forward_backward(params, X) {error.text}{tag}"))
+            results["loss"].append((False, f"nn_forward_backward(params, X) {error.text}{tag}"))
     try:
         out = call_student(fn, _student_params(case), case["X"].clone(), case["y"].clone(), case["reg"])
         if not isinstance(out, tuple) or len(out) != 2:
