@@ -692,6 +692,11 @@ def check_find_best_net(find_best_net, get_param_set, seed=None):
 # The saved best model, scored by evaluating it
 # ----------------------------------------------------------------------------------------------
 
+def _first_line(error):
+    text = getattr(error, "text", None) or str(error) or type(error).__name__
+    return text.strip().splitlines()[0][:200]
+
+
 def check_best_model(path, data=None, seed=None):
     """Evaluate a checkpoint saved by TwoLayerNet.save on the dataset it names.
 
@@ -706,9 +711,9 @@ def check_best_model(path, data=None, seed=None):
         if dataset not in BEST_MODEL_TARGETS:
             raise ValueError(f"the checkpoint names dataset {dataset!r}; expected one of {sorted(BEST_MODEL_TARGETS)}")
         params = {k: as_plain_tensor(params[k], k).to(torch.float64) for k in PARAMS}
-    except (OSError, KeyError, ValueError, RuntimeError, StudentError, TypeError) as error:
+    except Exception as error:  # noqa: BLE001 - an untrusted file may fail to load in any way
         report.add(name, 1.0, False, f"{Path(path).name} could not be read as a TwoLayerNet checkpoint "
-                                     f"({getattr(error, 'text', error)}); run the cell that saves best_net")
+                                     f"({_first_line(error)}); run the cell that saves best_net")
         return report
     if data is None or data.get("dataset") != dataset:
         data = load_dataset(dataset, dtype=torch.float64)

@@ -1,0 +1,36 @@
+"""Shared fixtures: the two_layer_net notebooks, the reference answers and the reference model."""
+from pathlib import Path
+
+import pytest
+
+from autograder.notebooks import read_notebook, reference_answers
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "source" / "two_layer_net" / "two_layer_net.ipynb"
+RELEASE = ROOT / "release" / "two_layer_net" / "two_layer_net.ipynb"
+
+
+@pytest.fixture(scope="session")
+def source_nb():
+    return read_notebook(SOURCE)
+
+
+@pytest.fixture(scope="session")
+def release_nb():
+    return read_notebook(RELEASE)
+
+
+@pytest.fixture(scope="session")
+def answers(source_nb):
+    """grade_id -> solution code of every autograded answer cell."""
+    return reference_answers(source_nb)
+
+
+@pytest.fixture(scope="session")
+def reference_model():
+    """Path of the instructor's reference checkpoint (trained once per machine, then cached).
+
+    Tests using it carry @pytest.mark.xdist_group("reference_model") so one worker trains it.
+    """
+    from autograder.reference_model import reference_checkpoint
+    return reference_checkpoint("fashion_mnist")
