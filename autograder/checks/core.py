@@ -1,17 +1,12 @@
-"""What every part check shares: results, diagnoses, safe calls into student code, tensor comparison.
+"""What every part check shares: weighted results, case seeding, tensor comparison and diagnosis.
 
 A part check is three steps kept apart so that student code and judging never have to share a
-process: `make_cases(rng)` draws hidden inputs, `run(student, case)` calls the student's code and
-returns plain data only, and `judge(case, outputs)` compares with the reference and diagnoses.
-`check(...)` chains them in one process for nbgrader's hidden-test cells.
+process: `cases_*(rng)` draws hidden inputs, `autograder.harness` runs the student's code on them and
+returns plain data only, and `judge_*(cases, outputs)` compares with the reference and diagnoses.
+`check_*` chains the three in one process for nbgrader's hidden-test cells.
 """
-import contextlib
-import io
 import random
 import secrets
-import sys
-import traceback
-import warnings
 from dataclasses import dataclass, field
 
 import torch
@@ -58,6 +53,13 @@ class Report:
             lines.append(f"  [{'pass' if s.passed else 'FAIL'}] {s.name}" + ("" if s.passed else f": {s.detail}"))
         return "\n".join(lines)
 
+    def to_dict(self, points):
+        """Plain data for reports: score out of `points`, sub-checks and diagnoses."""
+        return {"score": round(points * self.fraction, 4), "max": points, "seed": self.seed,
+                "diagnoses": self.diagnoses,
+                "subchecks": [{"name": s.name, "weight": s.weight, "passed": s.passed, "detail": s.detail}
+                              for s in self.subchecks]}
+
     def award(self, points):
         """Print the summary and return the points earned (nbgrader reads the cell's value as partial
         credit); raise AssertionError with the diagnoses when nothing is earned."""
@@ -81,46 +83,6 @@ def torch_gen(rng):
 def devices():
     """Devices to test on: the CPU, and CUDA when present."""
     return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-
-
-class StudentError(Exception):
-    """Student code raised; `text` is a one-line description safe to show."""
-
-    def __init__(self, text):
-        super().__init__(text)
-        self.text = text
-
-
-def call_student(fn, *args, **kwargs):
-    """Call student code with its printing, warnings and stderr silenced (nbgrader zeroes a test cell
-    that writes to stderr). Any exception becomes a StudentError naming the exception and its line."""
-    try:
-        with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()), \
-                contextlib.redirect_stdout(io.StringIO()):
-            warnings.simplefilter("ignore")
-            return fn(*args, **kwargs)
-    except Exception as error:  # noqa: BLE001 - every student failure is reported, none escapes
-        raise StudentError(describe_exception(error)) from None
-
-
-def describe_exception(error):
-    if isinstance(error, NotImplementedError):
-        return "raised NotImplementedError: the cell still holds the stub; write your code in place of it"
-    frames = traceback.extract_tb(error.__traceback__)
-    where = f" (line {frames[-1].lineno}: {frames[-1].line})" if frames and frames[-1].line else ""
-    return f"raised {type(error).__name__}: {error}{where}"
-
-
-def as_plain_tensor(value, name):
-    """Return `value` as a plain, detached torch.Tensor on the CPU, or raise StudentError.
-
-    Tensor subclasses and objects that merely claim equality are refused: only real tensors are compared.
-    """
-    if isinstance(value, torch.nn.Parameter):
-        value = value.detach()
-    if type(value) is not torch.Tensor:
-        raise StudentError(f"{name} should be a torch.Tensor, got {type(value).__name__}")
-    return value.detach().to("cpu", copy=True)
 
 
 def close(actual, expected, tol):
@@ -154,30 +116,3 @@ def compare(actual, expected, name, tol, variants=None, nonfinite_hint=""):
     mistake = match_mistake(actual, variants or {}, tol)
     error = rel_error(actual, expected)
     return False, mistake or f"{name} is wrong (relative error {error:.1e}, allowed {tol:.0e})"
-
-
-@contextlib.contextmanager
-def patched_names(namespace, **replacements):
-    """Temporarily bind names in the namespace student code runs in (the notebook's globals), so a
-    part is tested with correct versions of the functions it calls: one mistake costs one part."""
-    missing = object()
-    saved = {name: namespace.get(name, missing) for name in replacements}
-    namespace.update(replacements)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is missing:
-                namespace.pop(name, None)
-            else:
-                namespace[name] = value
-
-
-def namespace_of(obj):
-    """The global namespace a student function or class was defined in (a class: that of its methods)."""
-    if hasattr(obj, "__globals__"):
-        return obj.__globals__
-    for member in vars(obj).values():
-        if hasattr(member, "__globals__"):
-            return member.__globals__
-    return vars(sys.modules[obj.__module__])

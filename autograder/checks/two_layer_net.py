@@ -1,9 +1,11 @@
 """Hidden checks for the two_layer_net assignment, one per graded part.
 
 The reference is written with library parts (`F.cross_entropy`, `torch.autograd`), independently of
-the hand-written solution in source/, so the two check each other. Every check draws fresh cases,
-tests only its own function (the functions it calls are replaced by correct ones), and explains
-what is probably wrong when it fails.
+the hand-written solution in source/, so the two check each other. Every part has three steps:
+`cases_*` draws fresh hidden cases, `autograder.harness.two_layer_net.run_*` runs the student's code on
+them (the functions it calls are replaced by correct ones, spies or fakes, so one mistake costs one
+part), and `judge_*` compares with the reference and explains what is probably wrong. `check_*` chains
+them in one process (nbgrader's hidden-test cells); the batch grader runs the middle step in a sandbox.
 
 Part (nbgrader grade_id)     student code              check
 test_nn_forward_pass         nn_forward_pass           check_nn_forward_pass
@@ -14,15 +16,15 @@ test_two_layer_net           TwoLayerNet               check_two_layer_net
 test_find_best_net           get_param_set, find_best_net   check_find_best_net
 test_best_model              the saved best model      check_best_model
 """
-import inspect
 import math
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from autograder.checks.core import (Report, StudentError, as_plain_tensor, call_student, compare, devices,
-                                    namespace_of, new_rng, patched_names, torch_gen)
+from autograder.checks.core import Report, compare, devices, new_rng, torch_gen
+from autograder.harness import two_layer_net as harness
+from autograder.harness.core import StudentError, as_plain_tensor
 from helpers.data import load_dataset
 from helpers.grad import rel_error
 from helpers.utils import load_checkpoint
@@ -54,17 +56,6 @@ def reference_loss_and_grads(params, X, y, reg):
     return loss.detach(), dict(zip(PARAMS, grads))
 
 
-def reference_forward_backward(params, X, y=None, reg=0.0):
-    """The contract of nn_forward_backward, used where other parts call it."""
-    if y is None:
-        return reference_forward(params, X)[0]
-    return reference_loss_and_grads(params, X, y, reg)
-
-
-def reference_predict(params, loss_func, X):
-    return loss_func(params, X).argmax(dim=1)
-
-
 def draw_params(gen, D, H, C, scale=0.5, dtype=torch.float64):
     return {"W1": scale * torch.randn(D, H, generator=gen, dtype=dtype),
             "b1": scale * torch.randn(H, generator=gen, dtype=dtype),
@@ -74,7 +65,8 @@ def draw_params(gen, D, H, C, scale=0.5, dtype=torch.float64):
 
 def draw_net_cases(rng, large=True):
     """Cases for the forward/backward checks: odd shapes, float64 and float32, every device, and a
-    large-magnitude case whose scores overflow exp() unless the softmax is stabilised."""
+    large-magnitude case whose scores overflow exp() unless the softmax is stabilised.
+    Tensors stay on the CPU; `device` says where the harness runs the case."""
     gen = torch_gen(rng)
     cases = []
     for device in devices():
@@ -82,61 +74,68 @@ def draw_net_cases(rng, large=True):
             N, D, H, C = rng.randint(3, 30), rng.randint(2, 20), rng.randint(2, 16), rng.randint(2, 9)
             params = draw_params(gen, D, H, C)
             X = rng.uniform(0.5, 4.0) * torch.randn(N, D, generator=gen, dtype=torch.float64)
-            y = torch.randint(C, (N,), generator=gen)
-            cases.append(_place(dict(name=f"N={N} D={D} H={H} C={C} {str(dtype)[6:]} {device}", X=X, y=y,
-                                     params=params, reg=rng.uniform(0.05, 0.5), large=False), dtype, device))
+            cases.append(_typed(dict(name=f"N={N} D={D} H={H} C={C} {str(dtype)[6:]} {device}", X=X,
+                                     y=torch.randint(C, (N,), generator=gen), params=params,
+                                     reg=rng.uniform(0.05, 0.5), large=False, device=device), dtype))
         if large:
             N, D, H, C = rng.randint(4, 12), rng.randint(2, 8), rng.randint(2, 8), rng.randint(3, 6)
             params = draw_params(gen, D, H, C)
             params["b2"] += 1000.0
             X = torch.randn(N, D, generator=gen, dtype=torch.float64)
-            y = torch.randint(C, (N,), generator=gen)
-            cases.append(_place(dict(name=f"scores near 1e3, {device}", X=X, y=y, params=params,
-                                     reg=rng.uniform(0.05, 0.5), large=True), torch.float64, device))
+            cases.append(dict(name=f"scores near 1e3, {device}", X=X, y=torch.randint(C, (N,), generator=gen),
+                              params=params, reg=rng.uniform(0.05, 0.5), large=True, device=device))
     return cases
 
 
-def _place(case, dtype, device):
-    case["params"] = {k: v.to(device=device, dtype=dtype) for k, v in case["params"].items()}
-    case["X"], case["y"], case["dtype"] = case["X"].to(device=device, dtype=dtype), case["y"].to(device), dtype
+def _typed(case, dtype):
+    case["params"] = {k: v.to(dtype) for k, v in case["params"].items()}
+    case["X"] = case["X"].to(dtype)
     return case
 
 
-def _student_params(case):
-    """A fresh copy of the case's parameters, so student code cannot alter the case itself."""
-    return {k: v.clone() for k, v in case["params"].items()}
+def _tol(case):
+    return TOL[case["X"].dtype]
+
+
+def _add_all(report, name, weight, results):
+    """One sub-check that passes only when every case passed; its detail is the first failure."""
+    failures = [detail for ok, detail in results if not ok]
+    report.add(name, weight, not failures and bool(results), failures[0] if failures else "")
 
 
 # ----------------------------------------------------------------------------------------------
 # nn_forward_pass
 # ----------------------------------------------------------------------------------------------
 
-def check_nn_forward_pass(nn_forward_pass, seed=None):
-    rng, seed = new_rng(seed)
+def cases_forward_pass(rng):
+    return {"cases": draw_net_cases(rng, large=False)}
+
+
+def judge_forward_pass(cases, outputs, seed):
     report = Report("test_nn_forward_pass", seed)
-    cases = draw_net_cases(rng, large=False)
     scores_ok, hidden_ok = [], []
-    for case in cases:
-        try:
-            out = call_student(nn_forward_pass, _student_params(case), case["X"].clone())
-            if not isinstance(out, tuple) or len(out) != 2:
-                raise StudentError("should return the pair (scores, hidden)")
-            scores, hidden = (as_plain_tensor(v, n) for v, n in zip(out, ("scores", "hidden")))
-        except StudentError as error:
-            scores_ok.append((False, f"nn_forward_pass {error.text} [{case['name']}]"))
-            hidden_ok.append((False, scores_ok[-1][1]))
+    for case, out in zip(cases["cases"], outputs["results"]):
+        if "error" in out:
+            scores_ok.append((False, f"nn_forward_pass {out['error']} [{case['name']}]"))
+            hidden_ok.append(scores_ok[-1])
             continue
-        ref_scores, ref_hidden = (t.cpu() for t in reference_forward(case["params"], case["X"]))
+        ref_scores, ref_hidden = reference_forward(case["params"], case["X"])
         variants = _forward_variants(case)
-        scores_ok.append(compare(scores, ref_scores, "scores", TOL[case["dtype"]], variants))
-        hidden_ok.append(compare(hidden, ref_hidden, "hidden", TOL[case["dtype"]], variants))
+        scores_ok.append(compare(out["scores"], ref_scores, "scores", _tol(case), variants))
+        hidden_ok.append(compare(out["hidden"], ref_hidden, "hidden", _tol(case), variants))
     _add_all(report, "scores = relu(X W1 + b1) W2 + b2", 0.6, scores_ok)
     _add_all(report, "hidden = relu(X W1 + b1)", 0.4, hidden_ok)
     return report
 
 
+def check_nn_forward_pass(nn_forward_pass, seed=None):
+    rng, seed = new_rng(seed)
+    cases = cases_forward_pass(rng)
+    return judge_forward_pass(cases, harness.run_forward_pass(nn_forward_pass, cases), seed)
+
+
 def _forward_variants(case):
-    p, X = {k: v.cpu() for k, v in case["params"].items()}, case["X"].cpu()
+    p, X = case["params"], case["X"]
     pre = X @ p["W1"] + p["b1"]
     hidden = pre.clamp(min=0)
     return {
@@ -151,12 +150,6 @@ def _forward_variants(case):
     }
 
 
-def _add_all(report, name, weight, results):
-    """One sub-check that passes only when every case passed; its detail is the first failure."""
-    failures = [detail for ok, detail in results if not ok]
-    report.add(name, weight, not failures and bool(results), failures[0] if failures else "")
-
-
 # ----------------------------------------------------------------------------------------------
 # nn_forward_backward
 # ----------------------------------------------------------------------------------------------
@@ -165,14 +158,19 @@ UNSTABLE = (": exp() overflowed on scores near 1e3; subtract each row's maximum 
             "exponentiating (or use logsumexp)")
 
 
-def check_nn_forward_backward(nn_forward_backward, seed=None, forward=reference_forward):
-    """`forward` replaces the notebook's nn_forward_pass while the student's function runs."""
-    rng, seed = new_rng(seed)
+def cases_forward_backward(rng):
+    """Net cases plus the correct forward outputs, which stand in for nn_forward_pass during the run."""
+    cases = draw_net_cases(rng)
+    for case in cases:
+        case["forward_scores"], case["forward_hidden"] = reference_forward(case["params"], case["X"])
+    return {"cases": cases}
+
+
+def judge_forward_backward(cases, outputs, seed):
     report = Report("test_nn_forward_backward", seed)
     results = {key: [] for key in ("loss", "stable") + PARAMS}
-    with patched_names(namespace_of(nn_forward_backward), nn_forward_pass=forward):
-        for case in draw_net_cases(rng):
-            _judge_forward_backward(nn_forward_backward, case, results)
+    for case, out in zip(cases["cases"], outputs["results"]):
+        _judge_forward_backward_case(case, out, results)
     _add_all(report, "loss: mean softmax cross-entropy + reg * (ΣW1² + ΣW2²); scores when y=None", 0.4,
              results["loss"])
     _add_all(report, "loss and gradients stay finite for large scores", 0.1, results["stable"])
@@ -181,44 +179,33 @@ def check_nn_forward_backward(nn_forward_backward, seed=None, forward=reference_
     return report
 
 
-def _judge_forward_backward(fn, case, results):
-    tol, tag = TOL[case["dtype"]], f" [{case['name']}]"
-    ref_loss, ref_grads = (t.cpu() if torch.is_tensor(t) else {k: g.cpu() for k, g in t.items()}
-                           for t in reference_loss_and_grads(case["params"], case["X"], case["y"], case["reg"]))
+def check_nn_forward_backward(nn_forward_backward, seed=None):
+    rng, seed = new_rng(seed)
+    cases = cases_forward_backward(rng)
+    return judge_forward_backward(cases, harness.run_forward_backward(nn_forward_backward, cases), seed)
+
+
+def _judge_forward_backward_case(case, out, results):
+    tol, tag = _tol(case), f" [{case['name']}]"
     if not case["large"]:
-        try:
-            scores = as_plain_tensor(call_student(fn, _student_params(case), case["X"].clone()), "scores")
-            results["loss"].append(compare(scores, reference_forward(case["params"], case["X"])[0].cpu(),
-                                           "scores (y=None)", tol))
-        except StudentError as error:
-            results["loss"].append((False, f"nn_forward_backward(params, X) {error.text}{tag}"))
-    try:
-        out = call_student(fn, _student_params(case), case["X"].clone(), case["y"].clone(), case["reg"])
-        if not isinstance(out, tuple) or len(out) != 2:
-            raise StudentError("should return the pair (loss, grads) when y is given")
-        loss, grads = out
-        loss = as_plain_tensor(loss if torch.is_tensor(loss) else torch.tensor(float(loss)), "loss").reshape(())
-        if not isinstance(grads, dict):
-            raise StudentError(f"grads should be a dict, got {type(grads).__name__}")
-    except (StudentError, TypeError, ValueError) as error:
-        text = error.text if isinstance(error, StudentError) else f"returned a loss that is not a number ({error})"
+        if "scores_error" in out:
+            results["loss"].append((False, f"nn_forward_backward(params, X) {out['scores_error']}{tag}"))
+        else:
+            results["loss"].append(compare(out["scores"], case["forward_scores"], "scores (y=None)", tol))
+    if "error" in out:
         for key in ("loss",) + PARAMS + (("stable",) if case["large"] else ()):
-            results[key].append((False, f"nn_forward_backward {text}{tag}"))
+            results[key].append((False, f"nn_forward_backward {out['error']}{tag}"))
         return
-    variants = _loss_variants(case)
-    loss_result = compare(loss.to(torch.float64), ref_loss.to(torch.float64), "loss", tol, variants, UNSTABLE)
+    ref_loss, ref_grads = reference_loss_and_grads(case["params"], case["X"], case["y"], case["reg"])
+    loss_result = compare(torch.tensor(out["loss"], dtype=torch.float64), ref_loss.to(torch.float64), "loss", tol,
+                          _loss_variants(case), UNSTABLE)
     grad_results = {}
     for key in PARAMS:
-        if key not in grads or grads[key] is None:
-            grad_results[key] = (False, f"grads['{key}'] is missing")
-            continue
-        try:
-            grad = as_plain_tensor(grads[key], f"grads['{key}']")
-        except StudentError as error:
-            grad_results[key] = (False, error.text)
-            continue
-        grad_results[key] = compare(grad, ref_grads[key], f"grads['{key}']", tol, _grad_variants(case, key),
-                                    UNSTABLE)
+        if key in out["grad_errors"]:
+            grad_results[key] = (False, out["grad_errors"][key])
+        else:
+            grad_results[key] = compare(out["grads"][key], ref_grads[key], f"grads['{key}']", tol,
+                                        _grad_variants(case, key), UNSTABLE)
     if case["large"]:
         failures = [r for r in [loss_result, *grad_results.values()] if not r[0]]
         results["stable"].append(failures[0] if failures else (True, ""))
@@ -298,41 +285,6 @@ def _grad_variants(case, key):
 # nn_train, through spies
 # ----------------------------------------------------------------------------------------------
 
-class _LossSpy:
-    """A fake loss_func: records every call and returns known losses and gradients."""
-
-    def __init__(self, case):
-        self.case, self.calls = case, []
-
-    def __call__(self, params, X, y=None, reg=0.0):
-        k = len(self.calls)
-        if y is None:
-            raise AssertionError("nn_train should call loss_func with y (and reg) to get the loss and gradients")
-        if k >= len(self.case["grads"]):
-            raise _Overrun(f"loss_func was called more than num_iters={self.case['num_iters']} times")
-        self.calls.append({"params": {n: params[n].detach().clone() for n in PARAMS},
-                           "rows": X[:, 0].detach().round().long().clone(), "y": torch.as_tensor(y).clone(),
-                           "reg": reg})
-        return torch.tensor(k + 0.25, dtype=torch.float64), {n: g.clone() for n, g in self.case["grads"][k].items()}
-
-
-class _Overrun(Exception):
-    pass
-
-
-class _PredictSpy:
-    """A fake pred_func: labels are a fixed function of each row's index; records which rows it saw."""
-
-    def __init__(self, num_classes):
-        self.num_classes, self.calls = num_classes, []
-
-    def __call__(self, params, loss_func, X):
-        rows = X[:, 0].detach().round().long()
-        labels = (rows.abs() * 7 + 3) % self.num_classes
-        self.calls.append((rows.clone(), labels.clone()))
-        return labels
-
-
 def draw_train_case(rng):
     gen = torch_gen(rng)
     batch_size = rng.randint(5, 16)
@@ -344,7 +296,7 @@ def draw_train_case(rng):
     X[:, 0] = torch.arange(N)  # column 0 names each row, so the spy can see which rows a batch holds
     X_val = torch.randn(M, D, generator=gen, dtype=torch.float64)
     X_val[:, 0] = -1 - torch.arange(M)
-    grads = [{n: v for n, v in draw_params(gen, D, H, C, scale=1.0).items()} for _ in range(num_iters)]
+    grads = [draw_params(gen, D, H, C, scale=1.0) for _ in range(num_iters)]
     return dict(X=X, y=torch.randint(C, (N,), generator=gen), X_val=X_val, y_val=torch.randint(C, (M,), generator=gen),
                 params=draw_params(gen, D, H, C), grads=grads, C=C, batch_size=batch_size, num_iters=num_iters,
                 lr=rng.uniform(0.05, 0.5), decay=rng.uniform(0.5, 0.9), reg=rng.uniform(0.01, 0.2),
@@ -356,32 +308,33 @@ def expected_learning_rates(case):
     return [case["lr"] * case["decay"] ** math.ceil(it / case["per_epoch"]) for it in range(case["num_iters"])]
 
 
-def check_nn_train(nn_train, seed=None):
-    rng, seed = new_rng(seed)
+TRAIN_SUBCHECKS = (("minibatches of batch_size rows, with their labels and reg", 0.2),
+                   ("SGD steps p -= lr * grad, written back into params", 0.3),
+                   ("learning rate decays once per epoch", 0.2),
+                   ("loss_history has every iteration's loss", 0.1),
+                   ("accuracy recorded once per epoch", 0.2))
+
+
+def judge_train(case, out, seed):
     report = Report("test_nn_train", seed)
-    case = draw_train_case(rng)
-    loss_spy, pred_spy = _LossSpy(case), _PredictSpy(case["C"])
-    params = {k: v.clone() for k, v in case["params"].items()}
-    try:
-        stats = call_student(nn_train, params, loss_spy, pred_spy, case["X"].clone(), case["y"].clone(),
-                             case["X_val"].clone(), case["y_val"].clone(), learning_rate=case["lr"],
-                             learning_rate_decay=case["decay"], reg=case["reg"], num_iters=case["num_iters"],
-                             batch_size=case["batch_size"], verbose=False)
-        if not isinstance(stats, dict):
-            raise StudentError(f"should return a dict of histories, got {type(stats).__name__}")
-    except StudentError as error:
-        for name, weight in (("minibatches", 0.2), ("SGD steps", 0.3), ("learning-rate decay", 0.2),
-                             ("loss history", 0.1), ("accuracy histories", 0.2)):
-            report.add(name, weight, False, f"nn_train {error.text}")
+    if "error" in out and not out["calls"]:
+        for name, weight in TRAIN_SUBCHECKS:
+            report.add(name, weight, False, f"nn_train {out['error']}")
         return report
-    _judge_batches(report, case, loss_spy)
-    _judge_steps(report, case, loss_spy, params)
-    _judge_histories(report, case, stats, pred_spy)
+    _judge_batches(report, case, out["calls"])
+    _judge_steps(report, case, out)
+    _judge_histories(report, case, out)
     return report
 
 
-def _judge_batches(report, case, spy):
-    calls, n = spy.calls, case["num_iters"]
+def check_nn_train(nn_train, seed=None):
+    rng, seed = new_rng(seed)
+    case = draw_train_case(rng)
+    return judge_train(case, harness.run_train(nn_train, case), seed)
+
+
+def _judge_batches(report, case, calls):
+    n = case["num_iters"]
     problems = []
     if len(calls) != n:
         problems.append(f"loss_func was called {len(calls)} times; expected once per iteration, num_iters={n}")
@@ -393,27 +346,29 @@ def _judge_batches(report, case, spy):
     valid = all(((c["rows"] >= 0) & (c["rows"] < len(case["y"]))).all() for c in calls)
     if not valid:
         problems.append("a batch holds rows that are not training rows")
-    elif any(not torch.equal(c["y"].cpu().long(), case["y"][c["rows"]]) for c in calls):
+    elif any(c["y"].shape != c["rows"].shape or not torch.equal(c["y"], case["y"][c["rows"]]) for c in calls):
         problems.append("the labels of a batch do not belong to its rows: index X and y with the same indices")
     if any(c["reg"] != case["reg"] for c in calls):
         problems.append("reg is not passed on to loss_func")
-    report.add("minibatches of batch_size rows, with their labels and reg", 0.2, not problems,
-               problems[0] if problems else "")
+    name, weight = TRAIN_SUBCHECKS[0]
+    report.add(name, weight, not problems, problems[0] if problems else "")
 
 
-def _judge_steps(report, case, spy, params):
+def _judge_steps(report, case, out):
     """Every update must be p <- p - lr_it * g_it; the lr actually used is read back from the params."""
-    snapshots = [c["params"] for c in spy.calls]
-    try:
-        snapshots.append({k: as_plain_tensor(params[k], f"params['{k}']") for k in PARAMS})
-    except (StudentError, KeyError) as error:
-        report.add("SGD steps p -= lr * grad", 0.3, False, f"params dict after training is broken: {error}")
-        report.add("learning rate decays once per epoch", 0.2, False, "no parameters to read the steps from")
+    (steps_name, steps_weight), (decay_name, decay_weight) = TRAIN_SUBCHECKS[1:3]
+    if "params_error" in out:
+        report.add(steps_name, steps_weight, False, f"params dict after training is broken: {out['params_error']}")
+        report.add(decay_name, decay_weight, False, "no parameters to read the steps from")
         return
+    snapshots = [c["params"] for c in out["calls"]] + [out["final_params"]]
     used, direction_ok = [], True
     for it in range(len(snapshots) - 1):
         step = {k: snapshots[it + 1][k] - snapshots[it][k] for k in PARAMS}
         g = case["grads"][it]
+        if any(step[k].shape != g[k].shape for k in PARAMS):
+            direction_ok = False
+            break
         rates = [-(step[k] * g[k]).sum().item() / (g[k] * g[k]).sum().item() for k in PARAMS]
         exact = all(rel_error(step[k], -rates[0] * g[k]) < 1e-6 for k in PARAMS)
         direction_ok &= exact and rates[0] > 0 and max(rates) - min(rates) <= 1e-9 * max(1.0, abs(rates[0]))
@@ -426,12 +381,11 @@ def _judge_steps(report, case, spy, params):
         detail = "parameters moved uphill: the update is p -= learning_rate * grad"
     else:
         detail = "updates are not p -= learning_rate * grads[p] for every parameter (or params are not updated in place)"
-    report.add("SGD steps p -= lr * grad, written back into params", 0.3, bool(used) and direction_ok, detail)
+    report.add(steps_name, steps_weight, bool(used) and direction_ok, detail)
     expected = expected_learning_rates(case)[:len(used)]
     schedule_ok = bool(used) and len(used) == case["num_iters"] and all(
         abs(u - e) <= 1e-6 * e for u, e in zip(used, expected))
-    report.add("learning rate decays once per epoch", 0.2, schedule_ok,
-               "" if schedule_ok else _diagnose_schedule(case, used, expected))
+    report.add(decay_name, decay_weight, schedule_ok, "" if schedule_ok else _diagnose_schedule(case, used, expected))
 
 
 def _diagnose_schedule(case, used, expected):
@@ -452,240 +406,196 @@ def _diagnose_schedule(case, used, expected):
     return f"the learning rates used were {[round(u, 4) for u in used[:6]]}..., expected {[round(e, 4) for e in expected[:6]]}..."
 
 
-def _judge_histories(report, case, stats, pred_spy):
+def _judge_histories(report, case, out):
     n, per_epoch = case["num_iters"], case["per_epoch"]
-    losses = stats.get("loss_history")
-    try:
-        ok = losses is not None and [float(v) for v in losses] == [k + 0.25 for k in range(n)]
-    except (TypeError, ValueError):
-        ok = False
-    report.add("loss_history has every iteration's loss", 0.1, ok,
+    stats = out.get("stats", {})
+    (loss_name, loss_weight), (acc_name, acc_weight) = TRAIN_SUBCHECKS[3:5]
+    ok = stats.get("loss_history") == [k + 0.25 for k in range(n)]
+    report.add(loss_name, loss_weight, ok,
                "" if ok else "loss_history should hold the loss of every iteration, in order (use loss.item())")
     epochs = len([it for it in range(n) if it % per_epoch == 0])
     train_expected, val_expected = [], []
-    for rows, labels in pred_spy.calls:
-        if (rows < 0).all():
+    for call in out["pred_calls"]:
+        rows, labels = call["rows"], call["labels"]
+        if len(rows) and (rows < 0).all() and (rows >= -len(case["y_val"])).all():
             val_expected.append((labels == case["y_val"][-1 - rows]).double().mean().item())
-        elif (rows >= 0).all():
+        elif len(rows) and (rows >= 0).all() and (rows < len(case["y"])).all():
             train_expected.append((labels == case["y"][rows]).double().mean().item())
     problems = []
     for key, expected in (("train_acc_history", train_expected), ("val_acc_history", val_expected)):
-        history = stats.get(key)
-        try:
-            values = [float(v) for v in history]
-        except (TypeError, ValueError):
+        values = stats.get(key)
+        if values is None:
             problems.append(f"{key} is missing or not a list of numbers")
-            continue
-        if len(values) != epochs:
+        elif len(values) != epochs:
             problems.append(f"{key} has {len(values)} entries; expected one per epoch ({epochs}), recorded when "
                             "it % iterations_per_epoch == 0")
         elif len(expected) != epochs or any(abs(v - e) > 1e-6 for v, e in zip(values, expected)):
             problems.append(f"{key} does not match the accuracy of pred_func's predictions")
-    report.add("accuracy recorded once per epoch", 0.2, not problems, problems[0] if problems else "")
+    report.add(acc_name, acc_weight, not problems, problems[0] if problems else "")
 
 
 # ----------------------------------------------------------------------------------------------
 # nn_predict
 # ----------------------------------------------------------------------------------------------
 
-def check_nn_predict(nn_predict, seed=None):
-    rng, seed = new_rng(seed)
-    report = Report("test_nn_predict", seed)
+def cases_predict(rng):
     gen = torch_gen(rng)
-    labels_ok, calls_ok = [], []
+    cases = []
     for device in devices():
         for N, C in ((rng.randint(3, 9),) * 2, (rng.randint(10, 40), rng.randint(2, 12))):
-            scores = torch.randn(N, C, generator=gen, dtype=torch.float64).to(device)
-            X = torch.randn(N, 4, generator=gen, dtype=torch.float64).to(device)
-            seen = []
+            cases.append({"scores": torch.randn(N, C, generator=gen, dtype=torch.float64),
+                          "X": torch.randn(N, 4, generator=gen, dtype=torch.float64), "device": device})
+    return {"cases": cases}
 
-            def fake_loss(params, X_in, y=None, reg=0.0):
-                seen.append(y)
-                return scores.clone() if y is None else (torch.tensor(0.0), {})
-            try:
-                labels = as_plain_tensor(call_student(nn_predict, {}, fake_loss, X), "labels")
-            except StudentError as error:
-                labels_ok.append((False, f"nn_predict {error.text}"))
-                continue
-            calls_ok.append((seen == [None], "get the scores with loss_func(params, X), without y"))
-            expected = scores.argmax(dim=1).cpu()
-            if labels.shape == expected.shape and torch.equal(labels.long(), expected):
-                labels_ok.append((True, ""))
-            elif labels.shape == scores.shape:
-                labels_ok.append((False, "nn_predict returned the scores; return argmax over classes (dim=1)"))
-            elif labels.shape == (C,) or (labels.shape == expected.shape and torch.equal(labels.long(), scores.argmax(0).cpu())):
-                labels_ok.append((False, "argmax is taken over the wrong axis: over classes, dim=1"))
-            elif labels.shape == expected.shape and torch.equal(labels.long(), scores.argmin(dim=1).cpu()):
-                labels_ok.append((False, "nn_predict returns the lowest-scoring class; use argmax"))
-            else:
-                labels_ok.append((False, f"labels are wrong: expected the argmax of the scores over classes (shape {tuple(expected.shape)})"))
+
+def judge_predict(cases, outputs, seed):
+    report = Report("test_nn_predict", seed)
+    labels_ok, calls_ok = [], []
+    for case, out in zip(cases["cases"], outputs["results"]):
+        if "error" in out:
+            labels_ok.append((False, f"nn_predict {out['error']}"))
+            continue
+        scores, labels = case["scores"], out["labels"]
+        calls_ok.append((out["y_none"] == [True], "get the scores with loss_func(params, X), without y"))
+        expected = scores.argmax(dim=1)
+        same_shape = labels.shape == expected.shape
+        if same_shape and torch.equal(labels.long(), expected):
+            labels_ok.append((True, ""))
+        elif labels.shape == scores.shape:
+            labels_ok.append((False, "nn_predict returned the scores; return argmax over classes (dim=1)"))
+        elif labels.shape == (scores.shape[1],) or (same_shape and torch.equal(labels.long(), scores.argmax(0))):
+            labels_ok.append((False, "argmax is taken over the wrong axis: over classes, dim=1"))
+        elif same_shape and torch.equal(labels.long(), scores.argmin(dim=1)):
+            labels_ok.append((False, "nn_predict returns the lowest-scoring class; use argmax"))
+        else:
+            labels_ok.append((False, "labels are wrong: expected the argmax of the scores over classes "
+                                     f"(shape {tuple(expected.shape)})"))
     _add_all(report, "labels = argmax of scores over classes", 0.8, labels_ok)
     _add_all(report, "scores come from loss_func(params, X)", 0.2, calls_ok)
     return report
+
+
+def check_nn_predict(nn_predict, seed=None):
+    rng, seed = new_rng(seed)
+    cases = cases_predict(rng)
+    return judge_predict(cases, harness.run_predict(nn_predict, cases), seed)
 
 
 # ----------------------------------------------------------------------------------------------
 # TwoLayerNet, through spies for the functions it delegates to
 # ----------------------------------------------------------------------------------------------
 
-class _Spy:
-    """Records the arguments of each call, bound to a reference signature, and returns a sentinel."""
-
-    def __init__(self, signature_of):
-        self.signature, self.calls, self.result = inspect.signature(signature_of), [], object()
-
-    def __call__(self, *args, **kwargs):
-        bound = self.signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        self.calls.append(dict(bound.arguments))
-        return self.result
+def case_two_layer_net(rng):
+    D, C = rng.randint(40, 60), rng.randint(3, 9)
+    return {"D": D, "H": rng.randint(30, 50), "C": C, "std": rng.choice([1e-3, 1e-2, 1e-1]),
+            "X": torch.randn(6, D), "y": torch.randint(C, (6,)), "X_val": torch.randn(4, D),
+            "y_val": torch.randint(C, (4,))}
 
 
-def _nn_train_signature(params, loss_func, pred_func, X, y, X_val, y_val, learning_rate=1e-3,
-                        learning_rate_decay=0.95, reg=5e-6, num_iters=100, batch_size=200, verbose=False):
-    """The contract's nn_train signature (for binding spy calls)."""
+DELEGATION = {"loss": "nn_forward_backward(self.params, X, y, reg)",
+              "train": "nn_train(self.params, nn_forward_backward, nn_predict, ...) with its arguments",
+              "predict": "nn_predict(self.params, nn_forward_backward, X)"}
+
+
+def judge_two_layer_net(case, out, seed):
+    report = Report("test_two_layer_net", seed)
+    D, H, C, std = case["D"], case["H"], case["C"], case["std"]
+    init_name = "__init__: W ~ std * randn, zero biases, shapes, dtype"
+    if "init_error" in out:
+        report.add(init_name, 0.4, False, f"TwoLayerNet(...) failed: {out['init_error']}")
+        for method in DELEGATION:
+            report.add(f"{method} delegates to {DELEGATION[method]}", 0.2, False, "no network to test: __init__ failed")
+        return report
+    params = out["params"]
+    shapes = {k: tuple(v.shape) for k, v in params.items()}
+    problems = []
+    if shapes != {"W1": (D, H), "b1": (H,), "W2": (H, C), "b2": (C,)}:
+        problems.append(f"parameter shapes {shapes}; expected W1 ({D}, {H}), b1 ({H},), W2 ({H}, {C}), b2 ({C},)")
+    elif any(v.dtype != torch.float64 for v in params.values()):
+        problems.append("parameters ignore the dtype argument")
+    elif any(torch.count_nonzero(params[b]) for b in ("b1", "b2")):
+        problems.append("biases should start at zero")
+    else:
+        for key in ("W1", "W2"):
+            measured = params[key].std().item()
+            if not 0.7 * std < measured < 1.3 * std:
+                problems.append(f"{key} has standard deviation {measured:.3g}; expected std * randn, std={std}")
+    report.add(init_name, 0.4, not problems, problems[0] if problems else "")
+    for method, target in DELEGATION.items():
+        result = out["delegation"].get(method, {"error": "was not run"})
+        ok = "error" not in result and result["calls"] == 1 and result["arguments"] and result["returned"]
+        detail = (f"net.{method}(...) {result['error']}" if "error" in result else
+                  f"{method} should call {target} once and return its result")
+        report.add(f"{method} delegates to {target}", 0.2, ok, "" if ok else detail)
+    return report
 
 
 def check_two_layer_net(TwoLayerNet, seed=None):
     rng, seed = new_rng(seed)
-    report = Report("test_two_layer_net", seed)
-    D, H, C, std = rng.randint(40, 60), rng.randint(30, 50), rng.randint(3, 9), rng.choice([1e-3, 1e-2, 1e-1])
-    try:
-        net = call_student(TwoLayerNet, D, H, C, dtype=torch.float64, device="cpu", std=std)
-        params = {k: as_plain_tensor(net.params[k], k) for k in PARAMS}
-        shapes = {k: tuple(v.shape) for k, v in params.items()}
-        problems = []
-        if shapes != {"W1": (D, H), "b1": (H,), "W2": (H, C), "b2": (C,)}:
-            problems.append(f"parameter shapes {shapes}; expected W1 ({D}, {H}), b1 ({H},), W2 ({H}, {C}), b2 ({C},)")
-        elif any(v.dtype != torch.float64 for v in params.values()):
-            problems.append("parameters ignore the dtype argument")
-        elif any(torch.count_nonzero(params[b]) for b in ("b1", "b2")):
-            problems.append("biases should start at zero")
-        else:
-            for key in ("W1", "W2"):
-                measured = params[key].std().item()
-                if not 0.7 * std < measured < 1.3 * std:
-                    problems.append(f"{key} has standard deviation {measured:.3g}; expected std * randn, std={std}")
-        report.add("__init__: W ~ std * randn, zero biases, shapes, dtype", 0.4, not problems,
-                   problems[0] if problems else "")
-    except (StudentError, AttributeError, KeyError, TypeError) as error:
-        report.add("__init__: W ~ std * randn, zero biases, shapes, dtype", 0.4, False,
-                   f"TwoLayerNet(...) failed: {getattr(error, 'text', error)}")
-        net = None
-    fb, tr, pr = _Spy(reference_forward_backward), _Spy(_nn_train_signature), _Spy(reference_predict)
-    X, y, X_val, y_val = torch.randn(6, D), torch.randint(C, (6,)), torch.randn(4, D), torch.randint(C, (4,))
-    delegations = {
-        "loss delegates to nn_forward_backward(self.params, X, y, reg)": (
-            lambda: net.loss(X, y, reg=0.25), fb,
-            lambda call: call["params"] is net.params and call["X"] is X and call["y"] is y and call["reg"] == 0.25),
-        "train delegates to nn_train with nn_forward_backward and nn_predict": (
-            lambda: net.train(X, y, X_val, y_val, learning_rate=0.3, learning_rate_decay=0.7, reg=0.1,
-                              num_iters=11, batch_size=3, verbose=False), tr,
-            lambda call: (call["params"] is net.params and call["loss_func"] is fb and call["pred_func"] is pr
-                          and call["X"] is X and call["y_val"] is y_val and call["learning_rate"] == 0.3
-                          and call["learning_rate_decay"] == 0.7 and call["reg"] == 0.1
-                          and call["num_iters"] == 11 and call["batch_size"] == 3)),
-        "predict delegates to nn_predict(self.params, nn_forward_backward, X)": (
-            lambda: net.predict(X_val), pr,
-            lambda call: call["params"] is net.params and call["loss_func"] is fb and call["X"] is X_val),
-    }
-    with patched_names(namespace_of(TwoLayerNet), nn_forward_backward=fb, nn_train=tr, nn_predict=pr):
-        for name, (action, spy, args_ok) in delegations.items():
-            if net is None:
-                report.add(name, 0.2, False, "no network to test: __init__ failed")
-                continue
-            try:
-                result = call_student(action)
-                ok = len(spy.calls) == 1 and args_ok(spy.calls[0]) and result is spy.result
-                report.add(name, 0.2, ok, "" if ok else f"{name.split(' delegates')[0]} should call and return "
-                           f"{name.split('delegates to ')[1]}, passing its arguments on")
-            except (StudentError, TypeError) as error:
-                report.add(name, 0.2, False, f"net.{name.split()[0]}(...) {getattr(error, 'text', error)}")
-    return report
+    case = case_two_layer_net(rng)
+    return judge_two_layer_net(case, harness.run_two_layer_net(TwoLayerNet, case), seed)
 
 
 # ----------------------------------------------------------------------------------------------
 # get_param_set and find_best_net, through a fake TwoLayerNet
 # ----------------------------------------------------------------------------------------------
 
-def check_find_best_net(find_best_net, get_param_set, seed=None):
-    rng, seed = new_rng(seed)
-    report = Report("test_find_best_net", seed)
-    try:
-        values = call_student(get_param_set)
-        lists = [list(v) for v in values]
-        ok = (len(lists) == 4 and all(lists) and all(float(x) > 0 for v in lists[:3] for x in v)
-              and all(0 < float(x) <= 1 for x in lists[3]))
-        detail = "" if ok else ("get_param_set() should return four non-empty lists: learning rates, hidden sizes, "
-                                "regularization strengths (all > 0) and learning-rate decays in (0, 1]")
-    except (StudentError, TypeError, ValueError) as error:
-        ok, detail = False, f"get_param_set {getattr(error, 'text', error)}"
-    report.add("get_param_set returns four valid lists", 0.1, ok, detail)
-
-    grid = ([rng.choice([1e-3, 3e-3]), rng.choice([1e-1, 3e-1])], [rng.randint(5, 9), rng.randint(10, 20)],
-            [rng.choice([1e-4, 1e-3]), rng.choice([1e-2, 0.1])], [rng.choice([0.9, 0.95])])
-    combos = [(lr, hs, reg, dec) for lr in grid[0] for hs in grid[1] for reg in grid[2] for dec in grid[3]]
-    accs = dict(zip(combos, rng.sample(range(10, 60), len(combos))))
+def case_find_best_net(rng):
+    grid = [[rng.choice([1e-3, 3e-3]), rng.choice([1e-1, 3e-1])], [rng.randint(5, 9), rng.randint(10, 20)],
+            [rng.choice([1e-4, 1e-3]), rng.choice([1e-2, 0.1])], [rng.choice([0.9, 0.95])]]
+    combos = [[lr, hs, reg, dec] for lr in grid[0] for hs in grid[1] for reg in grid[2] for dec in grid[3]]
+    accs = [[combo, acc] for combo, acc in zip(combos, rng.sample(range(10, 60), len(combos)))]
     D, C, M = rng.randint(5, 12), rng.randint(3, 6), 100
     gen = torch_gen(rng)
     data = {"X_train": torch.randn(30, D, generator=gen), "y_train": torch.arange(30) % C,
             "X_val": torch.randn(M, D, generator=gen), "y_val": torch.arange(M) % C,
             "X_test": torch.randn(10, D, generator=gen), "y_test": torch.arange(10) % C}
-    nets = []
+    return {"grid": grid, "accs": accs, "D": D, "C": C, "data": data}
 
-    class FakeNet:
-        """Stands in for TwoLayerNet: its validation accuracy is fixed by its hyper-parameters."""
 
-        def __init__(self, input_size, hidden_size, output_size, dtype=torch.float32, device="cpu", std=1e-4):
-            self.sizes, self.trained, self.stats = (input_size, hidden_size, output_size), None, None
-            self.params = {}
-            nets.append(self)
+FIND_SUBCHECKS = (("tries every combination from get_param_set_fn()", 0.3),
+                  ("returns the net with the best validation accuracy, and that accuracy", 0.4),
+                  ("returns the best net's training stats", 0.1),
+                  ("network sizes come from the data", 0.1))
 
-        def train(self, X, y, X_val, y_val, learning_rate=1e-3, learning_rate_decay=0.95, reg=5e-6,
-                  num_iters=100, batch_size=200, verbose=False):
-            self.trained = (learning_rate, self.sizes[1], reg, learning_rate_decay)
-            acc = accs.get(self.trained, 0) / 100
-            self.stats = {"loss_history": [1.0], "train_acc_history": [acc], "val_acc_history": [acc]}
-            return self.stats
 
-        def predict(self, X):
-            acc = accs.get(self.trained, 0) if self.trained else 0
-            labels = data["y_val"].clone()
-            labels[acc:] = (labels[acc:] + 1) % C
-            return labels if len(X) == M else torch.zeros(len(X), dtype=torch.long)
-
-        def loss(self, X, y=None, reg=0.0):
-            return torch.zeros(len(X), C)
-
-    with patched_names(namespace_of(find_best_net), TwoLayerNet=FakeNet):
-        try:
-            best_net, best_stat, best_val_acc = call_student(find_best_net, data, lambda: tuple(list(g) for g in grid))
-        except (StudentError, TypeError, ValueError) as error:
-            for name, weight in (("tries every combination", 0.3), ("returns the best", 0.4),
-                                 ("returns its stats", 0.1), ("sizes from the data", 0.1)):
-                report.add(name, weight, False, f"find_best_net {getattr(error, 'text', error)}")
-            return report
-    tried = {n.trained for n in nets if n.trained}
+def judge_find_best_net(case, out, seed):
+    report = Report("test_find_best_net", seed)
+    lists = out.get("param_set")
+    ok = (lists is not None and len(lists) == 4 and all(lists) and all(x > 0 for v in lists[:3] for x in v)
+          and all(0 < x <= 1 for x in lists[3]))
+    report.add("get_param_set returns four valid lists", 0.1, ok, "" if ok else (
+        f"get_param_set {out['param_set_error']}" if "param_set_error" in out else
+        "get_param_set() should return four non-empty lists: learning rates, hidden sizes, regularization "
+        "strengths (all > 0) and learning-rate decays in (0, 1]"))
+    if "error" in out:
+        for name, weight in FIND_SUBCHECKS:
+            report.add(name, weight, False, f"find_best_net {out['error']}")
+        return report
+    combos = [tuple(combo) for combo, _ in case["accs"]]
+    tried = {tuple(n["trained"]) for n in out["nets"] if n["trained"]}
     ok = tried >= set(combos)
-    report.add("tries every combination from get_param_set_fn()", 0.3, ok,
-               "" if ok else f"tried {len(tried & set(combos))} of the {len(combos)} combinations of "
-                             "(learning rate, hidden size, reg, decay) from get_param_set_fn()")
-    best = max(combos, key=accs.get)
-    best_acc = accs[best] / 100
-    try:
-        acc_ok = abs(float(best_val_acc) - best_acc) < 1e-6 or abs(float(best_val_acc) - 100 * best_acc) < 1e-4
-    except (TypeError, ValueError):
-        acc_ok = False
-    ok = isinstance(best_net, FakeNet) and best_net.trained == best and acc_ok
-    report.add("returns the net with the best validation accuracy, and that accuracy", 0.4, ok,
-               "" if ok else "the returned net or accuracy is not the one with the highest validation accuracy")
-    ok = isinstance(best_net, FakeNet) and best_stat is best_net.stats
-    report.add("returns the best net's training stats", 0.1, ok,
-               "" if ok else "best_stat should be the dict that best_net.train(...) returned")
-    ok = bool(nets) and all(n.sizes[0] == D and n.sizes[2] == C for n in nets)
-    report.add("network sizes come from the data", 0.1, ok,
-               "" if ok else f"build TwoLayerNet(input_size=X_train.shape[1] ({D}), ..., output_size=number of classes ({C}))")
+    report.add(*FIND_SUBCHECKS[0], ok, "" if ok else f"tried {len(tried & set(combos))} of the {len(combos)} "
+               "combinations of (learning rate, hidden size, reg, decay) from get_param_set_fn()")
+    best_combo, best_acc = max(case["accs"], key=lambda pair: pair[1])
+    best = out["nets"][out["best_index"]] if out["best_index"] >= 0 else None
+    acc = out["best_val_acc"]
+    ok = (best is not None and best["trained"] == best_combo
+          and (abs(acc - best_acc / 100) < 1e-6 or abs(acc - best_acc) < 1e-4))
+    report.add(*FIND_SUBCHECKS[1], ok, "" if ok else
+               "the returned net or accuracy is not the one with the highest validation accuracy")
+    report.add(*FIND_SUBCHECKS[2], out["best_stat_is_its_stats"],
+               "" if out["best_stat_is_its_stats"] else "best_stat should be the dict that best_net.train(...) returned")
+    ok = bool(out["nets"]) and all(n["sizes"][0] == case["D"] and n["sizes"][2] == case["C"] for n in out["nets"])
+    report.add(*FIND_SUBCHECKS[3], ok, "" if ok else f"build TwoLayerNet(input_size=X_train.shape[1] ({case['D']}), "
+               f"..., output_size=number of classes ({case['C']}))")
     return report
+
+
+def check_find_best_net(find_best_net, get_param_set, seed=None):
+    rng, seed = new_rng(seed)
+    case = case_find_best_net(rng)
+    return judge_find_best_net(case, harness.run_find_best_net(find_best_net, get_param_set, case), seed)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -1,0 +1,92 @@
+"""Calling untrusted student code: silenced, exceptions turned into one-line descriptions, outputs
+reduced to plain tensors, names temporarily rebound in the student's namespace."""
+import contextlib
+import io
+import sys
+import traceback
+import warnings
+
+import torch
+
+
+class StudentError(Exception):
+    """Student code raised or returned something unusable; `text` is a one-line description safe to show."""
+
+    def __init__(self, text):
+        super().__init__(text)
+        self.text = text
+
+
+def call_student(fn, *args, **kwargs):
+    """Call student code with its printing, warnings and stderr silenced (nbgrader zeroes a test cell
+    that writes to stderr). Any exception becomes a StudentError naming the exception and its line."""
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()), \
+                contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            return fn(*args, **kwargs)
+    except StudentError:
+        raise
+    except Exception as error:  # noqa: BLE001 - every student failure is reported, none escapes
+        raise StudentError(describe_exception(error)) from None
+
+
+def describe_exception(error):
+    if isinstance(error, NotImplementedError):
+        return "raised NotImplementedError: the cell still holds the stub; write your code in place of it"
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" (line {frames[-1].lineno}: {frames[-1].line})" if frames and frames[-1].line else ""
+    return f"raised {type(error).__name__}: {str(error)[:300]}{where}"
+
+
+def as_plain_tensor(value, name):
+    """`value` as a plain, detached CPU torch.Tensor; StudentError for anything else.
+
+    Tensor subclasses and objects that merely claim equality are refused: only real tensors are compared.
+    """
+    if isinstance(value, torch.nn.Parameter):
+        value = value.detach()
+    if type(value) is not torch.Tensor:
+        raise StudentError(f"{name} should be a torch.Tensor, got {type(value).__name__}")
+    return value.detach().to("cpu", copy=True)
+
+
+def plain_float(value, name):
+    """A Python float from a number or a one-element tensor; StudentError otherwise."""
+    if type(value) in (int, float):
+        return float(value)
+    if torch.is_tensor(value) and value.numel() == 1:
+        return float(as_plain_tensor(value, name).reshape(()).item())
+    raise StudentError(f"{name} should be a number, got {type(value).__name__}")
+
+
+@contextlib.contextmanager
+def patched_names(namespace, **replacements):
+    """Temporarily bind names in the namespace student code runs in (the notebook's globals), so a
+    part is tested with correct versions of the functions it calls: one mistake costs one part."""
+    missing = object()
+    saved = {name: namespace.get(name, missing) for name in replacements}
+    namespace.update(replacements)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
+
+
+def namespace_of(obj):
+    """The global namespace a student function or class was defined in (a class: that of its methods)."""
+    if hasattr(obj, "__globals__"):
+        return obj.__globals__
+    for member in vars(obj).values():
+        if hasattr(member, "__globals__"):
+            return member.__globals__
+    return vars(sys.modules[obj.__module__])
+
+
+def device_for(name):
+    """The case's device when this machine has it, else the CPU (cases are portable)."""
+    return name if name == "cpu" or (name.startswith("cuda") and torch.cuda.is_available()) else "cpu"

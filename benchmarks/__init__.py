@@ -1,0 +1,12 @@
+"""`make bench`: timings and accuracies of the course kit, measured side by side, never asserted.
+
+Each benchmark is one module of this package, listed in BENCHMARKS, with a docstring (its description),
+``run()`` returning a dict of figures, and ``summary(figures)`` returning a one-line digest.
+``python -m benchmarks [NAME ...]`` runs them and records each in results/<name>.json.
+"""
+BENCHMARKS = (
+    "notebook_grading",
+    "notebook_student",
+    "step_vs_autograd",
+    "widget_latency",
+)
