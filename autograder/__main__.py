@@ -9,13 +9,42 @@ def main(argv=None):
     commands.add_parser("demo", help="release the assignment, grade a demo batch, print the grade table")
     release = commands.add_parser("release", help="regenerate release/ASSIGNMENT from source/ with nbgrader")
     release.add_argument("assignment")
+    grade = commands.add_parser("grade", help="grade a batch of submissions in sandboxes, in parallel on Dask")
+    grade.add_argument("assignment")
+    grade.add_argument("submissions", help="folder of <student_id>.ipynb, nbgrader submitted/ tree, or LMS .zip")
+    grade.add_argument("--out", required=True, help="folder for grades.csv, feedback/, summary.html")
+    grade.add_argument("--student", help="grade (or regrade) only this student")
+    grade.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    grade.add_argument("--workers", type=int, help="local Dask workers (default: one per CPU core)")
+    grade.add_argument("--course", default=None, help="nbgrader course folder (default: this kit)")
     args = parser.parse_args(argv)
     if args.command == "demo":
         from autograder import demo
         demo.main()
+    elif args.command == "grade":
+        return _grade(args)
     elif args.command == "release":
         from autograder.course import generate_release
         print(f"Released to {generate_release(args.assignment)}")
+    return 0
+
+
+def _grade(args):
+    from autograder.course import COURSE_ROOT
+    from autograder.grade import grade_batch, intake
+    from autograder.grade.sandbox import isolation
+    print(f"Isolation: {isolation()}")
+    try:
+        results = grade_batch(args.assignment, args.submissions, args.out, course_dir=args.course or COURSE_ROOT,
+                              student=args.student, scheduler=args.scheduler, workers=args.workers)
+    except (intake.IntakeError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    statuses = {}
+    for result in results:
+        statuses[result["status"]] = statuses.get(result["status"], 0) + 1
+    print(f"Graded {len(results)} submissions: " + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())))
+    print(f"Reports: {args.out}/grades.csv, {args.out}/summary.html, {args.out}/feedback/")
     return 0
 
 

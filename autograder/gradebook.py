@@ -1,4 +1,6 @@
-"""Reading per-part grades back from nbgrader's gradebook."""
+"""nbgrader's gradebook: reading per-part grades back, and recording the batch grader's scores."""
+from pathlib import Path
+
 from autograder.course import api
 
 
@@ -21,3 +23,29 @@ def part_grades(course_dir, assignment, students):
                     grades[cell.name] = (None if pending else grade.score, grade.max_score)
             out[student] = grades
     return out
+
+
+def record_results(course_dir, assignment, notebook_file, results):
+    """Write autograded part scores into nbgrader's gradebook (students and submissions created as
+    needed), so formgrader, `nbgrader export` and feedback see them. Written answers stay pending."""
+    from nbgrader.api import MissingEntry
+
+    from autograder.course import generate_release
+    notebook = Path(notebook_file).stem
+    with api(course_dir).gradebook as gb:
+        try:
+            gb.find_assignment(assignment)
+        except MissingEntry:
+            generate_release(assignment, course_dir)  # registers the assignment and its grade cells
+    with api(course_dir).gradebook as gb:
+        for result in results:
+            student = result["student_id"]
+            gb.update_or_create_student(student)
+            try:
+                gb.find_submission(assignment, student)
+            except MissingEntry:
+                gb.add_submission(assignment, student)
+            for part, outcome in result["parts"].items():
+                grade = gb.find_grade(part, notebook, assignment, student)
+                grade.auto_score = outcome["score"]
+            gb.db.commit()

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import nbformat
+import nbformat.reader
 
 SOLUTION_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 HIDDEN_TESTS = re.compile(r"^\s*### BEGIN HIDDEN TESTS.*?^\s*### END HIDDEN TESTS\s*$\n?", re.S | re.M)
@@ -32,6 +33,50 @@ def read_notebook(path):
     except (nbformat.ValidationError, AttributeError, KeyError, TypeError) as error:
         raise NotebookError(f"{path.name} does not follow the notebook format ({str(error).splitlines()[0]})") from None
     return nb
+
+
+def notebook_from_bytes(content, name="notebook.ipynb"):
+    """Parse a submitted notebook; NotebookError says what is wrong (empty, not JSON, not a notebook)."""
+    if not content.strip():
+        raise NotebookError(f"{name} is empty")
+    try:
+        nb = nbformat.reads(content.decode("utf-8"), as_version=4)
+    except (json.JSONDecodeError, UnicodeDecodeError, nbformat.reader.NotJSONError):
+        raise NotebookError(f"{name} is not valid notebook JSON (damaged or not a notebook)") from None
+    except Exception as error:  # noqa: BLE001 - nbformat raises many types for odd files
+        raise NotebookError(f"{name} is not a Jupyter notebook ({str(error).splitlines()[0][:200]})") from None
+    if not isinstance(nb.get("cells"), list):
+        raise NotebookError(f"{name} has no list of cells")
+    return nb
+
+
+def answer_cells(source_nb):
+    """{grade_id: [names it defines]} for every autograded answer cell of the source notebook."""
+    return {grade_id(c): re.findall(r"^(?:def|class) (\w+)", c.source, re.M) for c in source_nb.cells
+            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def find_answers(nb, cells):
+    """The student's code for each answer cell of `cells` ({grade_id: [names]}): by nbgrader grade_id,
+    else the code cell that defines the name at top level. Returns (answers, notes about what was odd)."""
+    by_id = {grade_id(c): c for c in nb.cells if isinstance(c, dict) and c.get("cell_type") == "code"}
+    code_cells = [c for c in nb.cells if isinstance(c, dict) and c.get("cell_type") == "code"]
+    answers, notes = {}, []
+    for cell_id, names in cells.items():
+        if cell_id in by_id:
+            answers[cell_id] = _text(by_id[cell_id].get("source", ""))
+            continue
+        found = [c for c in code_cells if names and re.search(rf"^(?:def|class) {names[0]}\b", _text(c.get("source", "")), re.M)]
+        if found:
+            answers[cell_id] = _text(found[-1].get("source", ""))
+            notes.append(f"the answer cell {cell_id} had lost its nbgrader id; graded the cell that defines {names[0]}")
+        else:
+            notes.append(f"the answer cell {cell_id} is missing")
+    return answers, notes
+
+
+def _text(source):
+    return "".join(source) if isinstance(source, list) else str(source)
 
 
 def grade_id(cell):

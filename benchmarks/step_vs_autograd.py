@@ -4,8 +4,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils import benchmark
 
-from helpers.grad import rel_error
 from benchmarks.notebook import solution_namespace
+from helpers.grad import rel_error
 
 N, D, H, C = 200, 784, 512, 10
 REG, LR, STD = 1e-4, 1e-3, 1e-2

@@ -3,14 +3,14 @@ catalogued mistake loses points in its own part only, with the feedback the stud
 import pytest
 import torch
 
-from autograder.checks import CODE_PARTS, run_code_checks
+from autograder.checks import PARTS as ALL_PARTS, run_code_checks
 from autograder.checks.core import Report
 from autograder.checks.two_layer_net import (check_nn_forward_backward, check_nn_forward_pass, check_nn_predict,
                                              check_nn_train, expected_learning_rates, draw_train_case)
 from autograder.mistakes.two_layer_net import MUTANTS
 from autograder.notebooks import cells_by_grade_id, exec_definitions
 
-PARTS = set(CODE_PARTS["two_layer_net"])
+PARTS = {part.grade_id for part in ALL_PARTS["two_layer_net"]}
 
 
 def scores(namespace, seed):

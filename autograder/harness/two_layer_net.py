@@ -7,6 +7,7 @@ import torch
 from .core import StudentError, as_plain_tensor, call_student, device_for, namespace_of, patched_names, plain_float
 
 PARAMS = ("W1", "b1", "W2", "b2")
+_equal = torch.equal  # bound before student code runs, which may rebind torch.equal
 
 
 def _on_device(case):
@@ -46,8 +47,8 @@ class ForwardOracle:
 
     def __call__(self, params, X):
         for case_X, case_params, scores, hidden in self.table:
-            if X.shape == case_X.shape and torch.equal(X.cpu(), case_X) and all(
-                    params[k].shape == case_params[k].shape and torch.equal(params[k].cpu(), case_params[k])
+            if X.shape == case_X.shape and _equal(X.cpu(), case_X) and all(
+                    params[k].shape == case_params[k].shape and _equal(params[k].cpu(), case_params[k])
                     for k in PARAMS):
                 return scores.to(X.device).clone(), hidden.to(X.device).clone()
         raise RuntimeError("nn_forward_pass is replaced by a correct version during this test, and it was called "
@@ -284,5 +285,13 @@ def run_find_best_net(find_best_net, get_param_set, case):
             out["best_val_acc"] = plain_float(best_val_acc, "best_val_acc")
         except (StudentError, TypeError, ValueError) as error:
             out["error"] = getattr(error, "text", str(error))
-    out["nets"] = [{"sizes": [int(s) for s in n.sizes], "trained": n.trained} for n in nets]
+    out["nets"] = [{"sizes": _numbers(n.sizes), "trained": _numbers(n.trained)} for n in nets]
     return out
+
+
+def _numbers(values):
+    """Plain floats, or None when the student passed something that is not a number."""
+    try:
+        return None if values is None else [plain_float(v, "a hyper-parameter") for v in values]
+    except StudentError:
+        return None

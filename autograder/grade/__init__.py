@@ -1,0 +1,105 @@
+"""Batch grading: `python -m autograder grade ASSIGNMENT SUBMISSIONS --out DIR`.
+
+intake -> one job per submission -> Dask (a LocalCluster sized to the machine, or an existing cluster)
+-> sandboxed run + judging on the workers (autograder.grade.task) -> results/<student>.json ->
+grades.csv, feedback/<student>.html, summary.html -> the nbgrader gradebook.
+Every submission found gets a row; a grader failure on one becomes that row's status, never a lost row.
+"""
+import json
+import os
+from pathlib import Path
+
+from dask.distributed import Client, LocalCluster, as_completed
+from tqdm.auto import tqdm
+
+from autograder.course import COURSE_ROOT, manifest
+from autograder.grade import intake
+from autograder.grade.sandbox import Limits
+from autograder.grade.task import grade_submission
+from autograder.gradebook import record_results
+from autograder.notebooks import answer_cells, cells_by_grade_id, grade_id, read_notebook
+
+
+def assignment_spec(assignment, course_dir=COURSE_ROOT):
+    """What every job of this assignment needs, read from the source notebook and the manifest."""
+    info = manifest(assignment, course_dir)
+    notebook_name = info["notebooks"][0]
+    source = read_notebook(Path(course_dir) / "source" / assignment / notebook_name)
+    graded = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    return {"assignment": assignment, "title": info.get("title", assignment), "notebook_file": notebook_name,
+            "setup": cells_by_grade_id(source)["setup"].source, "answer_cells": answer_cells(source),
+            "points": {grade_id(c): c.metadata["nbgrader"]["points"] for c in graded if c.cell_type == "code"},
+            "manual_parts": {grade_id(c): c.metadata["nbgrader"]["points"] for c in graded if c.cell_type != "code"},
+            "best_model_file": info["side_files"][0] if info.get("side_files") else None,
+            "limits": Limits.from_manifest(info)}
+
+
+def plan_job(spec, sub, seed=None):
+    return dict(spec, student_id=sub.student_id, notebook=sub.notebook, notebook_name=sub.notebook_name,
+                side_files=sub.side_files, problem=sub.problem, notes=sub.notes, seed=seed)
+
+
+def grader_error(job, error):
+    """The row of a submission whose grading itself failed: kept, zero, and explained."""
+    message = f"the grader failed on this submission ({type(error).__name__}: {error}); please report it"
+    return {"student_id": job["student_id"], "status": "grader-error", "message": message,
+            "parts": {gid: {"score": 0.0, "max": pts, "seed": 0, "diagnoses": [message], "subchecks": []}
+                      for gid, pts in job["points"].items()},
+            "manual_parts": job["manual_parts"], "notes": job["notes"], "isolation": "",
+            "total": 0.0, "max_total": sum(job["points"].values()) + sum(job["manual_parts"].values()), "seconds": 0.0}
+
+
+def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=None, scheduler=None, workers=None,
+                show_progress=True, record=True):
+    """Grade every submission (or only `student`) and write the reports; returns the results, sorted."""
+    out = Path(out)
+    spec = assignment_spec(assignment, course_dir)
+    subs = intake.collect(submissions, assignment, spec["notebook_file"])
+    if student is not None:
+        subs = [s for s in subs if s.student_id == student]
+        if not subs:
+            raise intake.IntakeError(f"no submission from {student!r} in {submissions}")
+    jobs = [plan_job(spec, s) for s in subs]
+    results_dir = out / "results"
+    results_dir.mkdir(parents=True, exist_ok=True)
+    for result in _run(jobs, scheduler, workers, show_progress):
+        (results_dir / f"{result['student_id']}.json").write_text(json.dumps(result, indent=1))
+    # Re-runs (e.g. --student) rewrite the reports from every result kept in DIR/results.
+    results = sorted((json.loads(p.read_text()) for p in results_dir.glob("*.json")), key=lambda r: r["student_id"])
+    from autograder.grade import reports
+    reports.write_grades_csv(results, out / "grades.csv")
+    for result in results:
+        reports.write_feedback(result, out / "feedback" / f"{result['student_id']}.html", spec["title"])
+    reports.write_summary(results, out, spec["title"])
+    if record:
+        record_results(course_dir, assignment, spec["notebook_file"], results)
+    return results
+
+
+def _run(jobs, scheduler, workers, show_progress):
+    if not jobs:
+        return []
+    if scheduler:
+        client = Client(scheduler)
+        cluster = None
+    else:
+        cluster = LocalCluster(n_workers=workers or os.cpu_count(), threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+    try:
+        futures = client.map(grade_submission, client.scatter(jobs), pure=False)
+        job_of = {f.key: job for f, job in zip(futures, jobs)}
+        results = []
+        bar = tqdm(total=len(jobs), desc="grading", unit="submission", disable=not show_progress)
+        for future in as_completed(futures):
+            try:
+                results.append(future.result())
+            except Exception as error:  # noqa: BLE001 - one failure must not lose the batch
+                results.append(grader_error(job_of[future.key], error))
+            bar.update()
+        bar.close()
+        return results
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,243 @@
+"""The batch grader: intake formats, nothing lost, sandboxed and tamper-proof grading, reports, gradebook.
+
+Hostile submissions are the reference solution with one answer cell replaced by an attack. Each must
+gain no points for that part, touch nothing outside its scratch folder, and be reported.
+"""
+import json
+import shutil
+import socket
+import threading
+import zipfile
+
+import nbformat
+import pytest
+
+from autograder.course import generate_release, scratch_course
+from autograder.gradebook import part_grades
+from autograder.grade import grade_batch
+from autograder.grade.sandbox import bubblewrap
+from autograder.notebooks import submission, written_answers
+
+pytestmark = pytest.mark.xdist_group("reference_model")
+NOTEBOOK, CHECKPOINT = "two_layer_net.ipynb", "best_two_layer_net.pth"
+LIMITS = "\nwall_seconds = 40\ncpu_seconds = 60\nmemory_mb = 1500\nprocesses = 64\n"
+FULL = 34.0  # autograded points of the assignment
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """A scratch nbgrader course with tight limits in its manifest, released."""
+    course = scratch_course(tmp_path_factory.mktemp("course"))
+    manifest = course / "assignments" / "two_layer_net.toml"
+    text = manifest.read_text()
+    manifest.write_text(text[:text.index("wall_seconds")] + LIMITS.lstrip("\n"))
+    generate_release("two_layer_net", course)
+    return course
+
+
+@pytest.fixture(scope="module")
+def make_notebook(source_nb, release_nb, answers):
+    def make(**overrides):
+        return nbformat.writes(submission(release_nb, source_nb, {**answers, **overrides}))
+    return make
+
+
+@pytest.fixture(scope="module")
+def canary(tmp_path_factory):
+    """Files a hostile submission must neither read nor change."""
+    folder = tmp_path_factory.mktemp("canary")
+    (folder / "secret.txt").write_text("canary")
+    return folder
+
+
+def add(folder, student, notebook_text, model=None):
+    (folder / f"{student}.ipynb").write_text(notebook_text)
+    if model is not None:
+        (folder / student).mkdir()
+        shutil.copy(model, folder / student / CHECKPOINT)
+
+
+FORWARD_STUB = "\n    return torch.zeros(X.shape[0], params['W2'].shape[1]), torch.zeros(X.shape[0], params['W1'].shape[1])\n"
+
+
+def attack(body):
+    """An nn_forward_pass that runs `body` (indented code) and then returns wrong answers."""
+    return "def nn_forward_pass(params, X):\n" + body + FORWARD_STUB
+
+
+class Listener:
+    """A loopback TCP server that counts connections (none may come from a sandbox)."""
+
+    def __init__(self):
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen()
+        self.server.settimeout(0.2)
+        self.port, self.connections, self.running = self.server.getsockname()[1], 0, True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while self.running:
+            try:
+                self.server.accept()[0].close()
+                self.connections += 1
+            except OSError:
+                pass
+
+    def close(self):
+        self.running = False
+        self.thread.join()
+        self.server.close()
+
+
+@pytest.fixture(scope="module")
+def batch(course, make_notebook, reference_model, canary, tmp_path_factory):
+    """One hostile, broken and honest batch, graded once by our grader."""
+    listener = Listener()
+    folder = tmp_path_factory.mktemp("submissions")
+    gradebook = course / "gradebook.db"
+    secrets = [gradebook, course / "source" / "two_layer_net" / NOTEBOOK, canary / "secret.txt"]
+    reads = " ".join(f"'{p}'" for p in secrets)
+    add(folder, "honest", make_notebook(), reference_model)
+    add(folder, "blank", (course / "release" / "two_layer_net" / NOTEBOOK).read_text())
+    add(folder, "monkeypatcher", make_notebook(nn_forward_pass=attack(
+        "    import torch, helpers.grad\n    torch.allclose = torch.equal = lambda *a, **k: True\n"
+        "    helpers.grad.rel_error = lambda *a, **k: 0.0\n"
+        "    try:\n        import autograder.checks.core as core\n"
+        "        core.Report.fraction = property(lambda self: 1.0)\n    except ImportError:\n        pass\n")),
+        reference_model)
+    add(folder, "subclass", make_notebook(nn_forward_pass=(
+        "class Agreeable(torch.Tensor):\n    def __eq__(self, other):\n        return True\n\n"
+        "def nn_forward_pass(params, X):\n    t = torch.zeros(1).as_subclass(Agreeable)\n    return t, t\n")),
+        reference_model)
+    add(folder, "reader", make_notebook(nn_forward_pass=attack(
+        f"    found = []\n    for p in [{reads.replace(' ', ', ')}, '/root/.bashrc']:\n"
+        "        try:\n            found.append(open(p, 'rb').read(20))\n        except OSError as e:\n"
+        "            found.append(type(e).__name__)\n    raise RuntimeError(f'probe {found}')\n")), reference_model)
+    add(folder, "writer", make_notebook(nn_forward_pass=attack(
+        f"    for p in [{reads.replace(' ', ', ')}, '{canary / 'new.txt'}']:\n"
+        "        try:\n            open(p, 'w').write('pwned')\n        except OSError:\n            pass\n")),
+        reference_model)
+    add(folder, "network", make_notebook(nn_forward_pass=attack(
+        f"    import socket\n    socket.create_connection(('127.0.0.1', {listener.port}), timeout=2)\n")),
+        reference_model)
+    add(folder, "reference-thief", make_notebook(nn_forward_pass=(
+        "def nn_forward_pass(params, X):\n    from autograder.checks.two_layer_net import reference_forward\n"
+        "    return reference_forward(params, X)\n")), reference_model)
+    add(folder, "killer", make_notebook(nn_train=(
+        "def nn_train(params, loss_func, pred_func, X, y, X_val, y_val, learning_rate=1e-3,"
+        " learning_rate_decay=0.95, reg=5e-6, num_iters=100, batch_size=200, verbose=False):\n"
+        "    import os, signal\n    os.kill(os.getpid(), signal.SIGKILL)\n")), reference_model)
+    add(folder, "looper", make_notebook(nn_predict="def nn_predict(params, loss_func, X):\n    while True:\n        pass\n"),
+        reference_model)
+    add(folder, "hog", make_notebook(nn_predict=(
+        "def nn_predict(params, loss_func, X):\n    hoard = []\n    while True:\n"
+        "        hoard.append(bytearray(10**8))\n")), reference_model)
+    add(folder, "forker", make_notebook(nn_predict=(
+        "def nn_predict(params, loss_func, X):\n    import os\n    for _ in range(200):\n"
+        "        try:\n            if os.fork() == 0:\n                import time; time.sleep(30); os._exit(0)\n"
+        "        except OSError:\n            break\n    return loss_func(params, X).argmax(dim=1)\n")), reference_model)
+    add(folder, "exits-at-import", make_notebook(nn_forward_pass="import os\nos._exit(3)\n"), reference_model)
+    (folder / "broken-json.ipynb").write_text('{"cells": [')
+    (folder / "empty.ipynb").write_text("")
+    (folder / "not-a-notebook.ipynb").write_text('{"hello": "world"}')
+    (folder / "no-notebook").mkdir()
+    shutil.copy(reference_model, folder / "no-notebook" / CHECKPOINT)
+    (folder / "misnamed").mkdir()
+    (folder / "misnamed" / "Two Layer Net (1).ipynb").write_text(make_notebook())
+    shutil.copy(reference_model, folder / "misnamed" / CHECKPOINT)
+    (folder / "no-model.ipynb").write_text(make_notebook())
+    before = {p: p.read_bytes() for p in secrets[1:]}  # the gradebook changes: the grader records scores
+    try:
+        results = grade_batch("two_layer_net", folder, tmp_path_factory.mktemp("out"), course_dir=course,
+                              workers=2, show_progress=False)
+    finally:
+        listener.close()
+    return {r["student_id"]: r for r in results}, before, listener, folder
+
+
+def test_every_submission_has_a_row(batch):
+    results, *_ = batch
+    assert set(results) == {"honest", "blank", "monkeypatcher", "subclass", "reader", "writer", "network",
+                            "reference-thief", "killer", "looper", "hog", "forker", "exits-at-import",
+                            "broken-json", "empty", "not-a-notebook", "no-notebook", "misnamed", "no-model"}
+
+
+def test_honest_work_gets_full_marks_and_blank_gets_zero(batch):
+    results, *_ = batch
+    assert results["honest"]["status"] == "ok" and results["honest"]["total"] == FULL
+    assert results["honest"]["isolation"] == ("bubblewrap" if bubblewrap() else results["honest"]["isolation"])
+    assert results["blank"]["total"] == 0
+
+
+@pytest.mark.parametrize("student", ["monkeypatcher", "subclass", "reader", "writer", "network", "reference-thief"])
+def test_attacks_on_the_forward_pass_gain_nothing_there_and_cost_nothing_elsewhere(batch, student):
+    results, *_ = batch
+    parts = results[student]["parts"]
+    assert parts["test_nn_forward_pass"]["score"] == 0, parts["test_nn_forward_pass"]
+    assert results[student]["total"] == FULL - 4, {p: v["score"] for p, v in parts.items()}
+
+
+def test_attacks_are_reported(batch):
+    results, *_ = batch
+    diagnosis = {s: " ".join(results[s]["parts"]["test_nn_forward_pass"]["diagnoses"]) for s in results}
+    assert "got Agreeable" in diagnosis["subclass"]
+    assert "ModuleNotFoundError" in diagnosis["reference-thief"] and "autograder" in diagnosis["reference-thief"]
+    if bubblewrap():
+        assert "probe [" in diagnosis["reader"] and "canary" not in diagnosis["reader"]
+        assert diagnosis["reader"].count("Error") >= 4  # every read failed (not found / denied)
+        assert "connect" in diagnosis["network"].lower() or "network" in diagnosis["network"].lower() or \
+            "Errno" in diagnosis["network"]
+
+
+@pytest.mark.skipif(not bubblewrap(), reason="filesystem and network isolation need bubblewrap")
+def test_sandbox_touched_nothing_outside_its_scratch(batch, canary):
+    results, before, listener, _ = batch
+    assert all(path.read_bytes() == content for path, content in before.items())
+    course_gradebook = next(iter(before)).parents[2] / "gradebook.db"
+    assert course_gradebook.read_bytes().startswith(b"SQLite format 3")
+    assert not (canary / "new.txt").exists()
+    assert listener.connections == 0
+
+
+@pytest.mark.parametrize("student, status, part", [
+    ("killer", "crashed", "test_nn_train"),
+    ("looper", "timeout", "test_nn_predict"),
+    ("hog", "memory-limit", "test_nn_predict"),
+])
+def test_killed_hung_and_hungry_code_loses_only_what_it_broke(batch, student, status, part):
+    results, *_ = batch
+    result = results[student]
+    assert result["status"] == status, result["message"]
+    assert result["message"]
+    assert result["parts"][part]["score"] == 0
+    assert result["parts"]["test_nn_forward_pass"]["score"] == 4  # ran before the failure: still graded
+    assert result["parts"]["test_best_model"]["score"] == 6  # judged outside the sandbox
+
+
+def test_fork_bomb_is_contained(batch):
+    results, *_ = batch
+    assert results["forker"]["parts"]["test_nn_forward_pass"]["score"] == 4
+
+
+@pytest.mark.parametrize("student, status, words", [
+    ("broken-json", "invalid-notebook", "not valid notebook JSON"),
+    ("empty", "invalid-notebook", "is empty"),
+    ("not-a-notebook", "invalid-notebook", "not a Jupyter notebook"),
+    ("no-notebook", "missing-notebook", "no notebook was submitted"),
+    ("exits-at-import", "crashed", "exited (code 3)"),
+])
+def test_broken_submissions_get_a_clear_status_and_zero(batch, student, status, words):
+    results, *_ = batch
+    assert results[student]["status"] == status and words in results[student]["message"]
+    assert results[student]["total"] == 0 or student == "exits-at-import" and results[student]["parts"][
+        "test_best_model"]["score"] == 6
+
+
+def test_misnamed_notebook_and_missing_model(batch):
+    results, *_ = batch
+    assert results["misnamed"]["total"] == FULL and any("was named" in n for n in results["misnamed"]["notes"])
+    missing = results["no-model"]["parts"]["test_best_model"]
+    assert missing["score"] == 0 and "was not submitted" in missing["diagnoses"][0]
+    assert results["no-model"]["total"] == FULL - 6
