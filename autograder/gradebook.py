@@ -47,5 +47,5 @@ def record_results(course_dir, assignment, notebook_file, results):
                 gb.add_submission(assignment, student)
             for part, outcome in result["parts"].items():
                 grade = gb.find_grade(part, notebook, assignment, student)
-                grade.auto_score = outcome["score"]
+                grade.auto_score, grade.needs_manual_grade = outcome["score"], False
             gb.db.commit()

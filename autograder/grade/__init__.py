@@ -13,7 +13,7 @@ from dask.distributed import Client, LocalCluster, as_completed
 from tqdm.auto import tqdm
 
 from autograder.course import COURSE_ROOT, manifest
-from autograder.grade import intake
+from autograder.grade import intake, reports
 from autograder.grade.sandbox import Limits
 from autograder.grade.task import grade_submission
 from autograder.gradebook import record_results
@@ -66,7 +66,6 @@ def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=No
         (results_dir / f"{result['student_id']}.json").write_text(json.dumps(result, indent=1))
     # Re-runs (e.g. --student) rewrite the reports from every result kept in DIR/results.
     results = sorted((json.loads(p.read_text()) for p in results_dir.glob("*.json")), key=lambda r: r["student_id"])
-    from autograder.grade import reports
     reports.write_grades_csv(results, out / "grades.csv")
     for result in results:
         reports.write_feedback(result, out / "feedback" / f"{result['student_id']}.html", spec["title"])

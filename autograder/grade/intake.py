@@ -105,7 +105,8 @@ def _from_zip(path, assignment, notebook_name):
         tops = [p for p in files.iterdir()] if files.exists() else []
         if len(tops) == 1 and tops[0].is_dir():
             files = tops[0]  # archives that wrap everything in one folder
-        collector = FileNameCollectorPlugin(named_regexp=LMS_NAME)
+        suffixes = sorted({p.suffix for p in files.rglob("*") if p.is_file() and p.suffix})
+        collector = FileNameCollectorPlugin(named_regexp=LMS_NAME, valid_ext=suffixes)  # side files too
         lms = [(p, collector.collect(p.name)) for p in files.rglob("*") if p.is_file()]
         if any(info for _, info in lms):
             return _from_lms_files(lms, notebook_name)

@@ -4,6 +4,8 @@ outputs here (a process that never runs student code), and evaluate the submitte
 `grade_submission` takes and returns plain data only, so it can run on any Dask worker that has the kit.
 """
 import json
+import os
+import socket
 import tempfile
 import time
 from pathlib import Path
@@ -46,6 +48,7 @@ def grade_submission(job):
     result["total"] = round(sum(p["score"] for p in result["parts"].values()), 4)
     result["max_total"] = sum(job["points"].values()) + sum(job["manual_parts"].values())
     result["seconds"] = round(time.perf_counter() - start, 3)
+    result["worker"] = f"{socket.gethostname()}:{os.getpid()}"
     return result
 
 
