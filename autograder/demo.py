@@ -1,9 +1,9 @@
-"""`make demo`: release the assignment, grade a small demo batch with nbgrader, print the grade table.
+"""`make demo`: release the assignment, run the solution notebook under stock nbgrader, then grade a
+small demo batch with the batch grader and print the grade table and where the reports are.
 
 The batch: the reference (the source's solutions and the instructor's reference model), the untouched
-release, and a few mutants from the mistake catalogue. Everything is written under demo-output/.
+release, a few mutants from the mistake catalogue and a damaged file. Everything goes to demo-output/.
 """
-import csv
 import shutil
 import time
 import warnings
@@ -13,6 +13,8 @@ import nbformat
 from sqlalchemy.exc import SAWarning
 
 from autograder.course import COURSE_ROOT, api, generate_release, scratch_course
+from autograder.grade import grade_batch
+from autograder.grade.sandbox import isolation
 from autograder.gradebook import part_grades
 from autograder.mistakes.two_layer_net import MUTANTS
 from autograder.notebooks import read_notebook, reference_answers, submission, written_answers
@@ -81,6 +83,10 @@ def print_table(header, rows):
         print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)))
 
 
+def short(part):
+    return part.removeprefix("test_").removeprefix("nn_")
+
+
 def main(out=COURSE_ROOT / "demo-output"):
     warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's own session warnings
     out = Path(out)
@@ -90,16 +96,27 @@ def main(out=COURSE_ROOT / "demo-output"):
         shutil.rmtree(out)
     course = scratch_course(out / "course")
     generate_release(ASSIGNMENT, course)
-    print("2/4 Building the demo batch (reference model trained once, then cached)")
+    print("2/4 Building the demo batch: reference (model trained once, then cached), blank release, "
+          f"{len(DEMO_MUTANTS)} catalogued mistakes, a damaged file")
     batch = demo_submissions(course)
     write_submitted(course, batch)
-    print(f"3/4 Autograding {len(batch)} submissions with nbgrader (grading budget on)")
-    seconds = autograde(course, batch)
-    for student, s in seconds.items():
-        print(f"    {student}: {s:.1f} s")
-    header, rows = grade_table(part_grades(course, ASSIGNMENT, batch))
-    with open(out / "grades.csv", "w", newline="") as f:
-        csv.writer(f).writerows([header] + rows)
-    print("4/4 Grades ('-' = written answer, graded by hand in formgrader):")
+    print("3/4 Stock nbgrader executes the solution notebook (grading budget on):")
+    seconds = autograde(course, ["reference"])["reference"]
+    header, rows = grade_table(part_grades(course, ASSIGNMENT, ["reference"]))
+    print(f"    reference: {rows[0][-2]} / {rows[0][-1]} points in {seconds:.1f} s (written answers pending)")
+    broken = course / "submitted" / "damaged-file" / ASSIGNMENT
+    broken.mkdir(parents=True)
+    (broken / NOTEBOOK).write_text('{"cells": [')
+    print(f"4/4 The batch grader (sandboxed: {isolation()}; parallel on Dask) grades all {len(batch) + 1}:")
+    start = time.perf_counter()
+    results = grade_batch(ASSIGNMENT, course / "submitted", out / "grading", course_dir=course)
+    elapsed = time.perf_counter() - start
+    parts = list(results[0]["parts"])
+    header = ["student_id", "status"] + [short(p) for p in parts] + ["total", "max"]
+    rows = [[r["student_id"], r["status"]] + [f"{r['parts'][p]['score']:g}" for p in parts]
+            + [f"{r['total']:g}", f"{r['max_total']:g}"] for r in results]
     print_table(header, rows)
-    print(f"\nWritten: {out / 'grades.csv'}; autograded notebooks in {course / 'autograded'}")
+    print(f"\n{len(results)} submissions in {elapsed:.1f} s ({60 * len(results) / elapsed:.0f} per minute); "
+          "written answers (max includes them) are graded by hand in formgrader.")
+    print(f"Reports: {out / 'grading' / 'grades.csv'}\n         {out / 'grading' / 'summary.html'}\n"
+          f"         {out / 'grading' / 'feedback'}/<student_id>.html")

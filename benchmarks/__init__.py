@@ -5,6 +5,7 @@ Each benchmark is one module of this package, listed in BENCHMARKS, with a docst
 ``python -m benchmarks [NAME ...]`` runs them and records each in results/<name>.json.
 """
 BENCHMARKS = (
+    "grading",
     "notebook_grading",
     "notebook_student",
     "step_vs_autograd",
