@@ -1,4 +1,5 @@
 """One batch of mixed submissions graded by stock nbgrader autograde (sequential) and by the kit's batch grader (sandboxed, parallel), with their agreement."""
+import os
 import statistics
 import tempfile
 import time
@@ -35,11 +36,14 @@ def run():
             write_submitted(course, batch)
         students = sorted(batch)
 
+        # Other work on the machine slows either grader: the load when each starts goes into the record.
+        load = {"stock": round(os.getloadavg()[0], 2)}
         start = time.perf_counter()
         stock_seconds = autograde(stock_course, students)
         stock_wall = time.perf_counter() - start
         stock_parts = part_grades(stock_course, ASSIGNMENT, students)
 
+        load["ours"] = round(os.getloadavg()[0], 2)
         start = time.perf_counter()
         results = grade_batch(ASSIGNMENT, our_course / "submitted", tmp / "grading", course_dir=our_course,
                               show_progress=False)
@@ -51,7 +55,6 @@ def run():
     statuses = {}
     for r in results:
         statuses[r["status"]] = statuses.get(r["status"], 0) + 1
-    per_submission = sorted(stock_seconds.values())
     auto_parts = list(results[0]["parts"])  # the autograded parts; written answers are graded by hand
     return {"submissions": n, "mutants": len(MUTANTS), "reference_copies": REFERENCE_COPIES,
             "isolation": isolation(), "workers": "default (one per CPU)",
@@ -59,11 +62,9 @@ def run():
             "stock_over_ours": round(stock_wall / our_wall, 2),
             "stock_per_minute": round(60 * n / stock_wall, 1), "ours_per_minute": round(60 * n / our_wall, 1),
             "target_ratio": TARGET_RATIO, "target_ours_per_minute": TARGET_PER_MINUTE,
-            "stock_submission_seconds": {"min": round(per_submission[0], 1),
-                                         "median": round(statistics.median(per_submission), 1),
-                                         "max": round(per_submission[-1], 1)},
+            "stock_submission_seconds": _spread(stock_seconds.values()),
             "ours_submission_seconds_in_worker": _spread([r["seconds"] for r in results]),
-            "ours_statuses": statuses, "ours_count": len(results),
+            "load_average_1min_at_start": load, "ours_statuses": statuses, "ours_count": len(results),
             "parts_compared": sum(len(set(ours[s]["parts"]) & set(stock_parts[s])) for s in students if s in ours),
             "full_marks_disagreements": len(disagreements), "disagreement_details": disagreements,
             "lost_parts_stock": _lost(students, auto_parts, lambda s, p: stock_parts[s].get(p, (None, None))),

@@ -8,6 +8,7 @@ returns plain data only, and `judge_*(cases, outputs)` compares with the referen
 import random
 import secrets
 from dataclasses import dataclass, field
+from typing import Callable
 
 import torch
 
@@ -73,6 +74,23 @@ def new_rng(seed=None):
     """A fresh random.Random and its seed (drawn from the OS unless given, so cases differ per run)."""
     seed = secrets.randbits(31) if seed is None else seed
     return random.Random(seed), seed
+
+
+@dataclass(frozen=True)
+class Part:
+    """One graded code part: its nbgrader grade_id, the student objects it takes, how its hidden cases
+    are drawn, the harness function that runs the student's code on them, and its judge."""
+    grade_id: str
+    names: tuple            # student objects passed to `run`, in order
+    draw: Callable          # rng -> cases (plain data)
+    run: Callable           # (*student_objects, cases) -> outputs (plain data); from autograder.harness
+    judge: Callable         # (cases, outputs, seed) -> Report
+
+    def check(self, *student_objects, seed=None):
+        """Draw, run and judge in this process (nbgrader's hidden-test cells)."""
+        rng, seed = new_rng(seed)
+        cases = self.draw(rng)
+        return self.judge(cases, self.run(*student_objects, cases), seed)
 
 
 def torch_gen(rng):

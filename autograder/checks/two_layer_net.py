@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from autograder.checks.core import Report, compare, devices, new_rng, torch_gen
+from autograder.checks.core import Part, Report, compare, devices, new_rng, torch_gen
 from autograder.harness import two_layer_net as harness
 from autograder.harness.core import StudentError, as_plain_tensor
 from helpers.data import load_dataset
@@ -128,12 +128,6 @@ def judge_forward_pass(cases, outputs, seed):
     return report
 
 
-def check_nn_forward_pass(nn_forward_pass, seed=None):
-    rng, seed = new_rng(seed)
-    cases = cases_forward_pass(rng)
-    return judge_forward_pass(cases, harness.run_forward_pass(nn_forward_pass, cases), seed)
-
-
 def _forward_variants(case):
     p, X = case["params"], case["X"]
     pre = X @ p["W1"] + p["b1"]
@@ -177,12 +171,6 @@ def judge_forward_backward(cases, outputs, seed):
     for key in PARAMS:
         _add_all(report, f"gradient of {key}", 0.125, results[key])
     return report
-
-
-def check_nn_forward_backward(nn_forward_backward, seed=None):
-    rng, seed = new_rng(seed)
-    cases = cases_forward_backward(rng)
-    return judge_forward_backward(cases, harness.run_forward_backward(nn_forward_backward, cases), seed)
 
 
 def _judge_forward_backward_case(case, out, results):
@@ -327,12 +315,6 @@ def judge_train(case, out, seed):
     return report
 
 
-def check_nn_train(nn_train, seed=None):
-    rng, seed = new_rng(seed)
-    case = draw_train_case(rng)
-    return judge_train(case, harness.run_train(nn_train, case), seed)
-
-
 def _judge_batches(report, case, calls):
     n = case["num_iters"]
     problems = []
@@ -475,21 +457,15 @@ def judge_predict(cases, outputs, seed):
     return report
 
 
-def check_nn_predict(nn_predict, seed=None):
-    rng, seed = new_rng(seed)
-    cases = cases_predict(rng)
-    return judge_predict(cases, harness.run_predict(nn_predict, cases), seed)
-
-
 # ----------------------------------------------------------------------------------------------
 # TwoLayerNet, through spies for the functions it delegates to
 # ----------------------------------------------------------------------------------------------
 
 def case_two_layer_net(rng):
-    D, C = rng.randint(40, 60), rng.randint(3, 9)
+    gen, D, C = torch_gen(rng), rng.randint(40, 60), rng.randint(3, 9)
     return {"D": D, "H": rng.randint(30, 50), "C": C, "std": rng.choice([1e-3, 1e-2, 1e-1]),
-            "X": torch.randn(6, D), "y": torch.randint(C, (6,)), "X_val": torch.randn(4, D),
-            "y_val": torch.randint(C, (4,))}
+            "X": torch.randn(6, D, generator=gen), "y": torch.randint(C, (6,), generator=gen),
+            "X_val": torch.randn(4, D, generator=gen), "y_val": torch.randint(C, (4,), generator=gen)}
 
 
 DELEGATION = {"loss": "nn_forward_backward(self.params, X, y, reg)",
@@ -528,12 +504,6 @@ def judge_two_layer_net(case, out, seed):
                   f"{method} should call {target} once and return its result")
         report.add(f"{method} delegates to {target}", 0.2, ok, "" if ok else detail)
     return report
-
-
-def check_two_layer_net(TwoLayerNet, seed=None):
-    rng, seed = new_rng(seed)
-    case = case_two_layer_net(rng)
-    return judge_two_layer_net(case, harness.run_two_layer_net(TwoLayerNet, case), seed)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -592,10 +562,27 @@ def judge_find_best_net(case, out, seed):
     return report
 
 
-def check_find_best_net(find_best_net, get_param_set, seed=None):
-    rng, seed = new_rng(seed)
-    case = case_find_best_net(rng)
-    return judge_find_best_net(case, harness.run_find_best_net(find_best_net, get_param_set, case), seed)
+# ----------------------------------------------------------------------------------------------
+# The parts, and the one-process checks the hidden-test cells call
+# ----------------------------------------------------------------------------------------------
+
+PARTS = (
+    Part("test_nn_forward_pass", ("nn_forward_pass",), cases_forward_pass, harness.run_forward_pass,
+         judge_forward_pass),
+    Part("test_nn_forward_backward", ("nn_forward_backward",), cases_forward_backward, harness.run_forward_backward,
+         judge_forward_backward),
+    Part("test_nn_train", ("nn_train",), draw_train_case, harness.run_train, judge_train),
+    Part("test_nn_predict", ("nn_predict",), cases_predict, harness.run_predict, judge_predict),
+    Part("test_two_layer_net", ("TwoLayerNet",), case_two_layer_net, harness.run_two_layer_net, judge_two_layer_net),
+    Part("test_find_best_net", ("find_best_net", "get_param_set"), case_find_best_net, harness.run_find_best_net,
+         judge_find_best_net),
+)
+check_nn_forward_pass = PARTS[0].check
+check_nn_forward_backward = PARTS[1].check
+check_nn_train = PARTS[2].check
+check_nn_predict = PARTS[3].check
+check_two_layer_net = PARTS[4].check
+check_find_best_net = PARTS[5].check
 
 
 # ----------------------------------------------------------------------------------------------

@@ -68,7 +68,7 @@ def _run_code_parts(job, answers, scratch):
         drawn[part.grade_id] = (part.draw(rng), seed)
         transport.save(drawn[part.grade_id][0], scratch / "cases" / f"{part.grade_id}.safetensors")
     spec = {"assignment": job["assignment"], "setup": MAGIC.sub("", job["setup"]), "answers": answers,
-            "parts": [{"grade_id": p.grade_id, "names": list(p.names), "run": p.run} for p in parts]}
+            "parts": [{"grade_id": p.grade_id, "names": list(p.names), "run": p.run.__name__} for p in parts]}
     (scratch / "job.json").write_text(json.dumps(spec))
     outcome = sandbox.run(scratch, job["limits"])
     reports = {}
