@@ -1,6 +1,5 @@
 """The solution notebook executed as nbgrader grades it (grading budget on, hidden tests included), against the grading budget."""
 from autograder.course import manifest
-from autograder.notebooks import grade_id
 from autograder.reference_model import reference_checkpoint
 from benchmarks.notebook import ASSIGNMENT, cell_seconds, execute, kernel_env, slowest
 

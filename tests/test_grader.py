@@ -3,20 +3,18 @@
 Hostile submissions are the reference solution with one answer cell replaced by an attack. Each must
 gain no points for that part, touch nothing outside its scratch folder, and be reported.
 """
-import json
+import re
 import shutil
 import socket
 import threading
-import zipfile
 
 import nbformat
 import pytest
 
 from autograder.course import generate_release, scratch_course
-from autograder.gradebook import part_grades
 from autograder.grade import grade_batch
 from autograder.grade.sandbox import bubblewrap
-from autograder.notebooks import submission, written_answers
+from autograder.notebooks import submission
 
 pytestmark = pytest.mark.xdist_group("reference_model")
 NOTEBOOK, CHECKPOINT = "two_layer_net.ipynb", "best_two_layer_net.pth"
@@ -187,8 +185,7 @@ def test_attacks_are_reported(batch):
     if bubblewrap():
         assert "probe [" in diagnosis["reader"] and "canary" not in diagnosis["reader"]
         assert diagnosis["reader"].count("Error") >= 4  # every read failed (not found / denied)
-        assert "connect" in diagnosis["network"].lower() or "network" in diagnosis["network"].lower() or \
-            "Errno" in diagnosis["network"]
+        assert re.search(r"raised (ConnectionRefusedError|OSError|TimeoutError)", diagnosis["network"])
 
 
 @pytest.mark.skipif(not bubblewrap(), reason="filesystem and network isolation need bubblewrap")

@@ -5,7 +5,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import zipfile
 
 import nbformat
@@ -115,12 +114,10 @@ def _free_port():
 def test_grades_through_a_dask_scheduler_and_two_workers(course, notebooks, reference_model, tmp_path):
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
-    dask = [sys.executable, "-m", "distributed.cli"]
     scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
                                   "--port", str(port), "--no-dashboard"], stderr=subprocess.DEVNULL)
     workers = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
                                  "--no-dashboard", "--name", f"w{i}"], stderr=subprocess.DEVNULL) for i in range(2)]
-    del dask
     try:
         from dask.distributed import Client
         with Client(address, timeout=60) as client:

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 from autograder.checks.core import Part, Report, compare, devices, new_rng, torch_gen
 from autograder.harness import two_layer_net as harness
-from autograder.harness.core import StudentError, as_plain_tensor
+from autograder.harness.core import as_plain_tensor
 from helpers.data import load_dataset
 from helpers.grad import rel_error
 from helpers.utils import load_checkpoint

@@ -83,7 +83,7 @@ def _run(jobs, scheduler, workers, show_progress):
         cluster = None
     else:
         cluster = LocalCluster(n_workers=workers or os.cpu_count(), threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+                               dashboard_address=":0")
         client = Client(cluster)
     try:
         futures = client.map(grade_submission, client.scatter(jobs), pure=False)
