@@ -21,11 +21,15 @@ import socket
 from pathlib import Path
 
 import torch
-from torchvision.datasets import CIFAR10, FashionMNIST
 
 DATASETS = ("cifar10", "fashion_mnist")
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 CIFAR10_HOST = ("www.cs.toronto.edu", 443)
+# torchvision's layouts (tests check these against torchvision); torchvision itself is imported only when
+# data is read, so that `import helpers` stays quick.
+CIFAR10_FOLDER = "cifar-10-batches-py"
+FASHION_MNIST_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+                       "t10k-labels-idx1-ubyte.gz")
 _RAW_CACHE = {}
 
 
@@ -119,9 +123,10 @@ def _preprocess(raw, validation_ratio, num_train, dtype, bias_trick, flatten):
 
 def _raw_cifar10(root, download, verify_checksums):
     """CIFAR-10 as uint8 tensors, from the first folder that has it, else downloaded."""
-    dataset_cls = CIFAR10 if verify_checksums else _UncheckedCIFAR10
+    from torchvision.datasets import CIFAR10
+    dataset_cls = CIFAR10 if verify_checksums else _unchecked(CIFAR10)
     for folder in data_dirs(root):
-        if (folder / CIFAR10.base_folder).is_dir():
+        if (folder / CIFAR10_FOLDER).is_dir():
             return _cached(("cifar10", folder, verify_checksums), lambda: _read_cifar10(dataset_cls, folder))
     target = data_dirs(root)[0] if root is not None else cache_dir() / "data"
     if download and _network_reaches(CIFAR10_HOST):
@@ -132,15 +137,16 @@ def _raw_cifar10(root, download, verify_checksums):
         "CIFAR-10 was not found in " + ", ".join(str(d) for d in data_dirs(root))
         + (", and cannot be downloaded from here (no network)." if download else " (download=False).")
         + f" Get it with torchvision.datasets.CIFAR10(ROOT, download=True) on a connected machine and "
-          f"copy ROOT/{CIFAR10.base_folder} into one of those folders, or set COURSE_DATA=ROOT; "
+          f"copy ROOT/{CIFAR10_FOLDER} into one of those folders, or set COURSE_DATA=ROOT; "
           "or use load_dataset('fashion_mnist').")
 
 
-class _UncheckedCIFAR10(CIFAR10):
-    """CIFAR10 that trusts the local files without MD5 checks (for re-packed or generated copies)."""
-    train_list = [[name, None] for name, _ in CIFAR10.train_list]
-    test_list = [[name, None] for name, _ in CIFAR10.test_list]
-    meta = dict(CIFAR10.meta, md5=None)
+def _unchecked(cifar10):
+    """torchvision's CIFAR10, trusting the local files without MD5 checks (re-packed or generated copies)."""
+    return type("UncheckedCIFAR10", (cifar10,), {
+        "train_list": [[name, None] for name, _ in cifar10.train_list],
+        "test_list": [[name, None] for name, _ in cifar10.test_list],
+        "meta": dict(cifar10.meta, md5=None)})
 
 
 def _read_cifar10(dataset_cls, folder):
@@ -148,7 +154,7 @@ def _read_cifar10(dataset_cls, folder):
         train, test = dataset_cls(folder, train=True), dataset_cls(folder, train=False)
     except RuntimeError as error:
         raise DatasetNotFoundError(
-            f"CIFAR-10 files in {folder / CIFAR10.base_folder} are incomplete or corrupted ({error}). "
+            f"CIFAR-10 files in {folder / CIFAR10_FOLDER} are incomplete or corrupted ({error}). "
             "Delete that folder and fetch it again.") from error
     return {"dataset": "cifar10", "source": str(folder), "class_names": list(train.classes),
             "x_train": _to_nchw(train.data), "y_train": torch.as_tensor(train.targets),
@@ -163,9 +169,9 @@ def _raw_fashion_mnist(root):
     """Fashion-MNIST as uint8 tensors, from torchvision's layout or a folder of the four .gz files."""
     folders = data_dirs(root) + ([DEBIAN_FASHION_MNIST] if root is None else [])
     for folder in folders:
-        if all((folder / "FashionMNIST" / "raw" / gz[:-3]).is_file() for gz, _ in FashionMNIST.resources):
+        if all((folder / "FashionMNIST" / "raw" / gz[:-3]).is_file() for gz in FASHION_MNIST_FILES):
             return _cached(("fashion_mnist", folder), lambda: _read_fashion_mnist(folder, folder))
-        if all((folder / gz).is_file() for gz, _ in FashionMNIST.resources):
+        if all((folder / gz).is_file() for gz in FASHION_MNIST_FILES):
             return _cached(("fashion_mnist", folder), lambda: _read_fashion_mnist(folder, _unpack_gz(folder)))
     raise DatasetNotFoundError(
         "Fashion-MNIST was not found in " + ", ".join(str(d) for d in folders) + ". Install it with "
@@ -181,7 +187,7 @@ def _unpack_gz(folder):
     """
     target = cache_dir() / "unpacked" / hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
     raw_folder = target / "FashionMNIST" / "raw"
-    for gz, _ in FashionMNIST.resources:
+    for gz in FASHION_MNIST_FILES:
         if not (raw_folder / gz[:-3]).is_file():
             raw_folder.mkdir(parents=True, exist_ok=True)
             partial = raw_folder / f"{gz[:-3]}.{os.getpid()}.part"
@@ -197,6 +203,7 @@ def _unpack_gz(folder):
 
 
 def _read_fashion_mnist(source, root):
+    from torchvision.datasets import FashionMNIST
     try:
         train, test = FashionMNIST(root, train=True), FashionMNIST(root, train=False)
     except (RuntimeError, AssertionError, ValueError) as error:

@@ -461,3 +461,11 @@ def test_toy_data_same_numbers_in_float32_and_float64():
     assert torch.equal(X32, X64.to(torch.float32))
     assert torch.equal(y32, y64)
     assert all(torch.equal(p32[k], p64[k].to(torch.float32)) for k in p32)
+
+
+def test_file_layouts_match_torchvision():
+    from torchvision.datasets import CIFAR10, FashionMNIST
+
+    from helpers.data import CIFAR10_FOLDER, FASHION_MNIST_FILES
+    assert CIFAR10_FOLDER == CIFAR10.base_folder
+    assert FASHION_MNIST_FILES == tuple(name for name, _ in FashionMNIST.resources)
