@@ -82,7 +82,8 @@ def _run(jobs, scheduler, workers, show_progress):
         client = Client(scheduler)
         cluster = None
     else:
-        cluster = LocalCluster(n_workers=workers or os.cpu_count(), threads_per_worker=1, processes=True,
+        # Threads suffice: student code runs in sandbox subprocesses, and judging releases the GIL in torch.
+        cluster = LocalCluster(n_workers=1, threads_per_worker=workers or os.cpu_count(), processes=False,
                                dashboard_address=":0")
         client = Client(cluster)
     try:

@@ -9,7 +9,6 @@ and a cleared environment, reported as weaker isolation, never silently.
 """
 import functools
 import os
-import resource
 import shutil
 import signal
 import subprocess
@@ -130,23 +129,11 @@ def run(job_dir, limits):
     else:
         env, cwd = {}, None
     group = _pids_cgroup(limits.processes)
-
-    def limit_child():
-        mb = 2**20
-        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
-        resource.setrlimit(resource.RLIMIT_DATA, (limits.memory_mb * mb, limits.memory_mb * mb))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_mb * mb, limits.file_mb * mb))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if os.geteuid() != 0:
-            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
-        if group is not None:
-            (group / "cgroup.procs").write_text(str(os.getpid()))
-
     start = time.perf_counter()
     stderr_path = job_dir / "stderr.txt"
     with open(stderr_path, "wb") as stderr:
-        process = subprocess.Popen(command(job_dir), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                   stderr=stderr, env=env or None, cwd=cwd, preexec_fn=limit_child,
+        process = subprocess.Popen(_limited(command(job_dir), limits, group), stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=stderr, env=env or None, cwd=cwd,
                                    start_new_session=True)
         try:
             returncode, timed_out = process.wait(timeout=limits.wall_seconds), False
@@ -157,6 +144,20 @@ def run(job_dir, limits):
     if group is not None:
         _remove_cgroup(group)
     return Outcome(returncode, timed_out, seconds, stderr_path.read_bytes()[-4000:].decode("utf-8", "replace"))
+
+
+def _limited(args, limits, group):
+    """`args` under resource limits (util-linux prlimit; no preexec_fn, so it is safe from threads), in
+    the pids cgroup `group` when there is one."""
+    mb = 2**20
+    limited = ["prlimit", f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 5}", f"--data={limits.memory_mb * mb}",
+               f"--fsize={limits.file_mb * mb}", "--core=0"]
+    if os.geteuid() != 0:  # root is exempt from RLIMIT_NPROC: the pids cgroup limits it instead
+        limited.append(f"--nproc={limits.processes}")
+    limited += ["--"] + args
+    if group is None:
+        return limited
+    return ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', str(group)] + limited
 
 
 def _kill_group(process):
