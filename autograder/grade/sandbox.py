@@ -91,9 +91,10 @@ def command(job_dir):
     args = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv"]
     for key, value in _environment().items():
         args += ["--setenv", key, value]
+    args += ["--tmpfs", "/tmp"]  # first: binds below may live under /tmp (e.g. a kit checked out there)
     args += _system_binds()
     args += ["--ro-bind", str(HARNESS_DIR), "/grader/harness", "--ro-bind", str(HELPERS_DIR), "/grader/helpers",
-             "--bind", str(job_dir), "/job", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", "/job",
+             "--bind", str(job_dir), "/job", "--proc", "/proc", "--dev", "/dev", "--chdir", "/job",
              python, "-m", "harness", "/job"]
     return args
 
