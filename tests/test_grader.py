@@ -133,9 +133,10 @@ def batch(course, make_notebook, reference_model, canary, tmp_path_factory):
         "def nn_predict(params, loss_func, X):\n    hoard = []\n    while True:\n"
         "        hoard.append(bytearray(10**8))\n")), reference_model)
     add(folder, "forker", make_notebook(nn_predict=(
-        "def nn_predict(params, loss_func, X):\n    import os\n    for _ in range(200):\n"
-        "        try:\n            if os.fork() == 0:\n                import time; time.sleep(30); os._exit(0)\n"
-        "        except OSError:\n            break\n    return loss_func(params, X).argmax(dim=1)\n")), reference_model)
+        "def nn_predict(params, loss_func, X):\n    import os, time\n    forked = 0\n    for _ in range(300):\n"
+        "        try:\n            if os.fork() == 0:\n                time.sleep(30)\n                os._exit(0)\n"
+        "            forked += 1\n        except OSError:\n            break\n"
+        "    raise RuntimeError(f'forked {forked} times')\n")), reference_model)
     add(folder, "exits-at-import", make_notebook(nn_forward_pass="import os\nos._exit(3)\n"), reference_model)
     (folder / "broken-json.ipynb").write_text('{"cells": [')
     (folder / "empty.ipynb").write_text("")
@@ -165,7 +166,7 @@ def test_every_submission_has_a_row(batch):
 def test_honest_work_gets_full_marks_and_blank_gets_zero(batch):
     results, *_ = batch
     assert results["honest"]["status"] == "ok" and results["honest"]["total"] == FULL
-    assert results["honest"]["isolation"] == ("bubblewrap" if bubblewrap() else results["honest"]["isolation"])
+    assert results["honest"]["isolation"].startswith("bubblewrap" if bubblewrap() else "rlimits-only")
     assert results["blank"]["total"] == 0
 
 
@@ -215,7 +216,11 @@ def test_killed_hung_and_hungry_code_loses_only_what_it_broke(batch, student, st
 
 def test_fork_bomb_is_contained(batch):
     results, *_ = batch
-    assert results["forker"]["parts"]["test_nn_forward_pass"]["score"] == 4
+    result = results["forker"]
+    assert result["parts"]["test_nn_forward_pass"]["score"] == 4 and result["parts"]["test_best_model"]["score"] == 6
+    forked = int(re.search(r"forked (\d+) times", " ".join(result["parts"]["test_nn_predict"]["diagnoses"])).group(1))
+    if "no process-count limit" not in result["isolation"]:
+        assert forked < 64  # the manifest's `processes` limit stopped it
 
 
 @pytest.mark.parametrize("student, status, words", [

@@ -60,9 +60,10 @@ def bubblewrap():
 
 def isolation():
     """A one-line description of the isolation this machine gives, for reports."""
-    if bubblewrap():
-        return "bubblewrap"
-    return "rlimits-only (bubblewrap not found: no filesystem or network isolation)"
+    text = "bubblewrap" if bubblewrap() else "rlimits-only (bubblewrap not found: no filesystem or network isolation)"
+    if os.geteuid() == 0 and not os.access(PIDS_CGROUP, os.W_OK):
+        text += "; no process-count limit (running as root without a writable pids cgroup)"
+    return text
 
 
 def _system_binds():
