@@ -12,7 +12,6 @@ import nbformat
 import nbformat.reader
 
 SOLUTION_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
-HIDDEN_TESTS = re.compile(r"^\s*### BEGIN HIDDEN TESTS.*?^\s*### END HIDDEN TESTS\s*$\n?", re.S | re.M)
 MAGIC = re.compile(r"^\s*[%!].*$", re.M)
 
 
@@ -90,10 +89,6 @@ def cells_by_grade_id(nb):
 def solution_code(source_cell):
     """A solution cell's code without the BEGIN/END SOLUTION marker lines."""
     return "\n".join(line for line in source_cell.source.splitlines() if not SOLUTION_MARKER.match(line))
-
-
-def without_hidden_tests(code):
-    return HIDDEN_TESTS.sub("", code)
 
 
 def submission(release_nb, source_nb, answers=None):
