@@ -96,7 +96,7 @@ def batch(course, make_notebook, reference_model, canary, tmp_path_factory):
     folder = tmp_path_factory.mktemp("submissions")
     gradebook = course / "gradebook.db"
     secrets = [gradebook, course / "source" / "two_layer_net" / NOTEBOOK, canary / "secret.txt"]
-    reads = " ".join(f"'{p}'" for p in secrets)
+    targets = repr([str(p) for p in secrets])  # a Python list literal for the attack code
     add(folder, "honest", make_notebook(), reference_model)
     add(folder, "blank", (course / "release" / "two_layer_net" / NOTEBOOK).read_text())
     add(folder, "monkeypatcher", make_notebook(nn_forward_pass=attack(
@@ -110,11 +110,11 @@ def batch(course, make_notebook, reference_model, canary, tmp_path_factory):
         "def nn_forward_pass(params, X):\n    t = torch.zeros(1).as_subclass(Agreeable)\n    return t, t\n")),
         reference_model)
     add(folder, "reader", make_notebook(nn_forward_pass=attack(
-        f"    found = []\n    for p in [{reads.replace(' ', ', ')}, '/root/.bashrc']:\n"
+        f"    found = []\n    for p in {targets} + ['/root/.bashrc']:\n"
         "        try:\n            found.append(open(p, 'rb').read(20))\n        except OSError as e:\n"
         "            found.append(type(e).__name__)\n    raise RuntimeError(f'probe {found}')\n")), reference_model)
     add(folder, "writer", make_notebook(nn_forward_pass=attack(
-        f"    for p in [{reads.replace(' ', ', ')}, '{canary / 'new.txt'}']:\n"
+        f"    for p in {targets} + ['{canary / 'new.txt'}']:\n"
         "        try:\n            open(p, 'w').write('pwned')\n        except OSError:\n            pass\n")),
         reference_model)
     add(folder, "network", make_notebook(nn_forward_pass=attack(
@@ -137,6 +137,8 @@ def batch(course, make_notebook, reference_model, canary, tmp_path_factory):
         "        try:\n            if os.fork() == 0:\n                time.sleep(30)\n                os._exit(0)\n"
         "            forked += 1\n        except OSError:\n            break\n"
         "    raise RuntimeError(f'forked {forked} times')\n")), reference_model)
+    add(folder, "typo", make_notebook(nn_predict="def nn_predict(params, loss_func, X)\n    return X\n"),
+        reference_model)
     add(folder, "exits-at-import", make_notebook(nn_forward_pass="import os\nos._exit(3)\n"), reference_model)
     (folder / "broken-json.ipynb").write_text('{"cells": [')
     (folder / "empty.ipynb").write_text("")
@@ -159,7 +161,7 @@ def batch(course, make_notebook, reference_model, canary, tmp_path_factory):
 def test_every_submission_has_a_row(batch):
     results, *_ = batch
     assert set(results) == {"honest", "blank", "monkeypatcher", "subclass", "reader", "writer", "network",
-                            "reference-thief", "killer", "looper", "hog", "forker", "exits-at-import",
+                            "reference-thief", "killer", "looper", "hog", "forker", "typo", "exits-at-import",
                             "broken-json", "empty", "not-a-notebook", "no-notebook", "misnamed", "no-model"}
 
 
@@ -235,6 +237,13 @@ def test_broken_submissions_get_a_clear_status_and_zero(batch, student, status, 
     assert results[student]["status"] == status and words in results[student]["message"]
     assert results[student]["total"] == 0 or student == "exits-at-import" and results[student]["parts"][
         "test_best_model"]["score"] == 6
+
+
+def test_syntax_error_costs_only_its_cell_and_says_where(batch):
+    results, *_ = batch
+    result = results["typo"]
+    assert result["status"] == "ok" and result["total"] == FULL - 2
+    assert "the answer cell nn_predict has a syntax error" in result["parts"]["test_nn_predict"]["diagnoses"][0]
 
 
 def test_misnamed_notebook_and_missing_model(batch):

@@ -12,9 +12,11 @@ PARTS = {"two_layer_net": two_layer_net.PARTS}
 BEST_MODEL = {"two_layer_net": ("test_best_model", two_layer_net.check_best_model)}
 
 
-def not_defined(part, missing, seed=0):
+def not_defined(part, missing, seed=0, why=None):
+    """Zero for a part whose student objects do not exist; `why` replaces the generic reason."""
     report = Report(part.grade_id, seed)
-    report.add("defined", 1.0, False, f"{', '.join(missing)} is not defined: its answer cell is missing or did not run")
+    report.add("defined", 1.0, False,
+               why or f"{', '.join(missing)} is not defined: its answer cell is missing or did not run")
     return report
 
 

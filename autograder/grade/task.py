@@ -81,8 +81,8 @@ def _run_code_parts(job, answers, scratch):
         try:
             outputs = transport.load(path)
             if "missing" in outputs:
-                reports[part.grade_id] = not_defined(part, outputs["missing"], seed)
-                _explain_missing(reports[part.grade_id], outputs["missing"], cell_errors, job["answer_cells"])
+                why = _cell_error(outputs["missing"], cell_errors, job["answer_cells"])
+                reports[part.grade_id] = not_defined(part, outputs["missing"], seed, why)
             elif "harness_error" in outputs:
                 reports[part.grade_id] = _not_graded(part.grade_id, f"the code {outputs['harness_error']}")
             else:
@@ -92,11 +92,13 @@ def _run_code_parts(job, answers, scratch):
     return reports, _status(outcome, scratch / "outputs" / "done", job["limits"])
 
 
-def _explain_missing(report, missing, cell_errors, answer_cells):
+def _cell_error(missing, cell_errors, answer_cells):
+    """Why a missing name is missing, when its answer cell failed to run (e.g. a syntax error); else None."""
     for name in missing:
         cell = next((cell for cell, names in answer_cells.items() if name in names), None)
         if cell in cell_errors:
-            report.subchecks[0].detail = f"the answer cell {cell} {cell_errors[cell]}"
+            return f"the answer cell {cell} {cell_errors[cell]}"
+    return None
 
 
 def _status(outcome, done, limits):
