@@ -55,29 +55,6 @@ def answer_cells(source_nb):
             if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
 
 
-def find_answers(nb, cells):
-    """The student's code for each answer cell of `cells` ({grade_id: [names]}): by nbgrader grade_id,
-    else the code cell that defines the name at top level. Returns (answers, notes about what was odd)."""
-    by_id = {grade_id(c): c for c in nb.cells if isinstance(c, dict) and c.get("cell_type") == "code"}
-    code_cells = [c for c in nb.cells if isinstance(c, dict) and c.get("cell_type") == "code"]
-    answers, notes = {}, []
-    for cell_id, names in cells.items():
-        if cell_id in by_id:
-            answers[cell_id] = _text(by_id[cell_id].get("source", ""))
-            continue
-        found = [c for c in code_cells if names and re.search(rf"^(?:def|class) {names[0]}\b", _text(c.get("source", "")), re.M)]
-        if found:
-            answers[cell_id] = _text(found[-1].get("source", ""))
-            notes.append(f"the answer cell {cell_id} had lost its nbgrader id; graded the cell that defines {names[0]}")
-        else:
-            notes.append(f"the answer cell {cell_id} is missing")
-    return answers, notes
-
-
-def _text(source):
-    return "".join(source) if isinstance(source, list) else str(source)
-
-
 def grade_id(cell):
     return cell.metadata.get("nbgrader", {}).get("grade_id")
 
@@ -91,15 +68,20 @@ def solution_code(source_cell):
     return "\n".join(line for line in source_cell.source.splitlines() if not SOLUTION_MARKER.match(line))
 
 
-def submission(release_nb, source_nb, answers=None):
+def submission(release_nb, source_nb, answers=None, added_cells=()):
     """A student notebook: the release with answer cells replaced.
 
     `answers` maps grade_id -> code (or text, for written answers); cells not named keep the release stub.
+    `added_cells` holds (grade_id, code) pairs: a code cell of the student's own, without nbgrader metadata,
+    inserted just above the cell with that grade_id.
     """
     nb = nbformat.from_dict(json.loads(json.dumps(release_nb)))
     for cell in nb.cells:
         if answers and grade_id(cell) in answers:
             cell.source = answers[grade_id(cell)]
+    for before, code in added_cells:
+        index = next(i for i, cell in enumerate(nb.cells) if grade_id(cell) == before)
+        nb.cells.insert(index, nbformat.v4.new_code_cell(code))
     return nb
 
 

@@ -6,8 +6,10 @@ Each benchmark is one module of this package, listed in BENCHMARKS, with a docst
 """
 BENCHMARKS = (
     "grading",
+    "grading_memory",
     "notebook_grading",
     "notebook_student",
+    "part_budgets",
     "step_vs_autograd",
     "widget_latency",
 )

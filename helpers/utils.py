@@ -1,12 +1,15 @@
 """Small utilities every notebook needs: seeding, device choice, the grading budget, progress bars."""
 import os
 import random
+import zipfile
 
 import torch
 from tqdm.auto import tqdm
 
 #: Environment variable that forces the grading budget on ("1") or off ("0") outside nbgrader.
 BUDGET_ENV = "COURSE_GRADING_BUDGET"
+#: Largest checkpoint load_checkpoint unpacks: far above any two-layer net of the course (a few MB).
+MAX_CHECKPOINT_BYTES = 256 * 2**20
 
 
 def reset_seed(seed=0):
@@ -69,13 +72,35 @@ def save_checkpoint(path, params, dataset, **meta):
     torch.save({"params": {k: v.detach().cpu() for k, v in params.items()}, "dataset": dataset, "meta": meta}, path)
 
 
-def load_checkpoint(path, device="cpu"):
-    """Load a checkpoint written by save_checkpoint. Uses weights_only loading, so a hostile file cannot
-    run code; returns {'params': {name: tensor}, 'dataset': str, 'meta': dict}."""
+def load_checkpoint(path, device="cpu", max_bytes=MAX_CHECKPOINT_BYTES):
+    """Load a checkpoint written by save_checkpoint; returns {'params': {name: tensor}, 'dataset': str, 'meta': dict}.
+
+    Safe on files from anyone: weights_only loading, so a hostile file cannot run code; and before anything is
+    inflated, the sizes the file's entries declare (torch.save's zip format) must add up to at most `max_bytes`,
+    so a small file that would unpack to gigabytes is refused with its declared size.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            declared = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise ValueError(f"{os.path.basename(path)} is not a checkpoint written by save_checkpoint "
+                         "(not in torch.save's format)") from None
+    if declared > max_bytes:
+        raise ValueError(f"the checkpoint declares {human_size(declared)} of tensors; the limit is "
+                         f"{human_size(max_bytes)}")
     checkpoint = torch.load(path, map_location=device, weights_only=True)
     if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("params"), dict):
         raise ValueError(f"{path} is not a checkpoint written by save_checkpoint")
     return checkpoint
+
+
+def human_size(nbytes):
+    """A byte count for people, in binary units: ``human_size(5 * 2**30)`` is '5.0 GB', 256 * 2**20 is '256 MB'."""
+    for unit, scale in (("GB", 2**30), ("MB", 2**20), ("kB", 2**10)):
+        if nbytes >= scale:
+            value = nbytes / scale
+            return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
+    return f"{nbytes} bytes"
 
 
 def report_check(label, value, tolerance):

@@ -1,11 +1,17 @@
 """Shared fixtures: the two_layer_net notebooks, the reference answers and the reference model."""
+import os
 from pathlib import Path
 
 import pytest
+import torch
 
 from autograder.notebooks import read_notebook, reference_answers
 
 ROOT = Path(__file__).resolve().parent.parent
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs one worker per core: more intra-op threads per worker only contend (small tensor ops
+    # then run several times slower).
+    torch.set_num_threads(1)
 SOURCE = ROOT / "source" / "two_layer_net" / "two_layer_net.ipynb"
 RELEASE = ROOT / "release" / "two_layer_net" / "two_layer_net.ipynb"
 

@@ -9,6 +9,7 @@ from autograder.checks.two_layer_net import (check_nn_forward_backward, check_nn
                                              check_nn_train, expected_learning_rates, draw_train_case)
 from autograder.mistakes.two_layer_net import MUTANTS
 from autograder.notebooks import cells_by_grade_id, exec_definitions
+from autograder.styles.two_layer_net import STYLES
 
 PARTS = {part.grade_id for part in ALL_PARTS["two_layer_net"]}
 
@@ -47,59 +48,40 @@ def test_catalogue_covers_every_part_but_the_model_with_twelve_or_more_mistakes(
     assert len({m.name for m in MUTANTS}) == len(MUTANTS)
 
 
-# --- Any correct implementation passes, whatever its style -----------------------------------------
+# --- Verdicts that do not depend on the draw --------------------------------------------------------
 
-ALTERNATIVES = {
-    "nn_forward_pass": '''
-def nn_forward_pass(params, X):
-    hidden = torch.where(X @ params["W1"] + params["b1"] > 0, X @ params["W1"] + params["b1"], 0.0)
-    return torch.addmm(params["b2"], hidden, params["W2"]), hidden
-''',
-    "nn_forward_backward": '''
-def nn_forward_backward(params, X, y=None, reg=0.0):
-    scores, hidden = nn_forward_pass(params, X)
-    if y is None:
-        return scores
-    N, C = scores.shape
-    one_hot = torch.zeros_like(scores)
-    one_hot[range(N), y] = 1.0
-    log_probs = scores - torch.logsumexp(scores, dim=1, keepdim=True)
-    loss = -(one_hot * log_probs).sum() / N + reg * (params["W1"].pow(2).sum() + params["W2"].pow(2).sum())
-    dscores = (torch.softmax(scores, dim=1) - one_hot) / N
-    dhidden = dscores @ params["W2"].T
-    dhidden[hidden == 0] = 0
-    return loss, {"W1": X.T @ dhidden + 2 * reg * params["W1"], "b1": dhidden.sum(0),
-                  "W2": hidden.T @ dscores + 2 * reg * params["W2"], "b2": dscores.sum(0)}
-''',
-    "nn_train": '''
-def nn_train(params, loss_func, pred_func, X, y, X_val, y_val, learning_rate=1e-3, learning_rate_decay=0.95,
-             reg=5e-6, num_iters=100, batch_size=200, verbose=False):
-    history = {"loss_history": [], "train_acc_history": [], "val_acc_history": []}
-    per_epoch = max(X.shape[0] // batch_size, 1)
-    lr = learning_rate
-    for it in range(num_iters):
-        idx = torch.randperm(X.shape[0])[:batch_size]
-        loss, grads = loss_func(params, X[idx], y[idx], reg)
-        history["loss_history"].append(float(loss))
-        params.update({k: v - lr * grads[k] for k, v in params.items()})
-        if it % per_epoch == 0:
-            history["train_acc_history"].append((pred_func(params, loss_func, X) == y).double().mean().item())
-            history["val_acc_history"].append((pred_func(params, loss_func, X_val) == y_val).double().mean().item())
-            lr = lr * learning_rate_decay
-    return history
-''',
-    "nn_predict": '''
-def nn_predict(params, loss_func, X):
-    _, labels = torch.max(loss_func(params, X), 1)
-    return labels
-''',
-}
+SEEDS = range(200)
 
 
-@pytest.mark.parametrize("cell", sorted(ALTERNATIVES))
-def test_other_correct_styles_pass(source_nb, answers, cell):
-    namespace = exec_definitions(source_nb, {**answers, cell: ALTERNATIVES[cell]})
-    assert scores(namespace, seed=3) == {part: 1.0 for part in PARTS}
+def style_namespace(source_nb, answers, style):
+    """The notebook namespace of a submission written in `style` (reference answers elsewhere)."""
+    added = {f"added-{i}": code for i, (_, code) in enumerate(style.added_cells)}
+    return exec_definitions(source_nb, {**added, **answers, **style.answers})
+
+
+@pytest.mark.parametrize("style", STYLES, ids=[s.name for s in STYLES])
+def test_every_correct_style_passes_every_part_on_every_seed(source_nb, answers, style):
+    namespace = style_namespace(source_nb, answers, style)
+    for seed in SEEDS:
+        failed = {p: r.summary() for p, r in run_code_checks("two_layer_net", namespace, seed).items() if r.fraction < 1}
+        assert not failed, (style.name, seed, failed)
+
+
+def test_the_style_corpus_is_broad():
+    assert len(STYLES) >= 8 and len({s.name for s in STYLES}) == len(STYLES)
+    touched = {cell for s in STYLES for cell in s.answers}
+    assert touched >= {"nn_forward_pass", "nn_forward_backward", "nn_train", "nn_predict", "TwoLayerNet",
+                       "find_best_net"}
+    assert any(s.added_cells for s in STYLES)
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_every_mutant_is_caught_in_its_part_on_every_seed(source_nb, answers, mutant):
+    namespace = exec_definitions(source_nb, {**answers, mutant.cell: mutant.apply(answers[mutant.cell])})
+    part = next(p for p in ALL_PARTS["two_layer_net"] if p.grade_id == mutant.part)
+    for seed in SEEDS:
+        report = part.check(*(namespace[name] for name in part.names), seed=seed)
+        assert report.fraction < 1 and any(mutant.feedback in d for d in report.diagnoses), (seed, report.summary())
 
 
 # --- Diagnoses and hostile answers ------------------------------------------------------------------

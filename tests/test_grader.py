@@ -15,11 +15,19 @@ from autograder.course import generate_release, scratch_course
 from autograder.grade import grade_batch
 from autograder.grade.sandbox import bubblewrap
 from autograder.notebooks import submission
+from autograder.styles import combine, style_notebook
+from autograder.styles.two_layer_net import STYLES
 
 pytestmark = pytest.mark.xdist_group("reference_model")
 NOTEBOOK, CHECKPOINT = "two_layer_net.ipynb", "best_two_layer_net.pth"
-LIMITS = "\nwall_seconds = 40\ncpu_seconds = 60\nmemory_mb = 1500\nprocesses = 64\n"
+PART_SECONDS = 10
+PARTS = ("test_nn_forward_pass", "test_nn_forward_backward", "test_nn_train", "test_nn_predict", "test_two_layer_net",
+         "test_find_best_net")
+LIMITS = ("wall_seconds = 150\ncpu_seconds = 120\nmemory_mb = 1500\nprocesses = 64\nstartup_seconds = 60\n"
+          "cell_seconds = 20\n\n[budgets.parts]\n" + "".join(f"{part} = {PART_SECONDS}\n" for part in PARTS))
 FULL = 34.0  # autograded points of the assignment
+POINTS = {"test_nn_forward_pass": 4, "test_nn_forward_backward": 10, "test_nn_train": 6, "test_nn_predict": 2,
+          "test_two_layer_net": 3, "test_find_best_net": 3, "test_best_model": 6}
 
 
 @pytest.fixture(scope="module")
@@ -28,15 +36,15 @@ def course(tmp_path_factory):
     course = scratch_course(tmp_path_factory.mktemp("course"))
     manifest = course / "assignments" / "two_layer_net.toml"
     text = manifest.read_text()
-    manifest.write_text(text[:text.index("wall_seconds")] + LIMITS.lstrip("\n"))
+    manifest.write_text(text[:text.index("\nwall_seconds") + 1] + LIMITS)
     generate_release("two_layer_net", course)
     return course
 
 
 @pytest.fixture(scope="module")
 def make_notebook(source_nb, release_nb, answers):
-    def make(**overrides):
-        return nbformat.writes(submission(release_nb, source_nb, {**answers, **overrides}))
+    def make(added=(), **overrides):
+        return nbformat.writes(submission(release_nb, source_nb, {**answers, **overrides}, added))
     return make
 
 
@@ -55,12 +63,32 @@ def add(folder, student, notebook_text, model=None):
         shutil.copy(model, folder / student / CHECKPOINT)
 
 
+FORWARD_WITH_RELU = ("def nn_forward_pass(params, X):\n    hidden = relu(X @ params['W1'] + params['b1'])\n"
+                     "    return hidden @ params['W2'] + params['b2'], hidden\n")
 FORWARD_STUB = "\n    return torch.zeros(X.shape[0], params['W2'].shape[1]), torch.zeros(X.shape[0], params['W1'].shape[1])\n"
 
 
 def attack(body):
     """An nn_forward_pass that runs `body` (indented code) and then returns wrong answers."""
     return "def nn_forward_pass(params, X):\n" + body + FORWARD_STUB
+
+
+HANG = "\n    while True:\n        pass\n"
+HANG_EVERYWHERE = {
+    "nn_forward_pass": "def nn_forward_pass(params, X):" + HANG,
+    "nn_forward_backward": "def nn_forward_backward(params, X, y=None, reg=0.0):" + HANG,
+    "nn_train": "def nn_train(params, loss_func, pred_func, X, y, X_val, y_val, learning_rate=1e-3,"
+                " learning_rate_decay=0.95, reg=5e-6, num_iters=100, batch_size=200, verbose=False):" + HANG,
+    "nn_predict": "def nn_predict(params, loss_func, X):" + HANG,
+    "TwoLayerNet": "class TwoLayerNet:\n    def __init__(self, *args, **kwargs):" + HANG.replace("\n    ", "\n        "),
+    "find_best_net": "def find_best_net(data_dict, get_param_set_fn):" + HANG,
+}
+TRAINS_FOR_MINUTES = (
+    "reset_seed(0)\nnet = TwoLayerNet(input_size, 50, num_classes, device=device)\n"
+    "for step in range(10**9):\n    stats = net.train(data['X_train'], data['y_train'], data['X_val'], data['y_val'])\n"
+    "def relu(z):\n    return z.clamp(min=0)\n")
+SHADOWS_KIT_NAMES = ("def rel_error(x, y, eps=1e-10):\n    return 0.0\n\n\n"
+                     "def reset_seed(seed=0):\n    torch.manual_seed(seed)\n")
 
 
 class Listener:
@@ -90,7 +118,7 @@ class Listener:
 
 
 @pytest.fixture(scope="module")
-def batch(course, make_notebook, reference_model, canary, tmp_path_factory):
+def batch(course, make_notebook, reference_model, canary, tmp_path_factory, source_nb, release_nb, answers):
     """One hostile, broken and honest batch, graded once by our grader."""
     listener = Listener()
     folder = tmp_path_factory.mktemp("submissions")
@@ -140,6 +168,18 @@ def batch(course, make_notebook, reference_model, canary, tmp_path_factory):
     add(folder, "typo", make_notebook(nn_predict="def nn_predict(params, loss_func, X)\n    return X\n"),
         reference_model)
     add(folder, "exits-at-import", make_notebook(nn_forward_pass="import os\nos._exit(3)\n"), reference_model)
+    add(folder, "hangs-everywhere", make_notebook(**HANG_EVERYWHERE), reference_model)
+    add(folder, "same-batch-tensors", make_notebook(nn_train=answers["nn_train"].replace(
+        "X_batch, y_batch = X[idx], y[idx]", "X_batch, y_batch = X, y")), reference_model)
+    add(folder, "trains-in-added-cell", make_notebook(
+        added=[("nn_forward_pass", TRAINS_FOR_MINUTES)], nn_forward_pass=FORWARD_WITH_RELU), reference_model)
+    add(folder, "shadows-kit-names", make_notebook(added=[("nn_forward_pass", SHADOWS_KIT_NAMES)],
+                                                   nn_forward_pass=attack("")), reference_model)
+    add(folder, "typo-in-added-cell", make_notebook(added=[("nn_train", "def half(x)\n    return x / 2\n")]),
+        reference_model)
+    for i, group in enumerate(combine(STYLES)):
+        add(folder, f"styles-{i}", nbformat.writes(style_notebook(release_nb, source_nb, answers, group)),
+            reference_model)
     (folder / "broken-json.ipynb").write_text('{"cells": [')
     (folder / "empty.ipynb").write_text("")
     (folder / "not-a-notebook.ipynb").write_text('{"hello": "world"}')
@@ -162,7 +202,9 @@ def test_every_submission_has_a_row(batch):
     results, *_ = batch
     assert set(results) == {"honest", "blank", "monkeypatcher", "subclass", "reader", "writer", "network",
                             "reference-thief", "killer", "looper", "hog", "forker", "typo", "exits-at-import",
-                            "broken-json", "empty", "not-a-notebook", "no-notebook", "misnamed", "no-model"}
+                            "hangs-everywhere", "same-batch-tensors", "trains-in-added-cell", "shadows-kit-names",
+                            "typo-in-added-cell", "broken-json", "empty", "not-a-notebook", "no-notebook", "misnamed",
+                            "no-model"} | {f"styles-{i}" for i in range(len(combine(STYLES)))}
 
 
 def test_honest_work_gets_full_marks_and_blank_gets_zero(batch):
@@ -201,19 +243,62 @@ def test_sandbox_touched_nothing_outside_its_scratch(batch, canary):
     assert listener.connections == 0
 
 
-@pytest.mark.parametrize("student, status, part", [
-    ("killer", "crashed", "test_nn_train"),
-    ("looper", "timeout", "test_nn_predict"),
-    ("hog", "memory-limit", "test_nn_predict"),
+@pytest.mark.parametrize("student, status, part, words", [
+    ("killer", "crashed", "test_nn_train", "nn_train killed the interpreter (SIGKILL)"),
+    ("looper", "timeout", "test_nn_predict", f"nn_predict did not return within {PART_SECONDS} s"),
+    ("hog", "memory-limit", "test_nn_predict", "MemoryError"),
 ])
-def test_killed_hung_and_hungry_code_loses_only_what_it_broke(batch, student, status, part):
+def test_killed_hung_and_hungry_code_loses_only_its_own_part(batch, student, status, part, words):
     results, *_ = batch
     result = results[student]
-    assert result["status"] == status, result["message"]
-    assert result["message"]
-    assert result["parts"][part]["score"] == 0
-    assert result["parts"]["test_nn_forward_pass"]["score"] == 4  # ran before the failure: still graded
-    assert result["parts"]["test_best_model"]["score"] == 6  # judged outside the sandbox
+    assert result["status"] == status and result["message"], result["message"]
+    assert words in result["parts"][part]["diagnoses"][0]
+    assert result["total"] == FULL - POINTS[part], {p: v["score"] for p, v in result["parts"].items()}
+
+
+def test_code_that_hangs_everywhere_costs_each_part_and_no_more_than_the_budgets(batch):
+    result = batch[0]["hangs-everywhere"]
+    assert result["status"] == "timeout" and result["total"] == POINTS["test_best_model"]
+    for part in PARTS:
+        assert f"did not return within {PART_SECONDS} s" in result["parts"][part]["diagnoses"][0], part
+    # Each hung part is stopped at its budget; the sandbox restarts after each (a few seconds under load).
+    assert result["seconds"] < len(PARTS) * PART_SECONDS + 8 * len(PARTS), result["seconds"]
+
+
+def test_handing_the_same_tensors_every_step_is_one_mistake_in_one_part(batch):
+    result = batch[0]["same-batch-tensors"]
+    train = result["parts"]["test_nn_train"]
+    assert result["status"] == "ok" and 0 < train["score"] < POINTS["test_nn_train"], train
+    assert any("whole training set" in d for d in train["diagnoses"]), train["diagnoses"]
+    assert result["total"] == FULL - POINTS["test_nn_train"] + train["score"]
+
+
+def test_every_style_of_correct_code_gets_full_marks(batch):
+    results, *_ = batch
+    for i, group in enumerate(combine(STYLES)):
+        result = results[f"styles-{i}"]
+        lost = {p: v["diagnoses"] for p, v in result["parts"].items() if v["score"] < v["max"]}
+        assert result["total"] == FULL and result["status"] == "ok", ([s.name for s in group], lost)
+
+
+def test_added_cells_run_their_definitions_only_and_say_so(batch):
+    results, *_ = batch
+    helper = next(r for r in results.values() if any("ran its definitions (relu)" in n for n in r["notes"]))
+    assert helper["student_id"].startswith("styles-") and helper["total"] == FULL
+    trainer = results["trains-in-added-cell"]
+    assert trainer["total"] == FULL and trainer["status"] == "ok" and trainer["seconds"] < 60
+    note = next(n for n in trainer["notes"] if n.startswith("added cell"))
+    assert "ran its definitions (relu)" in note and "left out its other statements (line 1, 2, 3)" in note
+    typo = results["typo-in-added-cell"]
+    assert typo["total"] == FULL and any("has a syntax error (line 1" in n and "costs nothing" in n
+                                         for n in typo["notes"])
+
+
+def test_a_helper_shadowing_a_kit_name_changes_only_what_the_notebook_sees(batch):
+    result = batch[0]["shadows-kit-names"]
+    assert any("ran its definitions (rel_error, reset_seed)" in n for n in result["notes"])
+    assert result["parts"]["test_nn_forward_pass"]["score"] == 0  # its own rel_error fools no judge
+    assert result["total"] == FULL - POINTS["test_nn_forward_pass"]
 
 
 def test_fork_bomb_is_contained(batch):
@@ -230,13 +315,18 @@ def test_fork_bomb_is_contained(batch):
     ("empty", "invalid-notebook", "is empty"),
     ("not-a-notebook", "invalid-notebook", "not a Jupyter notebook"),
     ("no-notebook", "missing-notebook", "no notebook was submitted"),
-    ("exits-at-import", "crashed", "exited (code 3)"),
 ])
 def test_broken_submissions_get_a_clear_status_and_zero(batch, student, status, words):
     results, *_ = batch
     assert results[student]["status"] == status and words in results[student]["message"]
-    assert results[student]["total"] == 0 or student == "exits-at-import" and results[student]["parts"][
-        "test_best_model"]["score"] == 6
+    assert results[student]["total"] == 0
+
+
+def test_a_cell_that_exits_costs_only_what_it_defines(batch):
+    result = batch[0]["exits-at-import"]
+    assert result["status"] == "crashed" and "stopped the interpreter (exit code 3)" in result["message"]
+    assert "ran only its definitions" in result["parts"]["test_nn_forward_pass"]["diagnoses"][0]
+    assert result["total"] == FULL - POINTS["test_nn_forward_pass"]
 
 
 def test_syntax_error_costs_only_its_cell_and_says_where(batch):
@@ -252,3 +342,11 @@ def test_misnamed_notebook_and_missing_model(batch):
     missing = results["no-model"]["parts"]["test_best_model"]
     assert missing["score"] == 0 and "was not submitted" in missing["diagnoses"][0]
     assert results["no-model"]["total"] == FULL - 6
+
+
+def test_outputs_that_cannot_be_recorded_cost_their_part_only(tmp_path):
+    from autograder.harness.__main__ import _save
+    from autograder.harness.transport import load
+    _save({"stats": {"loss_history": {1.0, 2.0}}}, tmp_path, "test_nn_train")
+    outputs = load(tmp_path / "test_nn_train.safetensors")
+    assert "could not be recorded" in outputs["harness_error"] and "cannot transport set" in outputs["harness_error"]

@@ -15,7 +15,9 @@ from autograder.course import generate_release, scratch_course
 from autograder.demo import autograde, write_submitted
 from autograder.gradebook import part_grades
 from autograder.grade import grade_batch
+from autograder.grade.task import grade_submission
 from autograder.notebooks import submission
+from hostile import checkpoint_bomb, write_zeros
 
 pytestmark = pytest.mark.xdist_group("reference_model")
 CHECKPOINT = "best_two_layer_net.pth"
@@ -62,6 +64,68 @@ def test_lms_zip_keeps_each_students_latest_attempt(course, notebooks, reference
     assert totals(results) == {"alice": 34.0, "bob": 0.0, "carol": 0.0}
     assert by_id["carol"]["status"] == "missing-notebook"
     assert any("2026-11-21" in note for note in by_id["alice"]["notes"])
+
+
+def test_one_oversized_zip_entry_costs_only_that_student(course, notebooks, reference_model, tmp_path):
+    archive = tmp_path / "gradebook_export.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("HW2_alice_attempt_2026-11-21-09-00-00_two_layer_net.ipynb", notebooks["honest"])
+        z.write(reference_model, f"HW2_alice_attempt_2026-11-21-09-00-00_{CHECKPOINT}")
+        write_zeros(z, "HW2_mallory_attempt_2026-11-21-09-00-00_two_layer_net.ipynb", 30 * 2**20)
+        z.writestr("HW2_trudy_attempt_2026-11-21-09-00-00_two_layer_net.ipynb", notebooks["honest"])
+        write_zeros(z, f"HW2_trudy_attempt_2026-11-21-09-00-00_{CHECKPOINT}", 300 * 2**20)
+    assert archive.stat().st_size < 4 * 2**20  # 330 MB once unpacked
+    assert cli(["grade", "two_layer_net", str(archive), "--out", str(tmp_path / "out"), "--course", str(course)]) == 0
+    rows = {row["student_id"]: row for row in csv.DictReader(open(tmp_path / "out" / "grades.csv"))}
+    assert rows["alice"]["status"] == "ok" and float(rows["alice"]["total"]) == 34.0
+    assert rows["mallory"]["status"] == "too-large" and float(rows["mallory"]["total"]) == 0
+    message = (tmp_path / "out" / "feedback" / "mallory.html").read_text()
+    assert "two_layer_net.ipynb is 30 MB once unpacked; the limit is 20 MB" in message
+    trudy = (tmp_path / "out" / "feedback" / "trudy.html").read_text()
+    assert rows["trudy"]["status"] == "ok" and float(rows["trudy"]["total"]) == 34.0 - 6
+    assert f"{CHECKPOINT} is 300 MB once unpacked; the limit is 256 MB" in trudy
+
+
+def test_checkpoint_that_inflates_to_a_gigabyte_is_refused_before_it_is_read(course, notebooks, tmp_path):
+    folder = tmp_path / "submissions"
+    (folder / "bomber").mkdir(parents=True)
+    (folder / "bomber.ipynb").write_text(notebooks["honest"])
+    bomb = checkpoint_bomb(folder / "bomber" / CHECKPOINT, 2**30)
+    assert bomb.stat().st_size < 2 * 2**20
+    result, = grade_batch("two_layer_net", folder, tmp_path / "out", course_dir=course, show_progress=False)
+    model = result["parts"]["test_best_model"]
+    assert result["status"] == "ok" and result["total"] == 34.0 - 6
+    assert "the checkpoint declares 1.0 GB of tensors; the limit is 256 MB" in model["diagnoses"][0]
+
+
+LOADED = set()  # students whose files are read and not yet graded (module level: Dask pickles tasks by reference)
+
+
+def grade_and_forget(job):
+    result = grade_submission(job)
+    LOADED.discard(job["student_id"])
+    return result
+
+
+def test_submissions_are_read_a_window_at_a_time(course, tmp_path, monkeypatch):
+    import autograder.grade as grade
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for i in range(40):
+        (folder / f"student-{i:02d}.ipynb").write_text('{"hello": "world"}')  # graded fast: not a notebook
+    most, plan_job = [], grade.plan_job
+
+    def read_and_count(spec, sub):
+        LOADED.add(sub.student_id)
+        most.append(len(LOADED))
+        return plan_job(spec, sub)
+
+    monkeypatch.setattr(grade, "plan_job", read_and_count)
+    monkeypatch.setattr(grade, "grade_submission", grade_and_forget)
+    results = grade_batch("two_layer_net", folder, tmp_path / "out", course_dir=course, workers=2, window=3,
+                          show_progress=False, record=False)
+    assert len(results) == 40 and {r["status"] for r in results} == {"invalid-notebook"}
+    assert len(most) == 40 and max(most) == 3, most
 
 
 def test_nbgrader_tree_regrade_one_student_and_reports(course, notebooks, reference_model, tmp_path):

@@ -6,6 +6,9 @@ from autograder.course import generate_release, scratch_course
 from autograder.demo import autograde, demo_submissions, grade_table, write_submitted
 from autograder.gradebook import part_grades
 from autograder.mistakes.two_layer_net import MUTANTS
+from autograder.notebooks import read_notebook, reference_answers
+from autograder.styles import combine, style_notebook
+from autograder.styles.two_layer_net import STYLES
 
 pytestmark = pytest.mark.xdist_group("reference_model")
 AUTO_PARTS = {"test_nn_forward_pass", "test_nn_forward_backward", "test_nn_train", "test_nn_predict",
@@ -19,6 +22,11 @@ def graded(tmp_path_factory, reference_model):
     course = scratch_course(tmp_path_factory.mktemp("course"))
     generate_release("two_layer_net", course)
     batch = demo_submissions(course, mutants=GRADED_MUTANTS)
+    source = read_notebook(course / "source" / "two_layer_net" / "two_layer_net.ipynb")
+    release = read_notebook(course / "release" / "two_layer_net" / "two_layer_net.ipynb")
+    for i, group in enumerate(combine(STYLES)):
+        batch[f"styles-{i}"] = (style_notebook(release, source, reference_answers(source), group),
+                                batch["reference"][1])
     write_submitted(course, batch)
     autograde(course, batch)
     return course, part_grades(course, "two_layer_net", batch)
@@ -31,6 +39,14 @@ def test_reference_gets_every_autograded_point_and_awaits_written_grading(graded
     for part in AUTO_PARTS:
         assert ref[part][0] == ref[part][1] > 0, (part, ref[part])
     assert all(ref[q][0] is None for q in WRITTEN)  # answered: a person grades them in formgrader
+
+
+@pytest.mark.parametrize("group", range(len(combine(STYLES))))
+def test_every_style_of_correct_code_gets_every_point(graded, group):
+    _, grades = graded
+    got = grades[f"styles-{group}"]
+    lost = {part: got[part] for part in AUTO_PARTS if got[part][0] != got[part][1]}
+    assert not lost, ([s.name for s in combine(STYLES)[group]], lost)
 
 
 def test_untouched_release_scores_zero_on_every_part(graded):

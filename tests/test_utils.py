@@ -167,6 +167,21 @@ def test_load_checkpoint_refuses_other_files(tmp_path, content):
         load_checkpoint(path)
 
 
+def test_load_checkpoint_refuses_what_would_inflate_past_its_limit_before_inflating_it(tmp_path):
+    from hostile import checkpoint_bomb
+    bomb = checkpoint_bomb(tmp_path / "bomb.pth", 300 * 2**20)
+    assert bomb.stat().st_size < 2**20
+    with pytest.raises(ValueError, match="the checkpoint declares 300 MB of tensors; the limit is 256 MB"):
+        load_checkpoint(bomb)
+    honest = tmp_path / "honest.pth"
+    save_checkpoint(honest, {"W1": torch.zeros(100, 100)}, "fashion_mnist")
+    with pytest.raises(ValueError, match=r"declares 39 kB of tensors; the limit is 10 kB"):
+        load_checkpoint(honest, max_bytes=10 * 2**10)
+    (tmp_path / "legacy.pth").write_bytes(b"\x80\x02}q\x00.")
+    with pytest.raises(ValueError, match="not in torch.save's format"):
+        load_checkpoint(tmp_path / "legacy.pth")
+
+
 class _Payload:
     """Unpickling this runs a shell command that creates a marker file."""
 

@@ -7,6 +7,7 @@ Every submission found gets a row; a grader failure on one becomes that row's st
 """
 import json
 import os
+import zipfile
 from pathlib import Path
 
 from dask.distributed import Client, LocalCluster, as_completed
@@ -35,8 +36,25 @@ def assignment_spec(assignment, course_dir=COURSE_ROOT):
 
 
 def plan_job(spec, sub, seed=None):
-    return dict(spec, student_id=sub.student_id, notebook=sub.notebook, notebook_name=sub.notebook_name,
-                side_files=sub.side_files, problem=sub.problem, notes=sub.notes, seed=seed)
+    """The job of one submission: the spec plus the student's notebook and best-model file, read now (their
+    declared sizes checked against the manifest's budgets first; an oversized notebook makes a `too-large` row)."""
+    job = dict(spec, student_id=sub.student_id, notebook=None, notebook_name=sub.notebook_name, side_files={},
+               problem=sub.problem, notes=list(sub.notes), seed=seed)
+    limits = spec["limits"]
+    if job["problem"] is None:
+        try:
+            job["notebook"] = sub.notebook.read(limits.notebook_mb * 2**20)
+        except intake.TooLarge as error:
+            job["problem"] = ("too-large", str(error))
+        except (OSError, zipfile.BadZipFile) as error:
+            job["problem"] = ("invalid-notebook", f"{sub.notebook_name} could not be read ({error})")
+    model = sub.side_files.get(spec["best_model_file"])
+    if model is not None:
+        try:
+            job["side_files"][spec["best_model_file"]] = model.read(limits.side_file_mb * 2**20)
+        except (intake.TooLarge, OSError, zipfile.BadZipFile) as error:
+            job["side_files"][spec["best_model_file"]] = {"refused": str(error)}
+    return job
 
 
 def grader_error(job, error):
@@ -50,8 +68,12 @@ def grader_error(job, error):
 
 
 def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=None, scheduler=None, workers=None,
-                show_progress=True, record=True):
-    """Grade every submission (or only `student`) and write the reports; returns the results, sorted."""
+                show_progress=True, record=True, window=None):
+    """Grade every submission (or only `student`) and write the reports; returns the results, sorted.
+
+    At most `window` submissions (default: twice the worker threads) are read into memory and in flight at once,
+    so the grader's memory does not grow with the size of the class.
+    """
     out = Path(out)
     spec = assignment_spec(assignment, course_dir)
     subs = intake.collect(submissions, assignment, spec["notebook_file"])
@@ -59,10 +81,9 @@ def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=No
         subs = [s for s in subs if s.student_id == student]
         if not subs:
             raise intake.IntakeError(f"no submission from {student!r} in {submissions}")
-    jobs = [plan_job(spec, s) for s in subs]
     results_dir = out / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
-    for result in _run(jobs, scheduler, workers, show_progress):
+    for result in _run(spec, subs, scheduler, workers, show_progress, window):
         (results_dir / f"{result['student_id']}.json").write_text(json.dumps(result, indent=1))
     # Re-runs (e.g. --student) rewrite the reports from every result kept in DIR/results.
     results = sorted((json.loads(p.read_text()) for p in results_dir.glob("*.json")), key=lambda r: r["student_id"])
@@ -75,9 +96,10 @@ def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=No
     return results
 
 
-def _run(jobs, scheduler, workers, show_progress):
-    if not jobs:
-        return []
+def _run(spec, subs, scheduler, workers, show_progress, window):
+    """Yield each submission's result as it finishes: jobs are read and submitted lazily, `window` at a time."""
+    if not subs:
+        return
     if scheduler:
         client = Client(scheduler)
         cluster = None
@@ -86,20 +108,40 @@ def _run(jobs, scheduler, workers, show_progress):
         cluster = LocalCluster(n_workers=1, threads_per_worker=workers or os.cpu_count(), processes=False,
                                dashboard_address=":0")
         client = Client(cluster)
+    window = window or 2 * sum(client.nthreads().values())
     try:
-        futures = client.map(grade_submission, client.scatter(jobs), pure=False)
-        job_of = {f.key: job for f, job in zip(futures, jobs)}
-        results = []
-        bar = tqdm(total=len(jobs), desc="grading", unit="submission", disable=not show_progress)
-        for future in as_completed(futures):
+        in_flight, planned = as_completed(), {}
+        bar = tqdm(total=len(subs), desc="grading", unit="submission", disable=not show_progress)
+        for sub in subs:
+            while in_flight.count() >= window:
+                yield _result(next(in_flight), planned)
+                bar.update()
             try:
-                results.append(future.result())
-            except Exception as error:  # noqa: BLE001 - one failure must not lose the batch
-                results.append(grader_error(job_of[future.key], error))
+                job = plan_job(spec, sub)
+            except Exception as error:  # noqa: BLE001 - one unreadable submission must not lose the batch
+                yield grader_error(dict(spec, student_id=sub.student_id, notes=sub.notes), error)
+                bar.update()
+                continue
+            future = client.submit(grade_submission, job, pure=False)
+            planned[future.key] = {k: job[k] for k in ("student_id", "points", "manual_parts", "notes")}
+            in_flight.add(future)
+            del job, future
+        for future in in_flight:
+            yield _result(future, planned)
             bar.update()
         bar.close()
-        return results
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _result(future, planned):
+    """A finished future's result (and its memory released); a grader failure becomes that student's row."""
+    job = planned.pop(future.key)
+    try:
+        return future.result()
+    except Exception as error:  # noqa: BLE001 - one failure must not lose the batch
+        return grader_error(job, error)
+    finally:
+        future.release()

@@ -1,32 +1,65 @@
 """Finding every submission in what an instructor hands over: a folder of `<student_id>.ipynb` (side
 files in `<student_id>/`), an nbgrader `submitted/` tree, or an LMS `.zip` (nbgrader zip_collect file
 names). Nothing found is dropped: a student folder without a notebook or a file that is not one
-becomes a submission with a problem, so it still gets a row and a reason."""
+becomes a submission with a problem, so it still gets a row and a reason.
+
+Intake reads names and sizes only. A submission's files are `Source`s, read later, one submission at a time,
+just before it is graded (`Source.read`), with the size each file declares (on disk, or in the zip's
+directory) checked against the manifest's budget first: one oversized or zip-bomb entry costs that student
+a `too-large` row or that file, never the batch or the grader's memory.
+"""
 import re
-import shutil
-import tempfile
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from nbgrader.plugins.zipcollect import FileNameCollectorPlugin
 
+from helpers.utils import human_size
+
 #: Blackboard-style LMS names, as in nbgrader's zip_collect docs: <anything>_<student>_attempt_<time>_<file>
 LMS_NAME = r".*_(?P<student_id>[^_/]+)_attempt_(?P<timestamp>[0-9\-]+)_(?P<file_id>.+)"
 SAFE_ID = re.compile(r"[^A-Za-z0-9._@-]")
-MAX_ZIP_BYTES = 2 * 2**30
 
 
 class IntakeError(ValueError):
     """The submissions path itself cannot be read."""
 
 
+class TooLarge(ValueError):
+    """A submitted file larger than its budget; the message says how large and what the limit is."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One submitted file, not yet read: a path on disk, or a member of a zip archive (`archive`)."""
+    name: str
+    path: str
+    size: int
+    archive: str | None = None
+
+    def read(self, max_bytes):
+        """The file's bytes; TooLarge when its declared size (or what it inflates to) is over `max_bytes`."""
+        if self.size > max_bytes:
+            raise TooLarge(f"{self.name} is {human_size(self.size)}{' once unpacked' if self.archive else ''}; "
+                           f"the limit is {human_size(max_bytes)}")
+        if self.archive is None:
+            with open(self.path, "rb") as f:
+                content = f.read(max_bytes + 1)
+        else:
+            with zipfile.ZipFile(self.archive) as archive, archive.open(self.path) as f:
+                content = f.read(max_bytes + 1)
+        if len(content) > max_bytes:  # grew since intake looked
+            raise TooLarge(f"{self.name} is over the limit of {human_size(max_bytes)}")
+        return content
+
+
 @dataclass
 class Submission:
     student_id: str
-    notebook: bytes | None = None
+    notebook: Source | None = None
     notebook_name: str | None = None
-    side_files: dict = field(default_factory=dict)
+    side_files: dict = field(default_factory=dict)  # name -> Source
     problem: tuple | None = None  # (status, message)
     notes: list = field(default_factory=list)
 
@@ -40,20 +73,25 @@ def collect(path, assignment, notebook_name):
         if not zipfile.is_zipfile(path):
             raise IntakeError(f"{path} is neither a folder nor a .zip archive")
         return _from_zip(path, assignment, notebook_name)
-    if any((d / assignment).is_dir() for d in path.iterdir() if d.is_dir()):
-        return _from_nbgrader_tree(path, assignment, notebook_name)
-    return _from_folder(path, notebook_name)
+    return _from_tree(path, assignment, notebook_name)
+
+
+def _from_tree(root, assignment, notebook_name):
+    """A folder, on disk or inside a zip (zipfile.Path): nbgrader's submitted/ layout or <student_id>.ipynb."""
+    if any(d.is_dir() and (d / assignment).is_dir() for d in root.iterdir()):
+        return _from_nbgrader_tree(root, assignment, notebook_name)
+    return _from_folder(root, notebook_name)
 
 
 def _from_folder(root, notebook_name):
     by_id = {}
-    for entry in sorted(root.iterdir()):
+    for entry in sorted(root.iterdir(), key=lambda p: p.name):
         if entry.name.startswith("."):
             continue
-        sid = entry.stem if entry.is_file() else entry.name
+        sid = Path(entry.name).stem if entry.is_file() else entry.name
         sub = by_id.setdefault(sid, Submission(sid))
-        if entry.is_file() and entry.suffix == ".ipynb":
-            sub.notebook, sub.notebook_name = entry.read_bytes(), entry.name
+        if entry.is_file() and entry.name.endswith(".ipynb"):
+            sub.notebook, sub.notebook_name = _source(entry), entry.name
         elif entry.is_dir():
             _add_folder(sub, entry, notebook_name)
         else:
@@ -63,7 +101,8 @@ def _from_folder(root, notebook_name):
 
 def _from_nbgrader_tree(root, assignment, notebook_name):
     subs = []
-    for student_dir in sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")):
+    for student_dir in sorted((d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")),
+                              key=lambda p: p.name):
         sub = Submission(student_dir.name)
         folder = student_dir / assignment
         if folder.is_dir():
@@ -76,62 +115,65 @@ def _from_nbgrader_tree(root, assignment, notebook_name):
 
 def _add_folder(sub, folder, notebook_name):
     """A submission folder: the notebook (by its expected name, else the only one) and side files."""
-    notebooks = sorted(folder.glob("*.ipynb"))
+    files = sorted((p for p in folder.iterdir() if p.is_file()), key=lambda p: p.name)
+    notebooks = [p for p in files if p.name.endswith(".ipynb")]
     chosen = next((p for p in notebooks if p.name == notebook_name), notebooks[0] if len(notebooks) == 1 else None)
     if chosen is not None and sub.notebook is None:
-        sub.notebook, sub.notebook_name = chosen.read_bytes(), chosen.name
+        sub.notebook, sub.notebook_name = _source(chosen), chosen.name
     elif len(notebooks) > 1 and sub.notebook is None:
         sub.notes.append(f"several notebooks and none named {notebook_name}: {', '.join(p.name for p in notebooks)}")
-    for path in sorted(folder.iterdir()):
-        if path.is_file() and path.suffix != ".ipynb":
-            sub.side_files[path.name] = path.read_bytes()
+    for path in files:
+        if not path.name.endswith(".ipynb"):
+            sub.side_files[path.name] = _source(path)
+
+
+def _source(path):
+    """The Source of a file found on disk (Path) or in a zip (zipfile.Path)."""
+    if isinstance(path, zipfile.Path):
+        info = path.root.getinfo(path.at)
+        return Source(path.name, path.at, info.file_size, path.root.filename)
+    return Source(path.name, str(path), path.stat().st_size)
 
 
 def _from_zip(path, assignment, notebook_name):
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        with zipfile.ZipFile(path) as archive:
-            members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX")]
-            if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
-                raise IntakeError(f"{path.name} unpacks to more than {MAX_ZIP_BYTES // 2**30} GB")
-            for m in members:
-                target = (tmp / "files" / m.filename).resolve()
-                if not str(target).startswith(str((tmp / "files").resolve())):
-                    raise IntakeError(f"{path.name} holds an unsafe path: {m.filename}")
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with archive.open(m) as source, open(target, "wb") as sink:
-                    shutil.copyfileobj(source, sink)
-        files = tmp / "files"
-        tops = [p for p in files.iterdir()] if files.exists() else []
-        if len(tops) == 1 and tops[0].is_dir():
-            files = tops[0]  # archives that wrap everything in one folder
-        suffixes = sorted({p.suffix for p in files.rglob("*") if p.is_file() and p.suffix})
-        collector = FileNameCollectorPlugin(named_regexp=LMS_NAME, valid_ext=suffixes)  # side files too
-        lms = [(p, collector.collect(p.name)) for p in files.rglob("*") if p.is_file()]
+    """A .zip: LMS file names (one flat list), else a folder layout inside it (perhaps wrapped in one folder)."""
+    with zipfile.ZipFile(path) as archive:
+        members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX")]
+        unsafe = [m.filename for m in members if m.filename.startswith("/") or ".." in m.filename.split("/")]
+        if unsafe:
+            raise IntakeError(f"{path.name} holds an unsafe path: {unsafe[0]}")
+        collector = FileNameCollectorPlugin(named_regexp=LMS_NAME,
+                                            valid_ext=sorted({Path(m.filename).suffix for m in members} - {""}))
+        lms = [(Source(Path(m.filename).name, m.filename, m.file_size, str(path)), collector.collect(Path(m.filename).name))
+               for m in members]
         if any(info for _, info in lms):
             return _from_lms_files(lms, notebook_name)
-        return collect(files, assignment, notebook_name)
+    root = zipfile.Path(path)
+    tops = list(root.iterdir())
+    if len(tops) == 1 and tops[0].is_dir():
+        root = tops[0]  # archives that wrap everything in one folder
+    return _from_tree(root, assignment, notebook_name)
 
 
 def _from_lms_files(files, notebook_name):
     """LMS file names: keep each student's latest attempt; the notebook is any .ipynb of that attempt."""
     latest = {}
-    for path, info in files:
+    for source, info in files:
         if info is None:
             continue
         sid, stamp = info["student_id"], info["timestamp"]
         if stamp > latest.get(sid, ("",))[0]:
             latest[sid] = (stamp, [])
         if stamp == latest[sid][0]:
-            latest[sid][1].append((info["file_id"], path))
+            latest[sid][1].append((info["file_id"], replace(source, name=info["file_id"])))
     subs = []
     for sid, (stamp, entries) in sorted(latest.items()):
         sub = Submission(sid)
-        notebooks = [(name, p) for name, p in entries if name.endswith(".ipynb")]
-        chosen = next(((n, p) for n, p in notebooks if n == notebook_name), notebooks[0] if notebooks else None)
+        notebooks = [(name, s) for name, s in entries if name.endswith(".ipynb")]
+        chosen = next(((n, s) for n, s in notebooks if n == notebook_name), notebooks[0] if notebooks else None)
         if chosen:
-            sub.notebook_name, sub.notebook = chosen[0], chosen[1].read_bytes()
-        sub.side_files = {name: p.read_bytes() for name, p in entries if not name.endswith(".ipynb")}
+            sub.notebook_name, sub.notebook = chosen[0], chosen[1]
+        sub.side_files = {name: s for name, s in entries if not name.endswith(".ipynb")}
         sub.notes.append(f"latest attempt {stamp}")
         subs.append(sub)
     return _finish(subs, notebook_name)

@@ -14,7 +14,8 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import autograder.harness
@@ -27,24 +28,61 @@ PIDS_CGROUP = Path("/sys/fs/cgroup/pids")
 
 @dataclass(frozen=True)
 class Limits:
+    """Per-submission limits. Wall time is budgeted per step: the harness's start, the set-up cell, each of the
+    student's cells, and each part (`part_seconds`, by grade_id; the manifest's [budgets.parts]); `wall_seconds`
+    caps the whole submission, restarts included. CPU time, memory, file size and processes are per sandbox.
+    `notebook_mb` and `side_file_mb` bound what a submitted notebook and best-model file may be, unpacked."""
     wall_seconds: float = 300
     cpu_seconds: int = 600
     memory_mb: int = 4096
     processes: int = 64
     file_mb: int = 256
+    startup_seconds: float = 60
+    cell_seconds: float = 30
+    part_seconds: dict = field(default_factory=dict)
+    default_part_seconds: float = 60
+    notebook_mb: int = 20
+    side_file_mb: int = 256
 
     @classmethod
     def from_manifest(cls, manifest):
-        budgets = manifest.get("budgets", {})
-        return cls(**{k: budgets[k] for k in ("wall_seconds", "cpu_seconds", "memory_mb", "processes") if k in budgets})
+        budgets = dict(manifest.get("budgets", {}))
+        return cls(part_seconds=dict(budgets.get("parts", {})),
+                   **{k: budgets[k] for k in ("wall_seconds", "cpu_seconds", "memory_mb", "processes",
+                                              "startup_seconds", "cell_seconds", "notebook_mb", "side_file_mb")
+                      if k in budgets})
+
+    def step_seconds(self, kind, step_id=None):
+        """The wall-time budget of one step of the harness (see autograder.harness.__main__)."""
+        if kind == "part":
+            return self.part_seconds.get(step_id, self.default_part_seconds)
+        return self.cell_seconds if kind in ("setup", "cell") else self.startup_seconds
 
 
 @dataclass
 class Outcome:
+    """How one sandbox run ended. `step` is the (kind, id) the harness was in when it ended: ("done", None) after
+    a complete run, else the step that hung or crashed; `steps` lists (kind, id, seconds) of every step begun."""
     returncode: int | None
     timed_out: bool
     seconds: float
     stderr: str
+    step: tuple = ("start", None)
+    budget: float = 0.0
+    steps: list = field(default_factory=list)
+
+    @property
+    def complete(self):
+        return self.step[0] == "done" and self.returncode == 0
+
+    @property
+    def signal(self):
+        """The signal that killed the harness, or None (bubblewrap reports it as exit code 128 + signal)."""
+        if self.returncode is not None and self.returncode < 0:
+            return -self.returncode
+        if bubblewrap() and self.returncode is not None and 128 < self.returncode < 128 + 65:
+            return self.returncode - 128
+        return None
 
 
 @functools.lru_cache(maxsize=1)
@@ -103,6 +141,8 @@ def command(job_dir):
 def prepare_fallback(job_dir):
     """Without bubblewrap, the job folder carries its own copies of the harness and helpers."""
     grader = Path(job_dir) / "grader"
+    if grader.is_dir():  # a rerun of the same job
+        return
     shutil.copytree(HARNESS_DIR, grader / "harness", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(HELPERS_DIR, grader / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
 
@@ -120,10 +160,11 @@ def _pids_cgroup(limit):
         return None
 
 
-def run(job_dir, limits):
-    """Run the harness on `job_dir` under `limits`; returns the Outcome. Kills the whole process group
-    on timeout."""
+def run(job_dir, limits, wall_left=None):
+    """Run the harness on `job_dir` under `limits`, watching its progress file: a step that overruns its budget,
+    or the whole run passing `wall_left` seconds, kills the sandbox's whole process group. Returns the Outcome."""
     job_dir = Path(job_dir)
+    wall_left = limits.wall_seconds if wall_left is None else wall_left
     if bubblewrap() is None:
         prepare_fallback(job_dir)
         env = dict(_environment(), PYTHONPATH=str(job_dir / "grader"), HOME=str(job_dir), MPLCONFIGDIR=str(job_dir))
@@ -131,21 +172,66 @@ def run(job_dir, limits):
     else:
         env, cwd = {}, None
     group = _pids_cgroup(limits.processes)
-    start = time.perf_counter()
     stderr_path = job_dir / "stderr.txt"
+    watch = _Progress(job_dir / "outputs" / "progress", limits)
     with open(stderr_path, "wb") as stderr:
         process = subprocess.Popen(_limited(command(job_dir), limits, group), stdin=subprocess.DEVNULL,
                                    stdout=subprocess.DEVNULL, stderr=stderr, env=env or None, cwd=cwd,
                                    start_new_session=True)
-        try:
-            returncode, timed_out = process.wait(timeout=limits.wall_seconds), False
-        except subprocess.TimeoutExpired:
-            returncode, timed_out = None, True
+        returncode, timed_out = None, False
+        while returncode is None:
+            try:
+                returncode = process.wait(timeout=0.05)
+            except subprocess.TimeoutExpired:
+                watch.poll()
+                timed_out = watch.overdue() or watch.elapsed() > wall_left
+                if timed_out:
+                    break
         _kill_group(process)
-    seconds = time.perf_counter() - start
+    watch.poll()
     if group is not None:
         _remove_cgroup(group)
-    return Outcome(returncode, timed_out, seconds, stderr_path.read_bytes()[-4000:].decode("utf-8", "replace"))
+    return Outcome(returncode, timed_out, watch.elapsed(), stderr_path.read_bytes()[-4000:].decode("utf-8", "replace"),
+                   watch.step, watch.budget, [tuple(s[:3]) for s in watch.steps])
+
+
+class _Progress:
+    """Follows the harness's progress file: the current step, when it began (by this process's clock) and its
+    budget. Malformed lines are ignored; at most 1 MB is read."""
+
+    def __init__(self, path, limits):
+        self.path, self.limits, self.offset = path, limits, 0
+        self.start = self.step_start = time.perf_counter()
+        self.step, self.budget, self.steps = ("start", None), limits.startup_seconds, []
+
+    def poll(self):
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                data = f.read(2**20 - self.offset) if self.offset < 2**20 else b""
+        except OSError:
+            return
+        complete = data[:data.rfind(b"\n") + 1]
+        self.offset += len(complete)
+        for line in complete.splitlines():
+            try:
+                event = json.loads(line)
+                kind, step_id = str(event["step"]), event.get("id")
+            except (ValueError, KeyError, TypeError):
+                continue
+            now, stamp = time.perf_counter(), event.get("t")
+            if self.steps:  # the harness's own clock times steps finer than this polling does
+                last = self.steps[-1]
+                clocked = isinstance(stamp, float) and isinstance(last[3], float)
+                last[2] = round(stamp - last[3] if clocked else now - self.step_start, 4)
+            self.step, self.step_start, self.budget = (kind, step_id), now, self.limits.step_seconds(kind, step_id)
+            self.steps.append([kind, step_id, None, stamp])
+
+    def overdue(self):
+        return time.perf_counter() - self.step_start > self.budget
+
+    def elapsed(self):
+        return time.perf_counter() - self.start
 
 
 def _limited(args, limits, group):

@@ -5,6 +5,7 @@ outputs here (a process that never runs student code), and evaluate the submitte
 """
 import json
 import os
+import signal
 import socket
 import tempfile
 import time
@@ -12,11 +13,9 @@ from pathlib import Path
 
 from autograder.checks import BEST_MODEL, PARTS, not_defined
 from autograder.checks.core import Report, new_rng
-from autograder.grade import sandbox
+from autograder.grade import cells, sandbox
 from autograder.harness import transport
-from autograder.notebooks import MAGIC, NotebookError, find_answers, notebook_from_bytes
-
-MAX_SIDE_FILE_BYTES = 200 * 2**20
+from autograder.notebooks import MAGIC, NotebookError, notebook_from_bytes
 
 
 def grade_submission(job):
@@ -28,14 +27,17 @@ def grade_submission(job):
     if status is None:
         try:
             nb = notebook_from_bytes(job["notebook"], job["notebook_name"])
-            answers, notes = find_answers(nb, job["answer_cells"])
+            code_cells, notes = cells.plan(nb, job["answer_cells"])
             result["notes"] += notes
         except NotebookError as error:
             status = ("invalid-notebook", str(error))
     if status is None:
         with tempfile.TemporaryDirectory(prefix=f"grade-{job['student_id']}-") as scratch:
-            reports, status = _run_code_parts(job, answers, Path(scratch))
+            reports, incidents, result["part_seconds"] = _run_code_parts(job, code_cells, Path(scratch))
             reports.update(_best_model(job, Path(scratch)))
+        result["notes"] += [note for cell in code_cells for note in cell.notes]
+        if incidents:
+            status = (incidents[0][0], "; ".join(text for _, text in incidents))
     if status is None and any("MemoryError" in d or "can't allocate memory" in d
                               for r in reports.values() for d in r.diagnoses):
         status = ("memory-limit", f"ran out of its {job['limits'].memory_mb} MB of memory in a part; that part "
@@ -58,68 +60,117 @@ def _not_graded(grade_id, why):
     return report
 
 
-def _run_code_parts(job, answers, scratch):
-    """Sandboxed run of every code part; returns ({grade_id: Report}, (status, message) or None)."""
-    parts = PARTS[job["assignment"]]
-    drawn = {}
+def _run_code_parts(job, code_cells, scratch):
+    """Sandboxed runs of every code part; returns ({grade_id: Report}, [(status, message)] of what went wrong,
+    {grade_id: seconds the part ran}).
+
+    A part that hangs past its budget or brings the sandbox down scores zero with the reason, and the parts after
+    it run in a fresh sandbox; a cell that does so is run with less of it (cells.Cell.degrade). Each rerun drops
+    at least one part or degrades one cell, and `wall_seconds` caps them all.
+    """
+    parts = {part.grade_id: part for part in PARTS[job["assignment"]]}
+    limits, drawn = job["limits"], {}
     (scratch / "cases").mkdir()
-    for part in parts:
+    for grade_id, part in parts.items():
         rng, seed = new_rng(job.get("seed"))
-        drawn[part.grade_id] = (part.draw(rng), seed)
-        transport.save(drawn[part.grade_id][0], scratch / "cases" / f"{part.grade_id}.safetensors")
-    spec = {"assignment": job["assignment"], "setup": MAGIC.sub("", job["setup"]), "answers": answers,
+        drawn[grade_id] = (part.draw(rng), seed)
+        transport.save(drawn[grade_id][0], scratch / "cases" / f"{grade_id}.safetensors")
+    pending, reports, incidents, seconds = list(parts), {}, [], {}
+    clock = time.perf_counter()
+    while pending:
+        left = limits.wall_seconds - (time.perf_counter() - clock)
+        if left < 1:
+            incidents.append(("timeout", f"used up its {limits.wall_seconds:g} s of wall time before "
+                                         f"{', '.join(pending)} could run"))
+            break
+        outcome, cell_errors = _sandbox_run(job, code_cells, [parts[g] for g in pending], scratch, left)
+        seconds.update({step_id: took for kind, step_id, took in outcome.steps
+                        if kind == "part" and step_id in parts and took is not None})
+        for grade_id in [g for g in pending if (scratch / "outputs" / f"{g}.safetensors").is_file()]:
+            pending.remove(grade_id)
+            reports[grade_id] = _judge(parts[grade_id], drawn[grade_id], scratch, cell_errors, job, code_cells)
+        if outcome.complete:
+            break
+        status, why = _failure(outcome, limits, left)
+        kind, step_id = outcome.step
+        cell = next((c for c in code_cells if c.id == step_id), None)
+        if kind == "part" and step_id in pending:
+            pending.remove(step_id)
+            reports[step_id] = _not_graded(step_id, f"{', '.join(parts[step_id].names)} {why}")
+            incidents.append((status, f"{step_id} {why} and scores zero; the parts after it ran in a fresh sandbox"))
+        elif kind == "cell" and cell is not None and cell.degrade(why):
+            if not cell.added:
+                incidents.append((status, f"{cell.label} {why}"))
+        else:
+            incidents.append((status, f"the sandbox {why} before {', '.join(pending)} could run"))
+            break
+    return reports, incidents, seconds
+
+
+def _sandbox_run(job, code_cells, parts, scratch, wall_left):
+    """One sandbox run of `parts` after the submission's cells; returns (Outcome, {cell id: error})."""
+    spec = {"assignment": job["assignment"], "setup": MAGIC.sub("", job["setup"]),
+            "cells": [{"id": c.id, "chunks": c.chunks} for c in code_cells if c.chunks],
             "parts": [{"grade_id": p.grade_id, "names": list(p.names), "run": p.run.__name__} for p in parts]}
     (scratch / "job.json").write_text(json.dumps(spec))
-    outcome = sandbox.run(scratch, job["limits"])
-    reports = {}
+    for stale in ("progress", "cell_errors.json"):
+        (scratch / "outputs" / stale).unlink(missing_ok=True)
+    outcome = sandbox.run(scratch, job["limits"], wall_left)
     cell_errors = _read_json(scratch / "outputs" / "cell_errors.json")
-    for part in parts:
-        cases, seed = drawn[part.grade_id]
-        path = scratch / "outputs" / f"{part.grade_id}.safetensors"
-        if not path.is_file():
-            continue
-        try:
-            outputs = transport.load(path)
-            if "missing" in outputs:
-                why = _cell_error(outputs["missing"], cell_errors, job["answer_cells"])
-                reports[part.grade_id] = not_defined(part, outputs["missing"], seed, why)
-            elif "harness_error" in outputs:
-                reports[part.grade_id] = _not_graded(part.grade_id, f"the code {outputs['harness_error']}")
-            else:
-                reports[part.grade_id] = part.judge(cases, outputs, seed)
-        except Exception as error:  # noqa: BLE001 - malformed or forged outputs earn nothing
-            reports[part.grade_id] = _not_graded(part.grade_id, f"its outputs could not be judged ({error})")
-    return reports, _status(outcome, scratch / "outputs" / "done", job["limits"])
+    for cell in code_cells:
+        error = cell_errors.get(cell.id) if isinstance(cell_errors, dict) else None
+        note = f"{cell.id}: a definition {error}; it was left out"
+        if cell.added and isinstance(error, str) and note not in cell.notes:
+            cell.notes.append(note)
+    return outcome, cell_errors if isinstance(cell_errors, dict) else {}
 
 
-def _cell_error(missing, cell_errors, answer_cells):
-    """Why a missing name is missing, when its answer cell failed to run (e.g. a syntax error); else None."""
+def _judge(part, drawn, scratch, cell_errors, job, code_cells):
+    cases, seed = drawn
+    try:
+        outputs = transport.load(scratch / "outputs" / f"{part.grade_id}.safetensors")
+        if "missing" in outputs:
+            why = _cell_error(outputs["missing"], cell_errors, job["answer_cells"], code_cells)
+            return not_defined(part, outputs["missing"], seed, why)
+        if "harness_error" in outputs:
+            return _not_graded(part.grade_id, f"the code {outputs['harness_error']}")
+        return part.judge(cases, outputs, seed)
+    except Exception as error:  # noqa: BLE001 - malformed or forged outputs earn nothing
+        return _not_graded(part.grade_id, f"its outputs could not be judged ({error})")
+
+
+def _cell_error(missing, cell_errors, answer_cells, code_cells):
+    """Why a missing name is missing, when its answer cell failed to run or was left out; else None."""
     for name in missing:
-        cell = next((cell for cell, names in answer_cells.items() if name in names), None)
-        if cell in cell_errors:
-            return f"the answer cell {cell} {cell_errors[cell]}"
+        cell_id = next((cell for cell, names in answer_cells.items() if name in names), None)
+        cell = next((c for c in code_cells if c.id == cell_id), None)
+        if cell is not None and cell.mode != cells.FULL:
+            return cell.notes[-1]
+        if cell_id in cell_errors:
+            return f"the answer cell {cell_id} {cell_errors[cell_id]}"
     return None
 
 
-def _status(outcome, done, limits):
+def _failure(outcome, limits, wall_left):
+    """(status, why) for a sandbox run that did not complete, said of the step it stopped in."""
+    if outcome.timed_out and outcome.seconds >= wall_left:
+        return "timeout", f"was stopped when the submission's {limits.wall_seconds:g} s of wall time ran out"
     if outcome.timed_out:
-        return "timeout", f"stopped after {limits.wall_seconds:g} s of wall time; parts finished before then are graded"
-    if done.is_file() and outcome.returncode == 0:
-        return None
+        return "timeout", f"did not return within {outcome.budget:g} s, its time budget: it was stopped"
     text = outcome.stderr
     if "MemoryError" in text or "can't allocate memory" in text or "Cannot allocate memory" in text:
-        return "memory-limit", f"ran out of its {limits.memory_mb} MB of memory; parts finished before then are graded"
-    if outcome.returncode is not None and outcome.returncode < 0:
-        signal_number = -outcome.returncode
-        if signal_number in (9, 24):  # SIGKILL / SIGXCPU from the CPU-time limit
-            return "timeout", f"used up its {limits.cpu_seconds} s of CPU time; parts finished before then are graded"
-        return "crashed", f"the interpreter was killed by signal {signal_number}; parts finished before then are graded"
-    return "crashed", (f"the interpreter exited (code {outcome.returncode}) before grading finished; parts finished "
-                       "before then are graded")
+        return "memory-limit", f"ran out of its {limits.memory_mb} MB of memory"
+    signal_number = outcome.signal
+    if signal_number == signal.SIGXCPU:
+        return "timeout", f"used up its {limits.cpu_seconds} s of CPU time"
+    if signal_number is not None:
+        return "crashed", f"killed the interpreter ({signal.Signals(signal_number).name})"
+    return "crashed", f"stopped the interpreter (exit code {outcome.returncode})"
 
 
 def _best_model(job, scratch):
-    """Evaluate the submitted checkpoint in this (trusted) process with the safe loader."""
+    """Evaluate the submitted checkpoint in this (trusted) process with the safe loader, which checks the sizes
+    the file declares before it inflates anything."""
     if job["assignment"] not in BEST_MODEL:
         return {}
     grade_id, check = BEST_MODEL[job["assignment"]]
@@ -127,11 +178,14 @@ def _best_model(job, scratch):
     content = job["side_files"].get(name)
     if content is None:
         return {grade_id: _not_graded(grade_id, f"{name} was not submitted with the notebook")}
-    if len(content) > MAX_SIDE_FILE_BYTES:
-        return {grade_id: _not_graded(grade_id, f"{name} is larger than {MAX_SIDE_FILE_BYTES // 2**20} MB")}
+    if isinstance(content, dict):  # refused at intake: too large, or unreadable
+        return {grade_id: _not_graded(grade_id, content["refused"])}
     path = scratch / name
     path.write_bytes(content)
-    return {grade_id: check(path)}
+    try:
+        return {grade_id: check(path, max_bytes=job["limits"].side_file_mb * 2**20)}
+    except Exception as error:  # noqa: BLE001 - an odd checkpoint costs this part only
+        return {grade_id: _not_graded(grade_id, f"{name} could not be evaluated ({type(error).__name__}: {error})")}
 
 
 def _read_json(path):

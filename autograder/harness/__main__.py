@@ -1,14 +1,18 @@
 """Sandbox entry point: `python -m harness JOB_DIR`.
 
-JOB_DIR/job.json names the assignment, the trusted set-up code, the student's answer cells and the
-parts to run; JOB_DIR/cases/<part>.safetensors hold each part's hidden cases. Each part's outputs are
-written to JOB_DIR/outputs/<part>.safetensors as soon as it finishes, so a later hang or crash loses
-nothing already done; JOB_DIR/outputs/done marks a complete run. Nothing here judges anything.
+JOB_DIR/job.json names the assignment, the trusted set-up code, the student's code cells to run (in notebook
+order, each a list of pieces run one after the other) and the parts to run; JOB_DIR/cases/<part>.safetensors
+hold each part's hidden cases. Before each step the harness appends a line to JOB_DIR/outputs/progress
+({"step": "setup" | "cell" | "part" | "done", "id": ...}), so the grader outside knows which step a hang or
+crash happened in and what time budget applies. Each part's outputs are written to
+JOB_DIR/outputs/<part>.safetensors as soon as it finishes, so a later hang or crash loses nothing already done.
+Nothing here judges anything.
 """
 import importlib
 import json
 import os
 import sys
+import time
 import types
 from pathlib import Path
 
@@ -31,32 +35,62 @@ def main(job_dir):
     job = json.loads((job_dir / "job.json").read_text())
     out_dir = job_dir / "outputs"
     out_dir.mkdir(exist_ok=True)
+    progress = open(out_dir / "progress", "a", buffering=1)
+
+    def step(kind, step_id=None):
+        progress.write(json.dumps({"step": kind, "id": step_id, "t": time.perf_counter()}) + "\n")
+
     module = importlib.import_module(f"{__package__}.{job['assignment']}")
     namespace = {"__name__": "__main__"}
+    step("setup")
     exec(compile(job["setup"], "<setup>", "exec"), namespace)
     cell_errors = {}
-    for cell_id, code in job["answers"].items():
-        try:
-            call_student(exec, compile(code, f"<{cell_id}>", "exec"), namespace)
-        except SyntaxError as error:
-            cell_errors[cell_id] = f"has a syntax error: {error.msg} (line {error.lineno})"
-        except StudentError as error:
-            cell_errors[cell_id] = error.text
-    for part in job["parts"]:
-        missing = [name for name in part["names"] if name not in namespace]
-        if missing:
-            outputs = {"missing": missing}
-        else:
-            cases = transport.load(job_dir / "cases" / f"{part['grade_id']}.safetensors")
-            try:
-                outputs = getattr(module, part["run"])(*(namespace[n] for n in part["names"]), cases)
-            except Exception as error:  # noqa: BLE001 - a harness failure caused by student code
-                outputs = {"harness_error": describe_exception(error)}
-        partial = out_dir / f"{part['grade_id']}.part"
-        transport.save(outputs, partial)
-        os.replace(partial, out_dir / f"{part['grade_id']}.safetensors")
+    for cell in job["cells"]:
+        step("cell", cell["id"])
+        for code in cell["chunks"]:
+            error = _run_cell(code, cell["id"], namespace)
+            if error:
+                cell_errors.setdefault(cell["id"], error)
+                if len(cell["chunks"]) == 1:
+                    break
     (out_dir / "cell_errors.json").write_text(json.dumps(cell_errors))
-    (out_dir / "done").write_text("")
+    for part in job["parts"]:
+        step("part", part["grade_id"])
+        _save(_run_part(module, part, namespace, job_dir), out_dir, part["grade_id"])
+    step("done")
+
+
+def _run_cell(code, cell_id, namespace):
+    """Run one piece of a student's cell in the notebook namespace; a description of what went wrong, or None."""
+    try:
+        call_student(exec, compile(code, f"<{cell_id}>", "exec"), namespace)
+    except SyntaxError as error:
+        return f"has a syntax error: {error.msg} (line {error.lineno})"
+    except StudentError as error:
+        return error.text
+    return None
+
+
+def _run_part(module, part, namespace, job_dir):
+    missing = [name for name in part["names"] if name not in namespace]
+    if missing:
+        return {"missing": missing}
+    cases = transport.load(job_dir / "cases" / f"{part['grade_id']}.safetensors")
+    try:
+        return getattr(module, part["run"])(*(namespace[n] for n in part["names"]), cases)
+    except Exception as error:  # noqa: BLE001 - a harness failure caused by student code
+        return {"harness_error": describe_exception(error)}
+
+
+def _save(outputs, out_dir, grade_id):
+    """Write one part's outputs; outputs that cannot be recorded cost that part only, with the reason."""
+    partial = out_dir / f"{grade_id}.part"
+    try:
+        transport.save(outputs, partial)
+    except Exception as error:  # noqa: BLE001 - odd student output (a set, a huge tensor...) must not stop the run
+        transport.save({"harness_error": f"gave outputs that could not be recorded ({describe_exception(error)})"},
+                       partial)
+    os.replace(partial, out_dir / f"{grade_id}.safetensors")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,9 @@ def save(obj, path):
     def encode(value, key):
         if torch.is_tensor(value):
             name = f"t{len(tensors)}"
-            tensors[name] = value.detach().to("cpu").contiguous()
+            # A copy of its own: the same tensor may appear twice, or share memory with another
+            # (a view, or the very label tensor handed over at every step), which safetensors refuses.
+            tensors[name] = value.detach().to("cpu").contiguous().clone()
             return {"$tensor": name}
         if isinstance(value, dict):
             return {"$dict": {str(k): encode(v, f"{key}.{k}") for k, v in value.items()}}

@@ -40,19 +40,25 @@ def run_forward_pass(nn_forward_pass, cases):
 
 class ForwardOracle:
     """Stands in for nn_forward_pass: returns the correct (scores, hidden) of the hidden cases, looked up
-    by input, so nn_forward_backward is tested on its own without any reference code in this process."""
+    by input, so the code that calls it is tested on its own without any reference code in this process."""
 
     def __init__(self, cases):
         self.table = [(c["X"], c["params"], c["forward_scores"], c["forward_hidden"]) for c in cases]
 
     def __call__(self, params, X):
         for case_X, case_params, scores, hidden in self.table:
-            if X.shape == case_X.shape and _equal(X.cpu(), case_X) and all(
-                    params[k].shape == case_params[k].shape and _equal(params[k].cpu(), case_params[k])
+            if X.shape == case_X.shape and _equal(X.cpu().to(case_X.dtype), case_X) and all(
+                    params[k].shape == case_params[k].shape and _equal(params[k].cpu().to(case_X.dtype), case_params[k])
                     for k in PARAMS):
-                return scores.to(X.device).clone(), hidden.to(X.device).clone()
+                return scores.to(X.device, X.dtype).clone(), hidden.to(X.device, X.dtype).clone()
         raise RuntimeError("nn_forward_pass is replaced by a correct version during this test, and it was called "
-                           "with inputs other than nn_forward_backward's own params and X")
+                           "with inputs other than the params and X that the test passed")
+
+    def scores(self, params, X, y=None, reg=0.0):
+        """Stands in for nn_forward_backward (or a loss_func) asked for scores only."""
+        if y is not None:
+            raise RuntimeError("this test only asks for scores: call loss_func(params, X) without y")
+        return self(params, X)[0]
 
 
 def run_forward_backward(nn_forward_backward, cases):
@@ -108,7 +114,8 @@ class LossSpy:
         if k >= len(self.case["grads"]):
             raise _Overrun(f"loss_func was called more than num_iters={self.case['num_iters']} times")
         self.calls.append({"params": {n: as_plain_tensor(params[n], n) for n in PARAMS},
-                           "rows": X[:, 0].detach().round().long().cpu(), "y": torch.as_tensor(y).detach().cpu().long(),
+                           "rows": X[:, 0].detach().round().long().cpu(),
+                           "y": torch.as_tensor(y).detach().cpu().long().clone(),
                            "reg": float(reg)})
         return torch.tensor(k + 0.25, dtype=torch.float64), {n: g.clone() for n, g in self.case["grads"][k].items()}
 
@@ -126,7 +133,11 @@ class PredictSpy:
         return labels
 
 
-def run_train(nn_train, case):
+def run_train(nn_train, cases):
+    return {"results": [_run_train_case(nn_train, case) for case in cases["cases"]]}
+
+
+def _run_train_case(nn_train, case):
     loss_spy, pred_spy = LossSpy(case), PredictSpy(case["C"])
     params = {k: v.clone() for k, v in case["params"].items()}
     out = {}
@@ -156,83 +167,117 @@ def run_train(nn_train, case):
 # nn_predict -----------------------------------------------------------------------------------------
 
 def run_predict(nn_predict, cases):
+    """nn_predict on real parameters; loss_func, nn_forward_backward and nn_forward_pass all give the correct scores."""
+    oracle = ForwardOracle(cases["cases"])
     results = []
-    for case in cases["cases"]:
-        device = device_for(case["device"])
-        scores, seen = case["scores"].to(device), []
-
-        def fake_loss(params, X, y=None, reg=0.0):
-            seen.append(y is None)
-            return scores.clone() if y is None else (torch.tensor(0.0), {})
-        try:
-            labels = as_plain_tensor(call_student(nn_predict, {}, fake_loss, case["X"].to(device, copy=True)), "labels")
-            results.append({"labels": labels, "y_none": seen})
-        except StudentError as error:
-            results.append(_error(error))
+    with patched_names(namespace_of(nn_predict), nn_forward_pass=oracle, nn_forward_backward=oracle.scores):
+        for case in cases["cases"]:
+            params, X, _ = _on_device(case)
+            try:
+                labels = as_plain_tensor(call_student(nn_predict, params, oracle.scores, X), "labels")
+                results.append({"labels": labels})
+            except StudentError as error:
+                results.append(_error(error))
     return {"results": results}
 
 
 # TwoLayerNet ----------------------------------------------------------------------------------------
 
-class _Spy:
-    """Records the arguments of each call, bound to the contract's signature, and returns a sentinel."""
+class TrainSpy:
+    """Stands in for nn_train: records the arguments of each call, bound to the contract's signature, and
+    returns a sentinel."""
 
-    def __init__(self, signature_of):
-        self.signature, self.calls, self.result = inspect.signature(signature_of), [], object()
+    def __init__(self):
+        self.signature, self.calls, self.result = inspect.signature(_nn_train), [], object()
 
     def __call__(self, *args, **kwargs):
-        bound = self.signature.bind(*args, **kwargs)
+        try:
+            bound = self.signature.bind(*args, **kwargs)
+        except TypeError as error:
+            raise StudentError(f"called nn_train with arguments that do not fit its signature ({error})") from None
         bound.apply_defaults()
         self.calls.append(dict(bound.arguments))
         return self.result
 
 
-def _nn_forward_backward(params, X, y=None, reg=0.0):
-    """Contract signature."""
-
-
 def _nn_train(params, loss_func, pred_func, X, y, X_val, y_val, learning_rate=1e-3, learning_rate_decay=0.95,
               reg=5e-6, num_iters=100, batch_size=200, verbose=False):
-    """Contract signature."""
-
-
-def _nn_predict(params, loss_func, X):
-    """Contract signature."""
+    """The contract's signature of nn_train."""
 
 
 def run_two_layer_net(TwoLayerNet, case):
+    """__init__ on the case's sizes; then, on the case's parameters, each method with its collaborators replaced:
+    nn_train by a spy, nn_forward_backward, nn_forward_pass and nn_predict by lookups of the correct outputs."""
     out = {}
     D, H, C, std = case["D"], case["H"], case["C"], case["std"]
     try:
-        net = call_student(TwoLayerNet, D, H, C, dtype=torch.float64, device="cpu", std=std)
+        with torch.random.fork_rng(devices=[]):  # a repeatable draw that leaves the caller's generator as it was
+            torch.manual_seed(case["init_seed"])
+            net = call_student(TwoLayerNet, D, H, C, dtype=torch.float64, device="cpu", std=std)
         out["params"] = {k: as_plain_tensor(net.params[k], k) for k in PARAMS}
+        net.params = {k: v.clone() for k, v in case["params"].items()}
     except (StudentError, AttributeError, KeyError, TypeError) as error:
         out["init_error"] = getattr(error, "text", str(error))
         return out
-    fb, tr, pr = _Spy(_nn_forward_backward), _Spy(_nn_train), _Spy(_nn_predict)
+    oracle = ForwardOracle(case["lookup"])
     X, y, X_val, y_val = case["X"], case["y"], case["X_val"], case["y_val"]
-    actions = {
-        "loss": (lambda: net.loss(X, y, reg=0.25), fb,
-                 lambda c: c["params"] is net.params and c["X"] is X and c["y"] is y and c["reg"] == 0.25),
-        "train": (lambda: net.train(X, y, X_val, y_val, learning_rate=0.3, learning_rate_decay=0.7, reg=0.1,
-                                    num_iters=11, batch_size=3, verbose=False), tr,
-                  lambda c: (c["params"] is net.params and c["loss_func"] is fb and c["pred_func"] is pr
-                             and c["X"] is X and c["y"] is y and c["X_val"] is X_val and c["y_val"] is y_val
-                             and c["learning_rate"] == 0.3 and c["learning_rate_decay"] == 0.7 and c["reg"] == 0.1
-                             and c["num_iters"] == 11 and c["batch_size"] == 3)),
-        "predict": (lambda: net.predict(X_val), pr,
-                    lambda c: c["params"] is net.params and c["loss_func"] is fb and c["X"] is X_val),
-    }
-    out["delegation"] = {}
-    with patched_names(namespace_of(TwoLayerNet), nn_forward_backward=fb, nn_train=tr, nn_predict=pr):
-        for method, (action, spy, arguments_ok) in actions.items():
-            try:
-                result = call_student(action)
-                out["delegation"][method] = {"calls": len(spy.calls), "returned": result is spy.result,
-                                             "arguments": bool(spy.calls) and arguments_ok(spy.calls[0])}
-            except (StudentError, TypeError) as error:
-                out["delegation"][method] = {"error": getattr(error, "text", str(error))}
+
+    def loss_lookup(params, X, y=None, reg=0.0):
+        if y is None:
+            return oracle.scores(params, X)
+        oracle(params, X)  # raises unless these are the net's params and the X that net.loss received
+        if reg == case["reg"] and _same(y, case["y"]):
+            return torch.tensor(case["loss"], dtype=torch.float64), {k: g.clone() for k, g in case["grads"].items()}
+        raise RuntimeError("nn_forward_backward is replaced during this test, and it was called with another y or "
+                           "reg than the ones net.loss received")
+
+    def predict_lookup(params, loss_func, X):
+        return oracle.scores(params, X).argmax(dim=1)
+
+    train_spy = TrainSpy()
+    out["methods"] = {}
+    with patched_names(namespace_of(TwoLayerNet), nn_forward_backward=loss_lookup, nn_forward_pass=oracle,
+                       nn_predict=predict_lookup, nn_train=train_spy):
+        out["methods"]["loss"] = _net_loss(net, case)
+        try:
+            result = call_student(net.train, X, y, X_val, y_val, learning_rate=0.3, learning_rate_decay=0.7, reg=0.1,
+                                  num_iters=11, batch_size=3, verbose=False)
+            calls = train_spy.calls
+            out["methods"]["train"] = {"calls": len(calls), "returned": result is train_spy.result,
+                                       "arguments": bool(calls) and _train_arguments_ok(calls[0], net, loss_lookup,
+                                                                                        predict_lookup, case)}
+        except StudentError as error:
+            out["methods"]["train"] = _error(error)
+        try:
+            out["methods"]["predict"] = {"labels": as_plain_tensor(call_student(net.predict, X_val), "labels")}
+        except StudentError as error:
+            out["methods"]["predict"] = _error(error)
     return out
+
+
+def _net_loss(net, case):
+    try:
+        value = call_student(net.loss, case["X"], case["y"], reg=case["reg"])
+        if not isinstance(value, tuple) or len(value) != 2 or not isinstance(value[1], dict):
+            raise StudentError("net.loss(X, y, reg) should return the pair (loss, grads)")
+        loss, grads = value
+        result = {"loss": plain_float(loss, "loss"),
+                  "grads": {k: as_plain_tensor(grads.get(k), f"grads['{k}']") for k in PARAMS},
+                  "scores": as_plain_tensor(call_student(net.loss, case["X_val"]), "scores")}
+        return result
+    except StudentError as error:
+        return _error(error)
+
+
+def _same(a, b):
+    return torch.is_tensor(a) and a.shape == b.shape and _equal(a.cpu(), b)
+
+
+def _train_arguments_ok(call, net, loss_func, pred_func, case):
+    return (call["params"] is net.params and call["loss_func"] is loss_func and call["pred_func"] is pred_func
+            and call["X"] is case["X"] and call["y"] is case["y"] and call["X_val"] is case["X_val"]
+            and call["y_val"] is case["y_val"] and call["learning_rate"] == 0.3 and call["learning_rate_decay"] == 0.7
+            and call["reg"] == 0.1 and call["num_iters"] == 11 and call["batch_size"] == 3 and call["verbose"] is False)
 
 
 # get_param_set and find_best_net --------------------------------------------------------------------

@@ -1,0 +1,178 @@
+"""Which of a submission's code cells the batch grader runs, in notebook order, and how much of each.
+
+Stock `nbgrader autograde` runs every cell. The batch grader runs the trusted set-up cell, then, in the
+student's notebook order, the answer cells and the code cells the student added. Answer cells run in full;
+added cells run only their definitions (imports, functions, classes, constants), so a helper the student
+wrote in a cell of their own is there for the answers, while training loops, plots and data loading are not
+run. A cell whose run crashes or hangs the sandbox is retried reduced to its definitions, then left out
+(`Cell.degrade`); every choice becomes a note in the student's feedback.
+"""
+import ast
+from dataclasses import dataclass, field
+
+
+#: Calls cheap enough to keep in an added cell's constant definitions, by the name they end with
+#: (``torch.device(...)``, ``functools.partial(...)``, ``re.compile(...)``).
+CHEAP_CALLS = frozenset({"device", "partial", "is_available", "namedtuple", "tensor", "float", "int", "str", "bool",
+                         "tuple", "list", "dict", "set", "frozenset", "range", "compile", "getLogger", "TypeVar",
+                         "dtype", "Path", "defaultdict", "OrderedDict"})
+FULL, DEFINITIONS, SKIPPED = "full", "definitions", "skipped"
+
+
+@dataclass
+class Cell:
+    """One code cell of the submission as the grader runs it.
+
+    id: the answer cell's grade_id, or "added cell N" (N counts the notebook's code cells from 1);
+    source: the student's code; mode: FULL, DEFINITIONS or SKIPPED; notes: what was left out and why.
+    """
+    id: str
+    source: str
+    added: bool
+    mode: str = FULL
+    notes: list = field(default_factory=list)
+
+    @property
+    def chunks(self):
+        """The code the sandbox runs, as pieces run one after the other: the whole cell in FULL mode (an error
+        stops it, as in Jupyter); each kept definition on its own in DEFINITIONS mode, so one that fails (it
+        names data the grader does not load) does not stop the others; nothing when SKIPPED."""
+        if self.mode == SKIPPED:
+            return []
+        if self.mode == FULL:
+            return [self.source]
+        return [ast.unparse(node) for node in definitions_only(self.source)[0]]
+
+    def degrade(self, why):
+        """After the cell crashed or hung the sandbox (`why`): run less of it next time. False when already skipped."""
+        if self.mode == SKIPPED:
+            return False
+        self.mode = DEFINITIONS if self.mode == FULL and not self.added else SKIPPED
+        then = "ran only its definitions" if self.mode == DEFINITIONS else "left it out"
+        self.notes.append(f"{self.label} {why}; the grader then {then}")
+        return True
+
+    @property
+    def label(self):
+        return self.id if self.added else f"the answer cell {self.id}"
+
+
+def plan(nb, answer_cells):
+    """The submission's code cells to run, in notebook order, and notes on what is odd.
+
+    `answer_cells` maps each answer cell's grade_id to the names it defines. An answer cell is found by its
+    grade_id, else (lost metadata) by the code cell that defines its first name. Other code cells without an
+    nbgrader grade_id are the student's added cells; the kit's own cells (checks, training, plots) are
+    not run. Returns (cells, notes).
+    """
+    code_cells = [c for c in nb.cells if isinstance(c, dict) and c.get("cell_type") == "code"]
+    sources = [_text(c.get("source", "")) for c in code_cells]
+    ids = [_grade_id(c) for c in code_cells]
+    chosen, notes = {}, []
+    for cell_id, names in answer_cells.items():
+        if cell_id in ids:
+            chosen[ids.index(cell_id)] = cell_id
+            continue
+        found = [i for i, text in enumerate(sources) if names and ids[i] is None
+                 and _defines(text, names[0])]
+        if found:
+            chosen[found[-1]] = cell_id
+            notes.append(f"the answer cell {cell_id} had lost its nbgrader id; graded the cell that defines {names[0]}")
+        else:
+            notes.append(f"the answer cell {cell_id} is missing")
+    cells = []
+    for index, text in enumerate(sources):
+        if index in chosen:
+            cells.append(Cell(chosen[index], text, added=False))
+        elif ids[index] is None and text.strip():
+            cell = Cell(f"added cell {index + 1}", text, added=True, mode=DEFINITIONS)
+            cell.notes.append(_added_note(cell))
+            cells.append(cell)
+    return cells, notes
+
+
+def _added_note(cell):
+    first = next(line for line in cell.source.splitlines() if line.strip()).strip()
+    where = f"{cell.id} (`{first[:60]}`)"
+    try:
+        _, names, skipped = definitions_only(cell.source)
+    except SyntaxError as error:
+        cell.mode = SKIPPED
+        return f"{where} has a syntax error (line {error.lineno}: {error.msg}); it was left out and costs nothing"
+    ran = f"ran its definitions ({', '.join(names)})" if names else "found no definitions to run"
+    if not skipped:
+        return f"{where}: {ran}"
+    lines = ", ".join(str(n) for n in skipped[:5]) + (", ..." if len(skipped) > 5 else "")
+    return f"{where}: {ran}; left out its other statements (line {lines}): the grader does not train, plot or load data"
+
+
+def definitions_only(code):
+    """`code` reduced to its definitions: imports, functions, classes and constant assignments, inside `if` and
+    `try` too. Returns (the top-level statements kept, names defined, line numbers of the statements left out);
+    SyntaxError if it does not parse."""
+    names, skipped = [], []
+    kept = _keep(ast.parse(code).body, names, skipped)
+    return kept, list(dict.fromkeys(names)), skipped
+
+
+def _keep(statements, names, skipped):
+    kept = []
+    for node in statements:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names += [(a.asname or a.name).split(".")[0] for a in node.names]
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and _cheap(node.value):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names += [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+        elif isinstance(node, ast.If) and _cheap(node.test):
+            node.body = _keep(node.body, names, skipped) or [ast.Pass()]
+            node.orelse = _keep(node.orelse, names, skipped)
+        elif isinstance(node, ast.Try):
+            node.body = _keep(node.body, names, skipped) or [ast.Pass()]
+            for handler in node.handlers:
+                handler.body = _keep(handler.body, names, skipped) or [ast.Pass()]
+            node.orelse, node.finalbody = _keep(node.orelse, names, skipped), _keep(node.finalbody, names, skipped)
+        elif isinstance(node, (ast.Pass, ast.Global, ast.Nonlocal)) or _is_docstring(node):
+            continue
+        else:
+            skipped.append(node.lineno)
+            continue
+        kept.append(node)
+    return kept
+
+
+def _cheap(node):
+    """True for an expression that costs nothing to evaluate: literals, names, attributes, arithmetic,
+    lambdas, and calls of CHEAP_CALLS on cheap arguments."""
+    if isinstance(node, ast.Lambda):
+        return True
+    if isinstance(node, ast.Call):
+        func = node.func
+        called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+        return (called in CHEAP_CALLS and _cheap(func) and all(_cheap(a) for a in node.args)
+                and all(_cheap(k.value) for k in node.keywords))
+    allowed = (ast.Constant, ast.Name, ast.Attribute, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.BinOp, ast.UnaryOp,
+               ast.BoolOp, ast.Compare, ast.IfExp, ast.Subscript, ast.Slice, ast.Starred, ast.keyword,
+               ast.expr_context, ast.operator, ast.unaryop, ast.boolop, ast.cmpop)
+    return isinstance(node, allowed) and all(_cheap(child) for child in ast.iter_child_nodes(node))
+
+
+def _is_docstring(node):
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+
+
+def _defines(text, name):
+    try:
+        return any(isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == name for n in ast.parse(text).body)
+    except SyntaxError:
+        return f"def {name}(" in text or f"class {name}" in text
+
+
+def _grade_id(cell):
+    nbgrader = cell.get("metadata", {}).get("nbgrader") if isinstance(cell.get("metadata"), dict) else None
+    return nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
+
+
+def _text(source):
+    return "".join(source) if isinstance(source, list) else str(source)
