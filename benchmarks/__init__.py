@@ -7,6 +7,7 @@ Each benchmark is one module of this package, listed in BENCHMARKS, with a docst
 BENCHMARKS = (
     "grading",
     "grading_memory",
+    "hostile_cases",
     "notebook_grading",
     "notebook_student",
     "part_budgets",

@@ -1,28 +1,22 @@
 """Each graded part's time budget (the manifest's [budgets.parts]) beside the time the reference solution takes in the sandbox: the margin a correct but slower solution has before it is stopped."""
-import tempfile
-from pathlib import Path
 
 import nbformat
 
-from autograder.course import generate_release, manifest, scratch_course
+from autograder.course import manifest
+from autograder.demo import demo_submissions
 from autograder.grade import assignment_spec, intake, plan_job
 from autograder.grade.task import grade_submission
-from autograder.notebooks import read_notebook, reference_answers, submission
+from benchmarks.grader_process import released_course
 
 ASSIGNMENT = "two_layer_net"
 RUNS = 5
 
 
 def run():
-    with tempfile.TemporaryDirectory(prefix="bench-budgets-") as tmp:
-        tmp = Path(tmp)
-        course = scratch_course(tmp / "course")
-        generate_release(ASSIGNMENT, course)
-        source = read_notebook(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
-        release = read_notebook(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    with released_course("bench-budgets-") as (tmp, course):
         folder = tmp / "submissions"
         folder.mkdir()
-        (folder / "reference.ipynb").write_text(nbformat.writes(submission(release, source, reference_answers(source))))
+        nbformat.write(demo_submissions(course, mutants=())["reference"][0], folder / "reference.ipynb")
         spec = assignment_spec(ASSIGNMENT, course)
         job = plan_job(spec, intake.collect(folder, ASSIGNMENT, spec["notebook_file"])[0])
         runs = [grade_submission(job) for _ in range(RUNS)]

@@ -14,6 +14,7 @@ import pytest
 from autograder.course import generate_release, scratch_course
 from autograder.grade import grade_batch
 from autograder.grade.sandbox import bubblewrap
+from autograder.hostile import FORWARD_WITH_RELU, HANG_EVERYWHERE, TRAINS_FOR_MINUTES, same_tensors_every_step
 from autograder.notebooks import submission
 from autograder.styles import combine, style_notebook
 from autograder.styles.two_layer_net import STYLES
@@ -63,8 +64,6 @@ def add(folder, student, notebook_text, model=None):
         shutil.copy(model, folder / student / CHECKPOINT)
 
 
-FORWARD_WITH_RELU = ("def nn_forward_pass(params, X):\n    hidden = relu(X @ params['W1'] + params['b1'])\n"
-                     "    return hidden @ params['W2'] + params['b2'], hidden\n")
 FORWARD_STUB = "\n    return torch.zeros(X.shape[0], params['W2'].shape[1]), torch.zeros(X.shape[0], params['W1'].shape[1])\n"
 
 
@@ -73,20 +72,6 @@ def attack(body):
     return "def nn_forward_pass(params, X):\n" + body + FORWARD_STUB
 
 
-HANG = "\n    while True:\n        pass\n"
-HANG_EVERYWHERE = {
-    "nn_forward_pass": "def nn_forward_pass(params, X):" + HANG,
-    "nn_forward_backward": "def nn_forward_backward(params, X, y=None, reg=0.0):" + HANG,
-    "nn_train": "def nn_train(params, loss_func, pred_func, X, y, X_val, y_val, learning_rate=1e-3,"
-                " learning_rate_decay=0.95, reg=5e-6, num_iters=100, batch_size=200, verbose=False):" + HANG,
-    "nn_predict": "def nn_predict(params, loss_func, X):" + HANG,
-    "TwoLayerNet": "class TwoLayerNet:\n    def __init__(self, *args, **kwargs):" + HANG.replace("\n    ", "\n        "),
-    "find_best_net": "def find_best_net(data_dict, get_param_set_fn):" + HANG,
-}
-TRAINS_FOR_MINUTES = (
-    "reset_seed(0)\nnet = TwoLayerNet(input_size, 50, num_classes, device=device)\n"
-    "for step in range(10**9):\n    stats = net.train(data['X_train'], data['y_train'], data['X_val'], data['y_val'])\n"
-    "def relu(z):\n    return z.clamp(min=0)\n")
 SHADOWS_KIT_NAMES = ("def rel_error(x, y, eps=1e-10):\n    return 0.0\n\n\n"
                      "def reset_seed(seed=0):\n    torch.manual_seed(seed)\n")
 
@@ -169,8 +154,8 @@ def batch(course, make_notebook, reference_model, canary, tmp_path_factory, sour
         reference_model)
     add(folder, "exits-at-import", make_notebook(nn_forward_pass="import os\nos._exit(3)\n"), reference_model)
     add(folder, "hangs-everywhere", make_notebook(**HANG_EVERYWHERE), reference_model)
-    add(folder, "same-batch-tensors", make_notebook(nn_train=answers["nn_train"].replace(
-        "X_batch, y_batch = X[idx], y[idx]", "X_batch, y_batch = X, y")), reference_model)
+    add(folder, "same-batch-tensors", make_notebook(nn_train=same_tensors_every_step(answers["nn_train"])),
+        reference_model)
     add(folder, "trains-in-added-cell", make_notebook(
         added=[("nn_forward_pass", TRAINS_FOR_MINUTES)], nn_forward_pass=FORWARD_WITH_RELU), reference_model)
     add(folder, "shadows-kit-names", make_notebook(added=[("nn_forward_pass", SHADOWS_KIT_NAMES)],
@@ -350,3 +335,12 @@ def test_outputs_that_cannot_be_recorded_cost_their_part_only(tmp_path):
     _save({"stats": {"loss_history": {1.0, 2.0}}}, tmp_path, "test_nn_train")
     outputs = load(tmp_path / "test_nn_train.safetensors")
     assert "could not be recorded" in outputs["harness_error"] and "cannot transport set" in outputs["harness_error"]
+
+
+def test_every_part_has_a_time_budget_and_all_fit_in_the_wall_limit():
+    from autograder.checks import PARTS as CODE_PARTS
+    from autograder.course import manifest
+    from autograder.grade.sandbox import Limits
+    limits = Limits.from_manifest(manifest("two_layer_net"))
+    assert set(limits.part_seconds) == {part.grade_id for part in CODE_PARTS["two_layer_net"]}
+    assert limits.startup_seconds + sum(limits.part_seconds.values()) <= limits.wall_seconds

@@ -17,7 +17,7 @@ from autograder.gradebook import part_grades
 from autograder.grade import grade_batch
 from autograder.grade.task import grade_submission
 from autograder.notebooks import submission
-from hostile import checkpoint_bomb, write_zeros
+from autograder.hostile import checkpoint_bomb, write_zeros
 
 pytestmark = pytest.mark.xdist_group("reference_model")
 CHECKPOINT = "best_two_layer_net.pth"

@@ -8,6 +8,7 @@ import shlex
 import pytest
 import torch
 
+from autograder.hostile import checkpoint_bomb
 from helpers.utils import (BUDGET_ENV, budget, grading_budget, load_checkpoint, pick_device, progress,
                            report_check, reset_seed, save_checkpoint)
 
@@ -168,7 +169,6 @@ def test_load_checkpoint_refuses_other_files(tmp_path, content):
 
 
 def test_load_checkpoint_refuses_what_would_inflate_past_its_limit_before_inflating_it(tmp_path):
-    from hostile import checkpoint_bomb
     bomb = checkpoint_bomb(tmp_path / "bomb.pth", 300 * 2**20)
     assert bomb.stat().st_size < 2**20
     with pytest.raises(ValueError, match="the checkpoint declares 300 MB of tensors; the limit is 256 MB"):

@@ -10,6 +10,7 @@ import os
 import zipfile
 from pathlib import Path
 
+import dask
 from dask.distributed import Client, LocalCluster, as_completed
 from tqdm.auto import tqdm
 
@@ -100,40 +101,46 @@ def _run(spec, subs, scheduler, workers, show_progress, window):
     """Yield each submission's result as it finishes: jobs are read and submitted lazily, `window` at a time."""
     if not subs:
         return
-    if scheduler:
-        client = Client(scheduler)
-        cluster = None
-    else:
-        # Threads suffice: student code runs in sandbox subprocesses, and judging releases the GIL in torch.
-        cluster = LocalCluster(n_workers=1, threads_per_worker=workers or os.cpu_count(), processes=False,
-                               dashboard_address=":0")
-        client = Client(cluster)
-    window = window or 2 * sum(client.nthreads().values())
-    try:
-        in_flight, planned = as_completed(), {}
-        bar = tqdm(total=len(subs), desc="grading", unit="submission", disable=not show_progress)
-        for sub in subs:
-            while in_flight.count() >= window:
-                yield _result(next(in_flight), planned)
-                bar.update()
-            try:
-                job = plan_job(spec, sub)
-            except Exception as error:  # noqa: BLE001 - one unreadable submission must not lose the batch
-                yield grader_error(dict(spec, student_id=sub.student_id, notes=sub.notes), error)
-                bar.update()
-                continue
-            future = client.submit(grade_submission, job, pure=False)
-            planned[future.key] = {k: job[k] for k in ("student_id", "points", "manual_parts", "notes")}
-            in_flight.add(future)
-            del job, future
-        for future in in_flight:
-            yield _result(future, planned)
+    # Dask keeps its last 1000 task messages, arguments included, for debugging: each job carries a notebook and a
+    # checkpoint, so that log alone would hold a whole class's files in memory. (Set it on remote workers too.)
+    with dask.config.set({"distributed.admin.low-level-log-length": 0}):
+        if scheduler:
+            client, cluster = Client(scheduler), None
+        else:
+            # Threads suffice: student code runs in sandbox subprocesses, and judging releases the GIL in torch.
+            cluster = LocalCluster(n_workers=1, threads_per_worker=workers or os.cpu_count(), processes=False,
+                                   dashboard_address=":0")
+            client = Client(cluster)
+        try:
+            yield from _dispatch(client, spec, subs, window or 2 * sum(client.nthreads().values()), show_progress)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def _dispatch(client, spec, subs, window, show_progress):
+    """Read and submit each submission's job once fewer than `window` are in flight; yield results as they finish."""
+    in_flight, planned = as_completed(), {}
+    bar = tqdm(total=len(subs), desc="grading", unit="submission", disable=not show_progress)
+    for sub in subs:
+        while in_flight.count() >= window:
+            yield _result(next(in_flight), planned)
             bar.update()
-        bar.close()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        try:
+            job = plan_job(spec, sub)
+        except Exception as error:  # noqa: BLE001 - one unreadable submission must not lose the batch
+            yield grader_error(dict(spec, student_id=sub.student_id, notes=sub.notes), error)
+            bar.update()
+            continue
+        future = client.submit(grade_submission, job, pure=False)
+        planned[future.key] = {k: job[k] for k in ("student_id", "points", "manual_parts", "notes")}
+        in_flight.add(future)
+        del job, future
+    for future in in_flight:
+        yield _result(future, planned)
+        bar.update()
+    bar.close()
 
 
 def _result(future, planned):

@@ -261,10 +261,9 @@ def _net_loss(net, case):
         if not isinstance(value, tuple) or len(value) != 2 or not isinstance(value[1], dict):
             raise StudentError("net.loss(X, y, reg) should return the pair (loss, grads)")
         loss, grads = value
-        result = {"loss": plain_float(loss, "loss"),
-                  "grads": {k: as_plain_tensor(grads.get(k), f"grads['{k}']") for k in PARAMS},
-                  "scores": as_plain_tensor(call_student(net.loss, case["X_val"]), "scores")}
-        return result
+        return {"loss": plain_float(loss, "loss"),
+                "grads": {k: as_plain_tensor(grads.get(k), f"grads['{k}']") for k in PARAMS},
+                "scores": as_plain_tensor(call_student(net.loss, case["X_val"]), "scores")}
     except StudentError as error:
         return _error(error)
 

@@ -1,0 +1,45 @@
+"""Running `python -m autograder grade` in a process of its own, on a scratch course, to measure what the grader
+itself uses."""
+import contextlib
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from autograder.course import generate_release, scratch_course
+
+#: The command line, then the grader's own peak resident memory (its sandboxes not included) as a last line.
+MEASURE = ("import json, resource, sys\nfrom autograder.__main__ import main\ncode = main(sys.argv[1:])\n"
+           "print(json.dumps({'exit': code, 'peak_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))")
+
+
+@contextlib.contextmanager
+def released_course(prefix, assignment="two_layer_net"):
+    """A scratch nbgrader course with `assignment` released, in a temporary folder; yields (folder, course)."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        course = scratch_course(Path(tmp) / "course")
+        generate_release(assignment, course)
+        yield Path(tmp), course
+
+
+def grade_in_own_process(submissions, out, course, assignment="two_layer_net"):
+    """Grade `submissions` with the CLI in a fresh process. Returns exit code, seconds, the grader's peak memory
+    in MB and {student_id: {status, total, seconds, lost: {part: first diagnosis}}} from its results."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", MEASURE, "grade", assignment, str(submissions), "--out", str(out),
+                           "--course", str(course)], capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    lines = done.stdout.strip().splitlines()
+    measured = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {"exit": done.returncode,
+                                                                                   "peak_mb": None}
+    rows = {}
+    for path in sorted(Path(out, "results").glob("*.json")):
+        r = json.loads(path.read_text())
+        rows[r["student_id"]] = {"status": r["status"], "total": r["total"], "seconds": r["seconds"],
+                                 "lost": {p: v["diagnoses"][0][:160] for p, v in r["parts"].items()
+                                          if v["score"] < v["max"] and v["diagnoses"]}}
+    return {"exit": measured["exit"], "seconds": round(seconds, 1),
+            "grader_peak_mb": measured["peak_mb"] and round(measured["peak_mb"]), "rows": rows,
+            "error": done.stderr.strip().splitlines()[-1] if done.returncode and done.stderr.strip() else ""}
