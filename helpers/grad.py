@@ -10,7 +10,7 @@ def compute_numeric_gradient(f, x, dLdf=None, h=1e-7):
 
     Args:
         f: function taking the tensor `x` (modified in place, restored after) and returning a
-            tensor of any shape.
+            tensor of any shape, or a Python number.
         x: tensor of shape (*); use float64 for meaningful results with the default `h`.
         dLdf: upstream gradient, same shape as f(x); defaults to ones (i.e. the gradient of
             f(x).sum(), which is the plain gradient when f is scalar).
@@ -23,9 +23,9 @@ def compute_numeric_gradient(f, x, dLdf=None, h=1e-7):
     for i in itertools.product(*(range(n) for n in x.shape)):  # indexes x itself, whatever its strides
         old = x[i].item()
         x[i] = old + h
-        f_plus = f(x).clone()
+        f_plus = torch.as_tensor(f(x), dtype=x.dtype, device=x.device).clone()
         x[i] = old - h
-        f_minus = f(x).clone()
+        f_minus = torch.as_tensor(f(x), dtype=x.dtype, device=x.device).clone()
         x[i] = old
         upstream = torch.ones_like(f_plus) if dLdf is None else dLdf
         grad[i] = (upstream * (f_plus - f_minus)).sum() / (2 * h)

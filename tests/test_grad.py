@@ -208,3 +208,9 @@ def test_grad_check_sparse_non_contiguous_x(capsys):
     x = positive(5, 4, seed=19).t()
     errors = grad_check_sparse(cubes, x, 3 * x ** 2, num_checks=5, seed=0)
     assert max(errors) < 1e-6
+
+
+def test_numeric_gradient_of_a_function_returning_a_python_float():
+    x = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    grad = compute_numeric_gradient(lambda t: float((t ** 3).sum()), x)
+    assert rel_error(grad, 3 * x ** 2) < 1e-6

@@ -32,8 +32,17 @@ def graded(tmp_path_factory, reference_model):
     return course, part_grades(course, "two_layer_net", batch)
 
 
+def visible_check_complaints(course, student):
+    """(grade_id, what) for every cell of the student's autograded notebook that raised or printed 'look again'."""
+    notebook = nbformat.read(course / "autograded" / student / "two_layer_net" / "two_layer_net.ipynb", 4)
+    return [(cell.metadata.get("nbgrader", {}).get("grade_id"), output.get("ename") or output.get("text"))
+            for cell in notebook.cells for output in cell.get("outputs", [])
+            if output.get("output_type") == "error" or "look again" in output.get("text", "")]
+
+
 def test_reference_gets_every_autograded_point_and_awaits_written_grading(graded):
-    _, grades = graded
+    course, grades = graded
+    assert not visible_check_complaints(course, "reference")
     ref = grades["reference"]
     assert set(ref) == AUTO_PARTS | WRITTEN
     for part in AUTO_PARTS:
@@ -42,11 +51,12 @@ def test_reference_gets_every_autograded_point_and_awaits_written_grading(graded
 
 
 @pytest.mark.parametrize("group", range(len(combine(STYLES))))
-def test_every_style_of_correct_code_gets_every_point(graded, group):
-    _, grades = graded
+def test_every_style_of_correct_code_gets_every_point_and_passes_the_visible_checks(graded, group):
+    course, grades = graded
     got = grades[f"styles-{group}"]
     lost = {part: got[part] for part in AUTO_PARTS if got[part][0] != got[part][1]}
     assert not lost, ([s.name for s in combine(STYLES)[group]], lost)
+    assert not visible_check_complaints(course, f"styles-{group}"), [s.name for s in combine(STYLES)[group]]
 
 
 def test_untouched_release_scores_zero_on_every_part(graded):

@@ -24,6 +24,8 @@ import helpers
 HARNESS_DIR = Path(autograder.harness.__file__).resolve().parent
 HELPERS_DIR = Path(helpers.__file__).resolve().parent
 PIDS_CGROUP = Path("/sys/fs/cgroup/pids")
+#: Beyond a part's budget, before the sandbox is killed from outside (code that blocks the harness's interruption).
+PART_GRACE_SECONDS = 3
 
 
 @dataclass(frozen=True)
@@ -52,10 +54,15 @@ class Limits:
                                               "startup_seconds", "cell_seconds", "notebook_mb", "side_file_mb")
                       if k in budgets})
 
+    def part_budget(self, grade_id):
+        """Seconds the part's code may run; the harness interrupts it then."""
+        return self.part_seconds.get(grade_id, self.default_part_seconds)
+
     def step_seconds(self, kind, step_id=None):
-        """The wall-time budget of one step of the harness (see autograder.harness.__main__)."""
+        """How long one step of the harness may take before the sandbox is killed: a part gets a grace period
+        beyond its budget for the harness's own interruption to take effect."""
         if kind == "part":
-            return self.part_seconds.get(step_id, self.default_part_seconds)
+            return self.part_budget(step_id) + PART_GRACE_SECONDS
         return self.cell_seconds if kind in ("setup", "cell") else self.startup_seconds
 
 

@@ -18,6 +18,9 @@ from autograder.harness import transport
 from autograder.notebooks import MAGIC, NotebookError, notebook_from_bytes
 
 
+TIMED_OUT = "did not return within {:g} s, its time budget: it was stopped"
+
+
 def grade_submission(job):
     """Grade one submission described by `job` (see autograder.grade.plan_job); returns its result dict."""
     start = time.perf_counter()
@@ -88,7 +91,9 @@ def _run_code_parts(job, code_cells, scratch):
                         if kind == "part" and step_id in parts and took is not None})
         for grade_id in [g for g in pending if (scratch / "outputs" / f"{g}.safetensors").is_file()]:
             pending.remove(grade_id)
-            reports[grade_id] = _judge(parts[grade_id], drawn[grade_id], scratch, cell_errors, job, code_cells)
+            reports[grade_id], incident = _judge(parts[grade_id], drawn[grade_id], scratch, cell_errors, job,
+                                                 code_cells)
+            incidents += [incident] if incident else []
         if outcome.complete:
             break
         status, why = _failure(outcome, limits, left)
@@ -111,7 +116,8 @@ def _sandbox_run(job, code_cells, parts, scratch, wall_left):
     """One sandbox run of `parts` after the submission's cells; returns (Outcome, {cell id: error})."""
     spec = {"assignment": job["assignment"], "setup": MAGIC.sub("", job["setup"]),
             "cells": [{"id": c.id, "chunks": c.chunks} for c in code_cells if c.chunks],
-            "parts": [{"grade_id": p.grade_id, "names": list(p.names), "run": p.run.__name__} for p in parts]}
+            "parts": [{"grade_id": p.grade_id, "names": list(p.names), "run": p.run.__name__,
+                       "seconds": job["limits"].part_budget(p.grade_id)} for p in parts]}
     (scratch / "job.json").write_text(json.dumps(spec))
     for stale in ("progress", "cell_errors.json"):
         (scratch / "outputs" / stale).unlink(missing_ok=True)
@@ -126,17 +132,22 @@ def _sandbox_run(job, code_cells, parts, scratch, wall_left):
 
 
 def _judge(part, drawn, scratch, cell_errors, job, code_cells):
+    """The part's Report from its outputs, and (status, message) when it was stopped at its time budget."""
     cases, seed = drawn
     try:
         outputs = transport.load(scratch / "outputs" / f"{part.grade_id}.safetensors")
         if "missing" in outputs:
             why = _cell_error(outputs["missing"], cell_errors, job["answer_cells"], code_cells)
-            return not_defined(part, outputs["missing"], seed, why)
+            return not_defined(part, outputs["missing"], seed, why), None
+        if "timed_out" in outputs:
+            why = TIMED_OUT.format(job["limits"].part_budget(part.grade_id))
+            return (_not_graded(part.grade_id, f"{', '.join(part.names)} {why}"),
+                    ("timeout", f"{part.grade_id} {why} and scores zero"))
         if "harness_error" in outputs:
-            return _not_graded(part.grade_id, f"the code {outputs['harness_error']}")
-        return part.judge(cases, outputs, seed)
+            return _not_graded(part.grade_id, f"the code {outputs['harness_error']}"), None
+        return part.judge(cases, outputs, seed), None
     except Exception as error:  # noqa: BLE001 - malformed or forged outputs earn nothing
-        return _not_graded(part.grade_id, f"its outputs could not be judged ({error})")
+        return _not_graded(part.grade_id, f"its outputs could not be judged ({error})"), None
 
 
 def _cell_error(missing, cell_errors, answer_cells, code_cells):
@@ -156,7 +167,8 @@ def _failure(outcome, limits, wall_left):
     if outcome.timed_out and outcome.seconds >= wall_left:
         return "timeout", f"was stopped when the submission's {limits.wall_seconds:g} s of wall time ran out"
     if outcome.timed_out:
-        return "timeout", f"did not return within {outcome.budget:g} s, its time budget: it was stopped"
+        kind, step_id = outcome.step
+        return "timeout", TIMED_OUT.format(limits.part_budget(step_id) if kind == "part" else outcome.budget)
     text = outcome.stderr
     if "MemoryError" in text or "can't allocate memory" in text or "Cannot allocate memory" in text:
         return "memory-limit", f"ran out of its {limits.memory_mb} MB of memory"

@@ -2,7 +2,8 @@
 
 JOB_DIR/job.json names the assignment, the trusted set-up code, the student's code cells to run (in notebook
 order, each a list of pieces run one after the other) and the parts to run; JOB_DIR/cases/<part>.safetensors
-hold each part's hidden cases. Before each step the harness appends a line to JOB_DIR/outputs/progress
+hold each part's hidden cases. A part's code is interrupted when its time budget ("seconds") runs out, and the
+next part runs in the same process. Before each step the harness appends a line to JOB_DIR/outputs/progress
 ({"step": "setup" | "cell" | "part" | "done", "id": ...}), so the grader outside knows which step a hang or
 crash happened in and what time budget applies. Each part's outputs are written to
 JOB_DIR/outputs/<part>.safetensors as soon as it finishes, so a later hang or crash loses nothing already done.
@@ -11,6 +12,7 @@ Nothing here judges anything.
 import importlib
 import json
 import os
+import signal
 import sys
 import time
 import types
@@ -28,6 +30,15 @@ class _NoPlotting(types.ModuleType):
         return lambda *args, **kwargs: None
 
 
+class PartTimeout(BaseException):
+    """Raised in a part's code when its time budget runs out (a BaseException, so the student's
+    `except Exception` does not swallow it). Code that blocks it anyway is stopped from outside."""
+
+
+def _out_of_time(signum, frame):
+    raise PartTimeout()
+
+
 def main(job_dir):
     for name in ("matplotlib.pyplot", "helpers.vis", "helpers.widgets"):
         sys.modules[name] = _NoPlotting(name)
@@ -41,6 +52,7 @@ def main(job_dir):
         progress.write(json.dumps({"step": kind, "id": step_id, "t": time.perf_counter()}) + "\n")
 
     module = importlib.import_module(f"{__package__}.{job['assignment']}")
+    signal.signal(signal.SIGALRM, _out_of_time)
     namespace = {"__name__": "__main__"}
     step("setup")
     exec(compile(job["setup"], "<setup>", "exec"), namespace)
@@ -77,9 +89,16 @@ def _run_part(module, part, namespace, job_dir):
         return {"missing": missing}
     cases = transport.load(job_dir / "cases" / f"{part['grade_id']}.safetensors")
     try:
-        return getattr(module, part["run"])(*(namespace[n] for n in part["names"]), cases)
+        signal.setitimer(signal.ITIMER_REAL, part["seconds"])
+        outputs = getattr(module, part["run"])(*(namespace[n] for n in part["names"]), cases)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        return outputs
+    except PartTimeout:
+        return {"timed_out": part["seconds"]}
     except Exception as error:  # noqa: BLE001 - a harness failure caused by student code
         return {"harness_error": describe_exception(error)}
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def _save(outputs, out_dir, grade_id):
