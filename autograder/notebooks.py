@@ -56,7 +56,10 @@ def answer_cells(source_nb):
 
 
 def grade_id(cell):
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
+    """The cell's nbgrader grade_id, or None (also when a submitted cell's metadata is malformed)."""
+    metadata = cell.get("metadata")
+    nbgrader = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    return nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
 
 
 def cells_by_grade_id(nb):

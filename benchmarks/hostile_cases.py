@@ -1,13 +1,14 @@
 """Correct code in every style, cells of the student's own, and hostile submissions, graded by `python -m autograder grade` one case at a time: rows, statuses, scores, seconds and the grader's own peak memory per case."""
+import shutil
 import zipfile
-from pathlib import Path
 
 import nbformat
 
-from autograder.demo import CHECKPOINT, demo_submissions
+from autograder.demo import CHECKPOINT
 from autograder.hostile import (FORWARD_WITH_RELU, HANG_EVERYWHERE, TRAINS_FOR_MINUTES, checkpoint_bomb,
                                 same_tensors_every_step, write_zeros)
 from autograder.notebooks import read_notebook, reference_answers, submission
+from autograder.reference_model import reference_checkpoint
 from autograder.styles import combine, style_notebook
 from autograder.styles.two_layer_net import STYLES
 from benchmarks.grader_process import grade_in_own_process, released_course
@@ -39,18 +40,14 @@ def _folder(folder, notebooks, model):
         (folder / student).mkdir(parents=True)
         nbformat.write(nb, folder / f"{student}.ipynb")
         if model is not None:
-            (folder / student / CHECKPOINT).write_bytes(Path(model).read_bytes())
+            shutil.copy(model, folder / student / CHECKPOINT)
     return folder
-
-
-def _model(course):
-    return demo_submissions(course, mutants=())["reference"][1][CHECKPOINT]
 
 
 def styles(course, folder):
     source, release, answers = _notebooks(course)
     return _folder(folder, {f"styles-{i}": style_notebook(release, source, answers, group)
-                            for i, group in enumerate(combine(STYLES))}, _model(course))
+                            for i, group in enumerate(combine(STYLES))}, reference_checkpoint("fashion_mnist"))
 
 
 def added_cells(course, folder):
@@ -59,25 +56,25 @@ def added_cells(course, folder):
         "trains-in-added-cell": submission(release, source, {**answers, "nn_forward_pass": FORWARD_WITH_RELU},
                                            [("nn_forward_pass", TRAINS_FOR_MINUTES)]),
         "typo-in-added-cell": submission(release, source, answers, [("nn_train", "def half(x)\n    return x / 2\n")])},
-        _model(course))
+        reference_checkpoint("fashion_mnist"))
 
 
 def same_tensors(course, folder):
     source, release, answers = _notebooks(course)
     nn_train = same_tensors_every_step(answers["nn_train"])
     return _folder(folder, {"same-batch-tensors": submission(release, source, {**answers, "nn_train": nn_train})},
-                   _model(course))
+                   reference_checkpoint("fashion_mnist"))
 
 
 def hang_everywhere(course, folder):
     source, release, answers = _notebooks(course)
     return _folder(folder, {"hangs-everywhere": submission(release, source, {**answers, **HANG_EVERYWHERE})},
-                   _model(course))
+                   reference_checkpoint("fashion_mnist"))
 
 
 def checkpoint_bomb_case(course, folder):
     source, release, answers = _notebooks(course)
-    _folder(folder, {"honest": submission(release, source, answers)}, _model(course))
+    _folder(folder, {"honest": submission(release, source, answers)}, reference_checkpoint("fashion_mnist"))
     _folder(folder, {"bomber": submission(release, source, answers)}, None)
     checkpoint_bomb(folder / "bomber" / CHECKPOINT, BOMB_BYTES)
     return folder
@@ -90,7 +87,7 @@ def lms_zip_bomb(course, folder):
     with zipfile.ZipFile(folder / "lms.zip", "w") as archive:
         for student in ("alice", "bob"):
             archive.writestr(LMS.format(student, f"{ASSIGNMENT}.ipynb"), text)
-            archive.write(_model(course), LMS.format(student, CHECKPOINT))
+            archive.write(reference_checkpoint("fashion_mnist"), LMS.format(student, CHECKPOINT))
         write_zeros(archive, LMS.format("mallory", f"{ASSIGNMENT}.ipynb"), LMS_BOMB_BYTES)
     return folder / "lms.zip"
 

@@ -163,6 +163,8 @@ def batch(course, make_notebook, reference_model, canary, tmp_path_factory, sour
         added=[("nn_forward_pass", TRAINS_FOR_MINUTES)], nn_forward_pass=FORWARD_WITH_RELU), reference_model)
     add(folder, "shadows-kit-names", make_notebook(added=[("nn_forward_pass", SHADOWS_KIT_NAMES)],
                                                    nn_forward_pass=attack("")), reference_model)
+    add(folder, "uses-data-in-answer-cell", make_notebook(
+        nn_forward_pass='X_demo = data["X_train"][:5]\n' + answers["nn_forward_pass"]), reference_model)
     add(folder, "typo-in-added-cell", make_notebook(added=[("nn_train", "def half(x)\n    return x / 2\n")]),
         reference_model)
     for i, group in enumerate(combine(STYLES)):
@@ -191,6 +193,7 @@ def test_every_submission_has_a_row(batch):
     assert set(results) == {"honest", "blank", "monkeypatcher", "subclass", "reader", "writer", "network",
                             "reference-thief", "killer", "looper", "stubborn", "hog", "forker", "typo", "exits-at-import",
                             "hangs-everywhere", "same-batch-tensors", "trains-in-added-cell", "shadows-kit-names",
+                            "uses-data-in-answer-cell",
                             "typo-in-added-cell", "broken-json", "empty", "not-a-notebook", "no-notebook", "misnamed",
                             "no-model"} | {f"styles-{i}" for i in range(len(combine(STYLES)))}
 
@@ -281,6 +284,11 @@ def test_added_cells_run_their_definitions_only_and_say_so(batch):
     typo = results["typo-in-added-cell"]
     assert typo["total"] == FULL and any("has a syntax error (line 1" in n and "costs nothing" in n
                                          for n in typo["notes"])
+
+
+def test_an_answer_cell_that_first_uses_the_notebooks_data_still_defines_its_function(batch):
+    result = batch[0]["uses-data-in-answer-cell"]
+    assert result["status"] == "ok" and result["total"] == FULL, result["parts"]["test_nn_forward_pass"]
 
 
 def test_a_helper_shadowing_a_kit_name_changes_only_what_the_notebook_sees(batch):

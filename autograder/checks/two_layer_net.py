@@ -17,7 +17,6 @@ test_find_best_net           get_param_set, find_best_net   check_find_best_net
 test_best_model              the saved best model      check_best_model
 """
 import math
-import threading
 from pathlib import Path
 
 import torch
@@ -655,19 +654,6 @@ def _first_line(error):
     return text.strip().splitlines()[0][:200]
 
 
-_EVALUATION_DATA, _EVALUATION_LOCK = {}, threading.Lock()
-
-
-def evaluation_data(dataset):
-    """The dataset best models are scored on (float64), loaded once per process and shared by every submission
-    the batch grader's threads evaluate."""
-    with _EVALUATION_LOCK:
-        if dataset not in _EVALUATION_DATA:
-            _EVALUATION_DATA.clear()
-            _EVALUATION_DATA[dataset] = load_dataset(dataset, dtype=torch.float64)
-        return _EVALUATION_DATA[dataset]
-
-
 def _accuracy(params, X, y):
     """Accuracy of the net on (X, y), in row chunks small enough that a very wide hidden layer stays in memory."""
     rows = max(1, 2**22 // max(1, params["W1"].shape[1]))
@@ -696,7 +682,7 @@ def check_best_model(path, data=None, seed=None, max_bytes=MAX_CHECKPOINT_BYTES)
                                      f"({_first_line(error)}); run the cell that saves best_net")
         return report
     if data is None or data.get("dataset") != dataset:
-        data = evaluation_data(dataset)
+        data = load_dataset(dataset, dtype=torch.float64)
     shares = []
     for split, target in BEST_MODEL_TARGETS[dataset].items():
         X, y = data[f"X_{split}"].to(torch.float64), data[f"y_{split}"]

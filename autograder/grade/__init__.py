@@ -50,7 +50,7 @@ def plan_job(spec, sub, seed=None):
         except (OSError, zipfile.BadZipFile) as error:
             job["problem"] = ("invalid-notebook", f"{sub.notebook_name} could not be read ({error})")
     model = sub.side_files.get(spec["best_model_file"])
-    if model is not None:
+    if model is not None and job["problem"] is None:  # a submission with a problem is not graded
         try:
             job["side_files"][spec["best_model_file"]] = model.read(limits.side_file_mb * 2**20)
         except (intake.TooLarge, OSError, zipfile.BadZipFile) as error:
@@ -136,7 +136,6 @@ def _dispatch(client, spec, subs, window, show_progress):
         future = client.submit(grade_submission, job, pure=False)
         planned[future.key] = {k: job[k] for k in ("student_id", "points", "manual_parts", "notes")}
         in_flight.add(future)
-        del job, future
     for future in in_flight:
         yield _result(future, planned)
         bar.update()

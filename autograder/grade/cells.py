@@ -1,7 +1,8 @@
 """Which of a submission's code cells the batch grader runs, in notebook order, and how much of each.
 
 Stock `nbgrader autograde` runs every cell. The batch grader runs the trusted set-up cell, then, in the
-student's notebook order, the answer cells and the code cells the student added. Answer cells run in full;
+student's notebook order, the answer cells and the code cells the student added. Answer cells run in full
+(statement by statement, so one that needs the notebook's data does not stop the definitions after it);
 added cells run only their definitions (imports, functions, classes, constants), so a helper the student
 wrote in a cell of their own is there for the answers, while training loops, plots and data loading are not
 run. A cell whose run crashes or hangs the sandbox is retried reduced to its definitions, then left out
@@ -9,6 +10,8 @@ run. A cell whose run crashes or hangs the sandbox is retried reduced to its def
 """
 import ast
 from dataclasses import dataclass, field
+
+from autograder.notebooks import grade_id
 
 
 #: Calls cheap enough to keep in an added cell's constant definitions, by the name they end with
@@ -34,14 +37,17 @@ class Cell:
 
     @property
     def chunks(self):
-        """The code the sandbox runs, as pieces run one after the other: the whole cell in FULL mode (an error
-        stops it, as in Jupyter); each kept definition on its own in DEFINITIONS mode, so one that fails (it
-        names data the grader does not load) does not stop the others; nothing when SKIPPED."""
+        """The code the sandbox runs, one top-level statement at a time: all of them in FULL mode, the definitions
+        in DEFINITIONS mode, none when SKIPPED. A statement that fails because it needs what the grader does not
+        run (the notebook's data) fails alone, and the definitions after it still run. A cell that does not parse
+        is one piece, so its syntax error is reported."""
         if self.mode == SKIPPED:
             return []
-        if self.mode == FULL:
+        try:
+            statements = ast.parse(self.source).body if self.mode == FULL else definitions_only(self.source)[0]
+        except SyntaxError:
             return [self.source]
-        return [ast.unparse(node) for node in definitions_only(self.source)[0]]
+        return [ast.unparse(node) for node in statements]
 
     def degrade(self, why):
         """After the cell crashed or hung the sandbox (`why`): run less of it next time. False when already skipped."""
@@ -67,7 +73,7 @@ def plan(nb, answer_cells):
     """
     code_cells = [c for c in nb.cells if isinstance(c, dict) and c.get("cell_type") == "code"]
     sources = [_text(c.get("source", "")) for c in code_cells]
-    ids = [_grade_id(c) for c in code_cells]
+    ids = [grade_id(c) for c in code_cells]
     chosen, notes = {}, []
     for cell_id, names in answer_cells.items():
         if cell_id in ids:
@@ -85,25 +91,24 @@ def plan(nb, answer_cells):
         if index in chosen:
             cells.append(Cell(chosen[index], text, added=False))
         elif ids[index] is None and text.strip():
-            cell = Cell(f"added cell {index + 1}", text, added=True, mode=DEFINITIONS)
-            cell.notes.append(_added_note(cell))
-            cells.append(cell)
+            cells.append(_added_cell(f"added cell {index + 1}", text))
     return cells, notes
 
 
-def _added_note(cell):
-    first = next(line for line in cell.source.splitlines() if line.strip()).strip()
-    where = f"{cell.id} (`{first[:60]}`)"
+def _added_cell(cell_id, source):
+    """A cell the student added: its definitions to run (nothing if it does not parse), and a note saying so."""
+    first = next(line for line in source.splitlines() if line.strip()).strip()
+    where = f"{cell_id} (`{first[:60]}`)"
     try:
-        _, names, skipped = definitions_only(cell.source)
+        _, names, skipped = definitions_only(source)
     except SyntaxError as error:
-        cell.mode = SKIPPED
-        return f"{where} has a syntax error (line {error.lineno}: {error.msg}); it was left out and costs nothing"
-    ran = f"ran its definitions ({', '.join(names)})" if names else "found no definitions to run"
-    if not skipped:
-        return f"{where}: {ran}"
-    lines = ", ".join(str(n) for n in skipped[:5]) + (", ..." if len(skipped) > 5 else "")
-    return f"{where}: {ran}; left out its other statements (line {lines}): the grader does not train, plot or load data"
+        return Cell(cell_id, source, True, SKIPPED, [f"{where} has a syntax error (line {error.lineno}: "
+                                                      f"{error.msg}); it was left out and costs nothing"])
+    note = f"{where}: " + (f"ran its definitions ({', '.join(names)})" if names else "found no definitions to run")
+    if skipped:
+        lines = ", ".join(str(n) for n in skipped[:5]) + (", ..." if len(skipped) > 5 else "")
+        note += f"; left out its other statements (line {lines}): the grader does not train, plot or load data"
+    return Cell(cell_id, source, True, DEFINITIONS, [note])
 
 
 def definitions_only(code):
@@ -167,11 +172,6 @@ def _defines(text, name):
         return any(isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == name for n in ast.parse(text).body)
     except SyntaxError:
         return f"def {name}(" in text or f"class {name}" in text
-
-
-def _grade_id(cell):
-    nbgrader = cell.get("metadata", {}).get("nbgrader") if isinstance(cell.get("metadata"), dict) else None
-    return nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
 
 
 def _text(source):

@@ -144,8 +144,8 @@ def _from_zip(path, assignment, notebook_name):
             raise IntakeError(f"{path.name} holds an unsafe path: {unsafe[0]}")
         collector = FileNameCollectorPlugin(named_regexp=LMS_NAME,
                                             valid_ext=sorted({Path(m.filename).suffix for m in members} - {""}))
-        lms = [(Source(Path(m.filename).name, m.filename, m.file_size, str(path)), collector.collect(Path(m.filename).name))
-               for m in members]
+        sources = [Source(Path(m.filename).name, m.filename, m.file_size, str(path)) for m in members]
+        lms = [(source, collector.collect(source.name)) for source in sources]
         if any(info for _, info in lms):
             return _from_lms_files(lms, notebook_name)
     root = zipfile.Path(path)

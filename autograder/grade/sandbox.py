@@ -8,13 +8,13 @@ or other students; all capabilities dropped. Without it: a plain child process w
 and a cleared environment, reported as weaker isolation, never silently.
 """
 import functools
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 

@@ -123,12 +123,12 @@ def _sandbox_run(job, code_cells, parts, scratch, wall_left):
         (scratch / "outputs" / stale).unlink(missing_ok=True)
     outcome = sandbox.run(scratch, job["limits"], wall_left)
     cell_errors = _read_json(scratch / "outputs" / "cell_errors.json")
+    cell_errors = cell_errors if isinstance(cell_errors, dict) else {}
     for cell in code_cells:
-        error = cell_errors.get(cell.id) if isinstance(cell_errors, dict) else None
-        note = f"{cell.id}: a definition {error}; it was left out"
-        if cell.added and isinstance(error, str) and note not in cell.notes:
+        note = f"{cell.id}: a definition {cell_errors.get(cell.id)}; it was left out"
+        if cell.added and isinstance(cell_errors.get(cell.id), str) and note not in cell.notes:
             cell.notes.append(note)
-    return outcome, cell_errors if isinstance(cell_errors, dict) else {}
+    return outcome, cell_errors
 
 
 def _judge(part, drawn, scratch, cell_errors, job, code_cells):
