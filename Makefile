@@ -19,6 +19,7 @@ bench: setup
 
 release: setup
 	$(PY) -m autograder release two_layer_net
+	$(PY) -m autograder release transfer_learning
 
 setup: system $(STAMP)
 

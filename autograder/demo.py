@@ -1,8 +1,8 @@
-"""`make demo`: release the assignment, run the solution notebook under stock nbgrader, then grade a
-small demo batch with the batch grader and print the grade table and where the reports are.
+"""`make demo`: for each assignment of the kit, release it, run the solution notebook under stock nbgrader, then
+grade a small demo batch with the batch grader and print the grade table and where the reports are.
 
-The batch: the reference (the source's solutions and the instructor's reference model), the untouched
-release, a few mutants from the mistake catalogue and a damaged file. Everything goes to demo-output/.
+The batch: the reference (the source's solutions, and for two_layer_net the instructor's reference model), the
+untouched release, a few mutants from the mistake catalogue and a damaged file. Everything goes to demo-output/.
 """
 import shutil
 import time
@@ -16,49 +16,56 @@ from autograder.course import COURSE_ROOT, api, generate_release, scratch_course
 from autograder.grade import grade_batch
 from autograder.grade.sandbox import isolation
 from autograder.gradebook import part_grades
-from autograder.mistakes.two_layer_net import MUTANTS
+from autograder.mistakes import catalogue
 from autograder.notebooks import read_notebook, reference_answers, submission, written_answers
 from autograder.reference_model import reference_checkpoint
 
-ASSIGNMENT = "two_layer_net"
-NOTEBOOK = f"{ASSIGNMENT}.ipynb"
+ASSIGNMENTS = ("two_layer_net", "transfer_learning")
 CHECKPOINT = "best_two_layer_net.pth"
-DEMO_MUTANTS = ("relu_on_scores", "loss_summed", "decay_every_iteration", "argmax_wrong_axis")
+DEMO_MUTANTS = {"two_layer_net": ("relu_on_scores", "loss_summed", "decay_every_iteration", "argmax_wrong_axis"),
+                "transfer_learning": ("head_frozen_too", "batchnorm_updates_when_frozen", "eval_mode_forgotten",
+                                      "state_dict_not_copied")}
 
 
-def demo_submissions(course_dir, mutants=DEMO_MUTANTS):
+def side_files(assignment):
+    """{file name: path} of the reference submission's side files (two_layer_net's trained best model)."""
+    return {CHECKPOINT: reference_checkpoint("fashion_mnist")} if assignment == "two_layer_net" else {}
+
+
+def demo_submissions(course_dir, mutants=None, assignment="two_layer_net"):
     """{student_id: (notebook, {side file name: path})} for the demo batch, built from `course_dir`."""
-    source = read_notebook(Path(course_dir) / "source" / ASSIGNMENT / NOTEBOOK)
-    release = read_notebook(Path(course_dir) / "release" / ASSIGNMENT / NOTEBOOK)
+    notebook = f"{assignment}.ipynb"
+    source = read_notebook(Path(course_dir) / "source" / assignment / notebook)
+    release = read_notebook(Path(course_dir) / "release" / assignment / notebook)
     answers = reference_answers(source)
-    model = {CHECKPOINT: reference_checkpoint("fashion_mnist")}
+    model = side_files(assignment)
     batch = {"reference": (submission(release, source, {**answers, **written_answers(source)}), model),
              "blank": (release, {})}
-    by_name = {m.name: m for m in MUTANTS}
-    for name in mutants:
+    by_name = {m.name: m for m in catalogue(assignment)}
+    for name in DEMO_MUTANTS[assignment] if mutants is None else mutants:
         mutant = by_name[name]
         batch[f"mutant-{name}"] = (submission(release, source, {**answers, mutant.cell: mutant.apply(answers[mutant.cell])}),
                                    model)
     return batch
 
 
-def write_submitted(course_dir, batch):
+def write_submitted(course_dir, batch, assignment="two_layer_net"):
     """Lay the batch out as nbgrader's submitted/<student>/<assignment>/ tree."""
-    for student, (nb, side_files) in batch.items():
-        folder = Path(course_dir) / "submitted" / student / ASSIGNMENT
+    for student, (nb, files) in batch.items():
+        folder = Path(course_dir) / "submitted" / student / assignment
         folder.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, folder / NOTEBOOK)
-        for name, path in side_files.items():
+        nbformat.write(nb, folder / f"{assignment}.ipynb")
+        for name, path in files.items():
             shutil.copy(path, folder / name)
 
 
-def autograde(course_dir, students):
+def autograde(course_dir, students, assignment="two_layer_net"):
     """Stock `nbgrader autograde`, one student at a time; returns {student: seconds}."""
     nbgrader = api(course_dir)
     seconds = {}
     for student in students:
         start = time.perf_counter()
-        result = nbgrader.autograde(ASSIGNMENT, student, force=True, create=True)
+        result = nbgrader.autograde(assignment, student, force=True, create=True)
         if not result["success"]:
             raise RuntimeError(f"nbgrader autograde failed for {student}:\n{result.get('log', '')[-2000:]}")
         seconds[student] = time.perf_counter() - start
@@ -90,26 +97,34 @@ def short(part):
 def main(out=COURSE_ROOT / "demo-output"):
     warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's own session warnings
     out = Path(out)
-    print(f"1/4 Regenerating release/{ASSIGNMENT} from source/ with nbgrader")
-    generate_release(ASSIGNMENT)
     if out.exists():
         shutil.rmtree(out)
-    course = scratch_course(out / "course")
-    generate_release(ASSIGNMENT, course)
-    print("2/4 Building the demo batch: reference (model trained once, then cached), blank release, "
-          f"{len(DEMO_MUTANTS)} catalogued mistakes, a damaged file")
-    batch = demo_submissions(course)
-    write_submitted(course, batch)
+    course = scratch_course(out / "course", ASSIGNMENTS)
+    for number, assignment in enumerate(ASSIGNMENTS, 1):
+        print(f"\n=== Assignment {number} of {len(ASSIGNMENTS)}: {assignment} ===")
+        demo_assignment(assignment, course, out / "grading" / assignment)
+
+
+def demo_assignment(assignment, course, out):
+    """Release `assignment`, autograde its reference with stock nbgrader, grade the demo batch, print the table."""
+    print(f"1/4 Regenerating release/{assignment} from source/ with nbgrader")
+    generate_release(assignment)
+    generate_release(assignment, course)
+    mutants = DEMO_MUTANTS[assignment]
+    print(f"2/4 Building the demo batch: reference{' (model trained once, then cached)' if side_files(assignment) else ''}, "
+          f"blank release, {len(mutants)} catalogued mistakes, a damaged file")
+    batch = demo_submissions(course, assignment=assignment)
+    write_submitted(course, batch, assignment)
     print("3/4 Stock nbgrader executes the solution notebook (grading budget on):")
-    seconds = autograde(course, ["reference"])["reference"]
-    header, rows = grade_table(part_grades(course, ASSIGNMENT, ["reference"]))
+    seconds = autograde(course, ["reference"], assignment)["reference"]
+    header, rows = grade_table(part_grades(course, assignment, ["reference"]))
     print(f"    reference: {rows[0][-2]} / {rows[0][-1]} points in {seconds:.1f} s (written answers pending)")
-    broken = course / "submitted" / "damaged-file" / ASSIGNMENT
+    broken = course / "submitted" / "damaged-file" / assignment
     broken.mkdir(parents=True)
-    (broken / NOTEBOOK).write_text('{"cells": [')
+    (broken / f"{assignment}.ipynb").write_text('{"cells": [')
     print(f"4/4 The batch grader (sandboxed: {isolation()}; parallel on Dask) grades all {len(batch) + 1}:")
     start = time.perf_counter()
-    results = grade_batch(ASSIGNMENT, course / "submitted", out / "grading", course_dir=course)
+    results = grade_batch(assignment, course / "submitted", out, course_dir=course)
     elapsed = time.perf_counter() - start
     parts = list(results[0]["parts"])
     header = ["student_id", "status"] + [short(p) for p in parts] + ["total", "max"]
@@ -118,5 +133,4 @@ def main(out=COURSE_ROOT / "demo-output"):
     print_table(header, rows)
     print(f"\n{len(results)} submissions in {elapsed:.1f} s ({60 * len(results) / elapsed:.0f} per minute); "
           "written answers (max includes them) are graded by hand in formgrader.")
-    print(f"Reports: {out / 'grading' / 'grades.csv'}\n         {out / 'grading' / 'summary.html'}\n"
-          f"         {out / 'grading' / 'feedback'}/<student_id>.html")
+    print(f"Reports: {out / 'grades.csv'}\n         {out / 'summary.html'}\n         {out / 'feedback'}/<student_id>.html")

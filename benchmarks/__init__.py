@@ -12,5 +12,7 @@ BENCHMARKS = (
     "notebook_student",
     "part_budgets",
     "step_vs_autograd",
+    "transfer_accuracy",
+    "transfer_notebook",
     "widget_latency",
 )

@@ -19,7 +19,7 @@ MEASURE = ("import json, resource, sys\nfrom autograder.__main__ import main\nco
 def released_course(prefix, assignment="two_layer_net"):
     """A scratch nbgrader course with `assignment` released, in a temporary folder; yields (folder, course)."""
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
-        course = scratch_course(Path(tmp) / "course")
+        course = scratch_course(Path(tmp) / "course", [assignment])
         generate_release(assignment, course)
         yield Path(tmp), course
 

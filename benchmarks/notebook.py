@@ -15,8 +15,12 @@ from autograder.notebooks import exec_definitions, grade_id, read_notebook, refe
 from helpers.utils import BUDGET_ENV
 
 ASSIGNMENT = "two_layer_net"
-NOTEBOOK = COURSE_ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 THREADS = 2
+
+
+def notebook_path(assignment=ASSIGNMENT):
+    """The assignment's source (solution) notebook."""
+    return COURSE_ROOT / "source" / assignment / f"{assignment}.ipynb"
 
 
 def kernel_env(**overrides):
@@ -26,18 +30,19 @@ def kernel_env(**overrides):
     return env
 
 
-def execute(env, cell_timeout, side_files=None):
-    """Run NOTEBOOK with a python3 kernel in a temporary copy of its folder (source/ is left alone).
+def execute(env, cell_timeout, side_files=None, assignment=ASSIGNMENT):
+    """Run the assignment's solution notebook with a python3 kernel in a temporary copy of its folder (source/ is left alone).
 
     side_files maps file name -> path to copy beside the notebook first. Returns (executed notebook,
     wall seconds including kernel start-up); cells carry nbclient's timing metadata.
     """
+    notebook = notebook_path(assignment)
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / NOTEBOOK.parent.name
-        shutil.copytree(NOTEBOOK.parent, folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "*.pth"))
+        folder = Path(tmp) / notebook.parent.name
+        shutil.copytree(notebook.parent, folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "*.pth"))
         for name, path in (side_files or {}).items():
             shutil.copy(path, folder / name)
-        nb = read_notebook(folder / NOTEBOOK.name)
+        nb = read_notebook(folder / notebook.name)
         client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3", record_timing=True,
                                 resources={"metadata": {"path": str(folder)}})
         start = time.perf_counter()
@@ -67,8 +72,8 @@ def stdout_of(nb, gid):
     return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stdout")
 
 
-def solution_namespace():
+def solution_namespace(assignment=ASSIGNMENT):
     """The set-up cell and every solution cell run in a fresh namespace (definitions only, quietly)."""
-    nb = read_notebook(NOTEBOOK)
+    nb = read_notebook(notebook_path(assignment))
     with contextlib.redirect_stdout(io.StringIO()):
         return exec_definitions(nb, reference_answers(nb))

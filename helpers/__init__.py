@@ -4,16 +4,17 @@
     data     CIFAR-10 / Fashion-MNIST loading and the toy problem
     vis      plots: training curves, weight templates, sweeps
     widgets  interactive learning-rate demos
+    transfer the transfer-learning experiment: data, backbones, model summaries
     utils    seeding, device choice, the grading budget, progress bars
 """
 from helpers.data import DatasetNotFoundError, get_toy_data, load_dataset
 from helpers.grad import compute_numeric_gradient, grad_check_sparse, rel_error
 from helpers.utils import (budget, grading_budget, load_checkpoint, pick_device, progress, report_check,
-                           reset_seed, save_checkpoint)
+                           report_match, reset_seed, save_checkpoint)
 
 __all__ = [
     "DatasetNotFoundError", "get_toy_data", "load_dataset",
     "compute_numeric_gradient", "grad_check_sparse", "rel_error",
-    "budget", "grading_budget", "load_checkpoint", "pick_device", "progress", "report_check", "reset_seed",
+    "budget", "grading_budget", "load_checkpoint", "pick_device", "progress", "report_check", "report_match", "reset_seed",
     "save_checkpoint",
 ]

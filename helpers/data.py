@@ -88,6 +88,17 @@ def load_dataset(name="auto", root=None, validation_ratio=0.1, num_train=None,
     return {k: v.to(device=device, copy=True) if torch.is_tensor(v) else copy.copy(v) for k, v in cached.items()}
 
 
+def raw_images(name, root=None, download=False, verify_checksums=True):
+    """A dataset as it is stored: {'x_train' (N, C, H, W) uint8, 'y_train' (N,) int64, 'x_test', 'y_test',
+    'class_names', 'dataset', 'source'}, for code that applies its own transforms (e.g. torchvision's).
+    Raises DatasetNotFoundError, saying how to get the files, when there is no copy."""
+    if name == "cifar10":
+        return _raw_cifar10(root, download, verify_checksums)
+    if name == "fashion_mnist":
+        return _raw_fashion_mnist(root)
+    raise ValueError(f"unknown dataset {name!r}; choose one of {DATASETS}")
+
+
 def _preprocess(raw, validation_ratio, num_train, dtype, bias_trick, flatten):
     """uint8 (N, C, H, W) images -> the dict of float CPU tensors described in the module docstring."""
     if not 0 <= validation_ratio < 1:

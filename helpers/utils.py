@@ -113,3 +113,13 @@ def report_check(label, value, tolerance):
     verdict = "pass" if passed else f"look again (should be at most {tolerance:.0e})"
     print(f"{label}: {value:.2e}  ->  {verdict}")
     return bool(passed)
+
+
+def report_match(label, value, expected):
+    """Print a visible check's value beside the correct one with a plain verdict; return True when they are equal.
+
+    ``report_match('Trainable parameters', 1539, 1539)`` prints ``Trainable parameters: 1539 (correct: 1539)  ->  pass``.
+    """
+    passed = value == expected
+    print(f"{label}: {value} (correct: {expected})  ->  {'pass' if passed else 'look again'}")
+    return bool(passed)

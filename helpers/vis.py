@@ -220,3 +220,55 @@ def plot_loss_curves(curves, title=None, log_y=False, factor=10.0):
     ax.set(title=title or "Loss curves", xlabel="iteration", ylabel="loss")
     ax.legend()
     return _finish(fig)
+
+
+def plot_transfer_curves(histories, title=None):
+    """Training and validation curves of several runs of `fit` on one figure, the chosen (best) epoch starred.
+
+    histories: dict label -> fit's history ('train_loss', 'val_loss', 'val_acc' (n_epochs,) each, 'best_epoch').
+    """
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for i, (label, history) in enumerate(histories.items()):
+        color = f"C{i}"
+        epochs = np.arange(len(history["val_loss"]))
+        best = history["best_epoch"]
+        ax_loss.plot(epochs, _to_array(history["train_loss"]), "--", color=color, label=f"{label}: train")
+        ax_loss.plot(epochs, _to_array(history["val_loss"]), "-", color=color, label=f"{label}: validation")
+        val_acc = _to_array(history["val_acc"])
+        ax_acc.plot(epochs, val_acc, "o-", color=color, markersize=3, label=label)
+        ax_acc.scatter([best], [val_acc[best]], s=200, marker="*", color=color, zorder=3)
+        ax_loss.scatter([best], [_to_array(history["val_loss"])[best]], s=200, marker="*", color=color, zorder=3)
+    ax_loss.set(title="Loss (star: the epoch early stopping kept)", xlabel="epoch", ylabel="loss")
+    ax_acc.set(title="Validation accuracy", xlabel="epoch", ylabel="accuracy")
+    ax_loss.legend(fontsize="small")
+    ax_acc.legend(fontsize="small")
+    fig.suptitle(title or "Training curves")
+    fig.tight_layout()
+    return _finish(fig)
+
+
+def plot_lr_schedules(histories, title=None):
+    """The learning rate of each epoch, per run (log scale): the steps ReduceLROnPlateau took.
+
+    histories: dict label -> fit's history ('lr' (n_epochs,), 'best_epoch').
+    """
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for i, (label, history) in enumerate(histories.items()):
+        lrs = _to_array(history["lr"])
+        ax.step(np.arange(len(lrs)), lrs, where="post", color=f"C{i}", label=f"{label} ({len(lrs)} epochs run)")
+        ax.axvline(history["best_epoch"], color=f"C{i}", linestyle=":", alpha=0.6)
+    ax.set_yscale("log")
+    ax.set(title=title or "Learning rate per epoch (dotted: best epoch)", xlabel="epoch", ylabel="learning rate")
+    ax.legend(fontsize="small")
+    return _finish(fig)
+
+
+def show_examples(images, labels, class_names, count=8, title=None):
+    """A row of `count` images (N, C, H, W), each rescaled to [0, 1] on its own, titled with its class name."""
+    count = min(count, len(images))
+    fig, axes = plt.subplots(1, count, figsize=(1.6 * count, 2.2))
+    for ax, image, label in zip(np.atleast_1d(axes), images[:count], labels[:count]):
+        _imshow(ax, _rescale(_to_tensor(image).permute(1, 2, 0), 1.0))
+        ax.set_title(class_names[int(label)], fontsize="small")
+    fig.suptitle(title or "Examples")
+    return _finish(fig)

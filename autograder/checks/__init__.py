@@ -5,10 +5,10 @@ student's code on them (autograder.harness), judge. The nbgrader hidden-test cel
 in one process; the batch grader draws and judges outside the sandbox and runs the harness inside it.
 The best-model part takes a file, not code (`BEST_MODEL`).
 """
-from autograder.checks import two_layer_net
+from autograder.checks import transfer_learning, two_layer_net
 from autograder.checks.core import Report
 
-PARTS = {"two_layer_net": two_layer_net.PARTS}
+PARTS = {"two_layer_net": two_layer_net.PARTS, "transfer_learning": transfer_learning.PARTS}
 BEST_MODEL = {"two_layer_net": ("test_best_model", two_layer_net.check_best_model)}
 
 

@@ -27,6 +27,8 @@ class _NoPlotting(types.ModuleType):
     and ipywidgets out makes each sandbox start faster. Any plotting call does nothing."""
 
     def __getattr__(self, name):
+        if name.startswith("__"):  # module attributes such as __file__ stay absent (inspect and torch read them)
+            raise AttributeError(name)
         return lambda *args, **kwargs: None
 
 

@@ -1,4 +1,5 @@
 """Common student mistakes kept as mutants of the solution, each with the feedback it must earn."""
+import importlib
 from dataclasses import dataclass
 
 
@@ -22,3 +23,8 @@ class Mutant:
                 raise ValueError(f"mutant {self.name}: {old!r} is not in the solution of {self.cell}")
             code = code.replace(old, new, 1)
         return code
+
+
+def catalogue(assignment):
+    """The assignment's mutants (autograder.mistakes.<assignment>.MUTANTS)."""
+    return importlib.import_module(f"{__name__}.{assignment}").MUTANTS

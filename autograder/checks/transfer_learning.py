@@ -1,0 +1,439 @@
+"""Hidden checks for the transfer_learning assignment, one per graded part.
+
+Networks are rebuilt from seeds on both sides (`autograder.harness.transfer_learning.seeded_resnet18`); the
+judge recomputes what correct code gives with library parts (`F.cross_entropy`, `ReduceLROnPlateau`) and
+explains the usual mistakes. As in two_layer_net, `cases_*` draws, the harness runs, `judge_*` compares.
+
+Part (nbgrader grade_id)        student code             what is checked
+test_make_model                 make_model               head size, frozen / trainable parameters, backbone weights kept
+test_trainable_parameters       trainable_parameters     exactly the parameters that require gradients, once each
+test_train_one_epoch            train_one_epoch          one zero_grad/backward/step per batch, fresh gradients, train
+                                                         mode, frozen BatchNorm statistics still, the mean loss
+test_evaluate                   evaluate                 exact mean loss and accuracy, eval mode, no gradients
+test_fit                        fit                      ReduceLROnPlateau schedule, early stopping, best weights
+"""
+import math
+
+import torch
+import torch.nn.functional as F
+
+from autograder.checks.core import Part, Report, torch_gen
+from autograder.harness import transfer_learning as harness
+
+SIZE = harness.IMAGE_SIZE
+RESNET18_BODY = 11_176_512  # parameters of ResNet-18 without its head
+
+
+def _images(gen, n):
+    return torch.randn(n, 3, SIZE, SIZE, generator=gen)
+
+
+def _batched_case(rng, gen, source_classes, num_classes, sizes):
+    n = sum(sizes)
+    bounds, start = [], 0
+    for size in sizes:
+        bounds.append([start, start + size])
+        start += size
+    return {"seed": rng.randrange(2**31), "source_classes": source_classes, "num_classes": num_classes,
+            "images": _images(gen, n), "labels": torch.randint(num_classes, (n,), generator=gen), "bounds": bounds}
+
+
+def _all(report, name, weight, results):
+    failures = [detail for ok, detail in results if not ok]
+    report.add(name, weight, bool(results) and not failures, failures[0] if failures else "")
+
+
+# make_model -------------------------------------------------------------------------------------------
+
+def cases_make_model(rng):
+    """Both modes, a head as wide as the old one (it must still be new) and odd class counts."""
+    gen = torch_gen(rng)
+    cases = []
+    for freeze, source, classes in ((True, 5, 5), (False, 5, rng.randint(2, 9)), (True, 1000, rng.randint(11, 40)),
+                                    (False, 1000, 1000)):
+        cases.append({"seed": rng.randrange(2**31), "source_classes": source, "num_classes": classes,
+                      "freeze": freeze, "images": _images(gen, 3), "labels": torch.randint(classes, (3,), generator=gen)})
+    return {"cases": cases}
+
+
+def judge_make_model(cases, outputs, seed):
+    report = Report("test_make_model", seed)
+    head, frozen, weights, step = [], [], [], []
+    for case, out in zip(cases["cases"], outputs["results"]):
+        mode = f"[freeze={case['freeze']}, num_classes={case['num_classes']}]"
+        if "error" in out:
+            for results in (head, frozen, weights, step):
+                results.append((False, f"make_model {out['error']} {mode}"))
+            continue
+        head.append(_judge_head(case, out, mode))
+        frozen.append(_judge_frozen(case, out, mode))
+        missing = [n for n in out["names"] if not n.startswith("fc.") and n not in out["kept"]]
+        weights.append((not missing and len(out["kept"]) > 0,
+                        f"the backbone's weights were replaced ({(missing or ['all'])[0]} differs from the given "
+                        f"backbone): build the model from `backbone`, do not create a new ResNet {mode}"))
+        expected = {n for n in out["trainable"]}
+        changed = set(out["changed_in_step"])
+        step.append((changed == expected and bool(changed),
+                     f"after one SGD step, {_few(sorted(changed ^ expected))} changed unexpectedly {mode}"
+                     if changed != expected else ""))
+    _all(report, "new head `fc` with num_classes outputs", 0.3, head)
+    _all(report, "freeze=True trains only the head; freeze=False trains everything", 0.4, frozen)
+    _all(report, "the backbone's weights are kept", 0.2, weights)
+    _all(report, "one optimiser step changes exactly the trainable parameters", 0.1, step)
+    return report
+
+
+def _judge_head(case, out, mode):
+    expected = [len(case["images"]), case["num_classes"]]
+    if out["scores_shape"] != expected:
+        got = out["scores_shape"][-1] if out["scores_shape"] else "?"
+        hint = (": the head still has the backbone's old number of outputs" if got == case["source_classes"] else
+                ": the head's out_features must be num_classes")
+        return False, f"the network outputs {got} scores per image, expected {case['num_classes']}{hint} {mode}"
+    if out["head_is_old"]:
+        return False, (f"`fc` is still the backbone's head (same weights): make a new nn.Linear even when the class "
+                       f"count matches, the new classes are not the old ones {mode}")
+    return True, ""
+
+
+def _judge_frozen(case, out, mode):
+    names, trainable = out["names"], set(out["trainable"])
+    head = {n for n in names if n.startswith("fc.")}
+    if case["freeze"]:
+        if not trainable:
+            return False, f"nothing is trainable: the new head must stay trainable (freeze before replacing fc) {mode}"
+        if trainable == set(names):
+            return False, f"freeze=True left the backbone trainable: set requires_grad=False on its parameters {mode}"
+        if not head <= trainable:
+            return False, f"the head is frozen too: freeze the backbone before replacing fc, or unfreeze fc {mode}"
+        if trainable != head:
+            return False, f"freeze=True left {_few(sorted(trainable - head))} trainable {mode}"
+        return True, ""
+    if trainable != set(names):
+        return False, f"freeze=False must train every parameter, but {_few(sorted(set(names) - trainable))} is frozen {mode}"
+    return True, ""
+
+
+def _few(names):
+    return ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
+
+
+# trainable_parameters ---------------------------------------------------------------------------------
+
+def cases_trainable_parameters(rng):
+    prefixes = [["conv1.", "bn1.", "layer"], ["conv1.", "bn1.", "layer1.", "layer2."], [],
+                ["conv1.", "bn1.", "layer", "fc."][:rng.randint(1, 3)]]
+    return {"cases": [{"seed": rng.randrange(2**31), "num_classes": rng.randint(2, 12), "frozen_prefixes": p}
+                      for p in prefixes]}
+
+
+def judge_trainable_parameters(cases, outputs, seed):
+    report = Report("test_trainable_parameters", seed)
+    exact, once = [], []
+    for case, out in zip(cases["cases"], outputs["results"]):
+        if "error" in out:
+            exact.append((False, f"trainable_parameters {out['error']}"))
+            once.append(exact[-1])
+            continue
+        model = harness.seeded_resnet18(0, case["num_classes"])
+        expected = {n for n, _ in model.named_parameters()
+                    if not any(n.startswith(p) for p in case["frozen_prefixes"])}
+        got = [n for n in out["names"] if n]
+        if out["foreign"]:
+            exact.append((False, "returned objects that are not the model's parameters (return the parameters "
+                                 "themselves, e.g. [p for p in model.parameters() if p.requires_grad])"))
+        elif set(got) - expected:
+            exact.append((False, f"returned frozen parameters ({_few(sorted(set(got) - expected))}): the optimiser "
+                                 "must receive only parameters with requires_grad=True"))
+        elif expected - set(got):
+            exact.append((False, f"left out trainable parameters ({_few(sorted(expected - set(got)))})"))
+        else:
+            exact.append((True, ""))
+        once.append((len(got) == len(set(got)), "returned some parameters more than once"))
+    _all(report, "exactly the parameters with requires_grad=True", 0.8, exact)
+    _all(report, "each parameter once", 0.2, once)
+    return report
+
+
+# train_one_epoch --------------------------------------------------------------------------------------
+
+def cases_train_one_epoch(rng):
+    gen = torch_gen(rng)
+    cases = []
+    for sizes in ([4, 4, 3], [5, 3, 2, 4]):
+        case = _batched_case(rng, gen, rng.choice([5, 1000]), rng.randint(2, 9), sizes)
+        case["lr"] = rng.choice([0.01, 0.05, 0.1])
+        cases.append(case)
+    return {"cases": cases}
+
+
+def judge_train_one_epoch(cases, outputs, seed):
+    report = Report("test_train_one_epoch", seed)
+    results = {key: [] for key in ("loop", "fresh", "mode", "batchnorm", "loss")}
+    for case, out in zip(cases["cases"], outputs["results"]):
+        if "error" in out:
+            for key in results:
+                results[key].append((False, f"train_one_epoch {out['error']}"))
+            continue
+        batches = len(case["bounds"])
+        events = out["events"]
+        counts = {e: events.count(e) for e in ("forward", "backward", "step", "zero_grad")}
+        loop_ok = counts["backward"] == counts["step"] == batches and out["passes"] == 1 and len(out["losses"]) == batches
+        results["loop"].append((loop_ok, _loop_diagnosis(counts, batches, out)))
+        results["fresh"].append((out["stale_steps"] == 0 and loop_ok,
+                                 f"gradients accumulate across batches ({out['stale_steps']} of {counts['step']} steps used "
+                                 "stale gradients): call optimizer.zero_grad() before each backward()"
+                                 if out["stale_steps"] else "see the loop diagnosis"))
+        train_mode = bool(out["forward_modes"]) and all(out["forward_modes"])
+        results["mode"].append((train_mode and all(out["grad_enabled"]),
+                                "the network was not in training mode: call model.train() at the start of the epoch"
+                                if not train_mode else "gradients were off during training (torch.no_grad)"))
+        still = not out["batchnorm_moved"] or out.get("batchnorm_moved_via_make_model") is False
+        results["batchnorm"].append((still, f"the frozen backbone's BatchNorm statistics moved "
+                                            f"({_few(out['batchnorm_moved'])}): after model.train(), put every BatchNorm "
+                                            "layer whose parameters are frozen back in eval mode"))
+        results["loss"].append(_judge_mean_loss(out))
+    _all(report, "one zero_grad / backward / step per batch, every batch once", 0.3, results["loop"])
+    _all(report, "gradients start from zero at every batch", 0.15, results["fresh"])
+    _all(report, "training mode with gradients on", 0.15, results["mode"])
+    _all(report, "frozen BatchNorm statistics stay put", 0.2, results["batchnorm"])
+    _all(report, "returns the epoch's mean training loss", 0.2, results["loss"])
+    return report
+
+
+def _loop_diagnosis(counts, batches, out):
+    if out["passes"] != 1:
+        return f"the loader was iterated {out['passes']} times: one epoch is one pass over it"
+    if counts["step"] == 0:
+        return "optimizer.step() was never called"
+    if counts["backward"] != batches:
+        return f"backward() ran {counts['backward']} times for {batches} batches: once per batch"
+    if counts["step"] != batches:
+        return f"optimizer.step() ran {counts['step']} times for {batches} batches: once per batch"
+    return f"the loss function was called {len(out['losses'])} times for {batches} batches"
+
+
+def _judge_mean_loss(out):
+    losses, sizes = out["losses"], out["sizes"]
+    if not losses:
+        return False, "no loss was computed"
+    per_batch = sum(losses) / len(losses)
+    per_image = sum(l * n for l, n in zip(losses, sizes)) / sum(sizes)
+    got = out["returned"]
+    if any(math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6) for want in (per_batch, per_image)):
+        return True, ""
+    if math.isclose(got, losses[-1], rel_tol=1e-4):
+        return False, "returned the last batch's loss: return the mean over the epoch"
+    if math.isclose(got, sum(losses), rel_tol=1e-4) or math.isclose(got, per_image * sum(sizes), rel_tol=1e-4):
+        return False, "returned the sum of the losses: divide by the number of batches (or images)"
+    return False, f"returned {got:.4g}, but the epoch's mean loss was {per_image:.4g}"
+
+
+# evaluate ---------------------------------------------------------------------------------------------
+
+def cases_evaluate(rng):
+    gen = torch_gen(rng)
+    return {"cases": [_batched_case(rng, gen, rng.choice([5, 1000]), rng.randint(2, 6), sizes)
+                      for sizes in ([6, 6, 5], [4, 7])]}
+
+
+def reference_evaluate(case):
+    """(mean loss per image, accuracy) of the case's seeded network in eval mode."""
+    model = harness.seeded_resnet18(case["seed"], case["source_classes"], case["num_classes"]).eval()
+    losses, correct, n = 0.0, 0, 0
+    with torch.no_grad():
+        for a, b in case["bounds"]:
+            scores = model(case["images"][a:b])
+            labels = case["labels"][a:b]
+            losses += F.cross_entropy(scores, labels, reduction="sum").item()
+            correct += (scores.argmax(dim=1) == labels).sum().item()
+            n += b - a
+    return losses / n, correct / n
+
+
+def judge_evaluate(cases, outputs, seed):
+    report = Report("test_evaluate", seed)
+    loss_ok, acc_ok, mode_ok = [], [], []
+    for case, out in zip(cases["cases"], outputs["results"]):
+        if "error" in out:
+            for results in (loss_ok, acc_ok, mode_ok):
+                results.append((False, f"evaluate {out['error']}"))
+            continue
+        ref_loss, ref_acc = reference_evaluate(case)
+        eval_mode = bool(out["forward_modes"]) and not any(out["forward_modes"])
+        if not eval_mode:
+            why = "the network was in training mode: call model.eval() before evaluating"
+            loss_ok.append((False, why))
+            acc_ok.append((False, why))
+        else:
+            loss_ok.append(_close(out["loss"], ref_loss, "mean loss", _per_batch_mean(case)))
+            acc_ok.append(_judge_accuracy(out["accuracy"], ref_acc))
+        no_grad = bool(out["grad_enabled"]) and not any(out["grad_enabled"])
+        mode_ok.append((eval_mode and no_grad and not out["buffers_moved"],
+                        "gradients were on: evaluate inside torch.no_grad() (or torch.inference_mode())"
+                        if eval_mode and not no_grad else "the network was in training mode: call model.eval()"))
+    _all(report, "mean loss over the validation set", 0.35, loss_ok)
+    _all(report, "accuracy as a fraction of the images", 0.35, acc_ok)
+    _all(report, "eval mode, no gradients", 0.3, mode_ok)
+    return report
+
+
+def _per_batch_mean(case):
+    """The mean of the per-batch mean losses: also accepted (it weighs the last, smaller batch a little more)."""
+    model = harness.seeded_resnet18(case["seed"], case["source_classes"], case["num_classes"]).eval()
+    with torch.no_grad():
+        means = [F.cross_entropy(model(case["images"][a:b]), case["labels"][a:b]).item() for a, b in case["bounds"]]
+    return sum(means) / len(means)
+
+
+def _close(got, want, name, also=None):
+    if math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6) or (also is not None and math.isclose(got, also, rel_tol=1e-4)):
+        return True, ""
+    return False, f"{name} is {got:.4g}, expected {want:.4g}"
+
+
+def _judge_accuracy(got, want):
+    if math.isclose(got, want, abs_tol=1e-6):
+        return True, ""
+    if math.isclose(got, 100 * want, abs_tol=1e-4) and want > 0:
+        return False, "accuracy is a percentage: return the fraction of correct images (between 0 and 1)"
+    return False, f"accuracy is {got:.4g}, expected {want:.4g}"
+
+
+# fit --------------------------------------------------------------------------------------------------
+
+def cases_fit(rng):
+    """Scripted validation curves: one that stalls (early stopping, after the learning rate is lowered), one that
+    improves to the end, one that worsens at once."""
+    cases = []
+    for shape in ("stalls", "improves", "worsens"):
+        patience, lr_patience = rng.randint(2, 4), rng.randint(0, 1)
+        epochs = rng.randint(9, 12)
+        val = _scripted_curve(rng, shape, epochs, patience)
+        cases.append({"shape": shape, "epochs": epochs, "patience": patience, "lr_patience": lr_patience,
+                      "lr_factor": rng.choice([0.1, 0.5]), "lr": rng.choice([0.1, 0.01]), "val_loss": val,
+                      "val_acc": [round(1.0 - v / 4, 4) for v in val],
+                      "train_loss": [round(v * rng.uniform(0.6, 0.9), 4) for v in val]})
+    return {"cases": cases}
+
+
+def _scripted_curve(rng, shape, epochs, patience):
+    """Validation losses whose every change is large (no tie with ReduceLROnPlateau's threshold)."""
+    value, curve = rng.uniform(1.5, 2.5), []
+    best_at = {"stalls": rng.randint(3, epochs - patience - 2), "improves": epochs - 1, "worsens": 0}[shape]
+    # A "stalls" curve has one bump before its best epoch: a counter of epochs without improvement that is not reset
+    # when the loss improves again stops too early.
+    bump = rng.randint(1, best_at - 1) if shape == "stalls" else None
+    for epoch in range(epochs):
+        if epoch == 0:
+            curve.append(round(value, 4))
+        elif epoch <= best_at and epoch != bump:
+            value *= rng.uniform(0.75, 0.9)
+            curve.append(round(value, 4))
+        else:  # worse than the best so far, by a clear margin
+            curve.append(round(min(curve) * rng.uniform(1.05, 1.3), 4))
+    return curve
+
+
+def reference_fit(case):
+    """What fit must do on the case's scripted curve: (learning rate used in each epoch run, best epoch)."""
+    parameter = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([parameter], lr=case["lr"])
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=case["lr_factor"],
+                                                           patience=case["lr_patience"])
+    lrs, best, best_epoch = [], math.inf, 0
+    for epoch in range(case["epochs"]):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        val_loss = case["val_loss"][epoch]
+        scheduler.step(val_loss)
+        if val_loss < best:
+            best, best_epoch = val_loss, epoch
+        elif epoch - best_epoch >= case["patience"]:
+            break
+    return lrs, best_epoch
+
+
+def judge_fit(cases, outputs, seed):
+    report = Report("test_fit", seed)
+    results = {key: [] for key in ("history", "stop", "schedule", "best", "restore")}
+    for case, out in zip(cases["cases"], outputs["results"]):
+        tag = f" [validation loss {case['shape']}, patience={case['patience']}, lr_patience={case['lr_patience']}]"
+        if "error" in out:
+            for key in results:
+                results[key].append((False, f"fit {out['error']}{tag}"))
+            continue
+        lrs, best_epoch = reference_fit(case)
+        history, ran = out["history"], len(out["lrs_used"])
+        results["history"].append(_judge_history(case, history, ran, lrs, out["wrong_loader"]))
+        results["stop"].append((ran == len(lrs), _stop_diagnosis(ran, len(lrs), best_epoch, case) + tag))
+        results["schedule"].append(_judge_schedule(out["lrs_used"], lrs, case, tag))
+        results["best"].append((history["best_epoch"] == best_epoch,
+                                (f"best_epoch is {history['best_epoch']}, the epoch with the lowest validation loss is "
+                                 f"{best_epoch}" + (": best_epoch counts from 0, as the history lists do"
+                                                    if history["best_epoch"] == best_epoch + 1 else "") + tag)))
+        restored = out["final_weight"] == best_epoch + 1.0
+        results["restore"].append((restored, _restore_diagnosis(out["final_weight"], ran, best_epoch) + tag))
+    _all(report, "history: one entry per epoch run (train_loss, val_loss, val_acc, lr)", 0.15, results["history"])
+    _all(report, "early stopping after `patience` epochs without improvement", 0.25, results["stop"])
+    _all(report, "ReduceLROnPlateau on the validation loss", 0.25, results["schedule"])
+    _all(report, "best_epoch", 0.1, results["best"])
+    _all(report, "the best epoch's weights are restored", 0.25, results["restore"])
+    return report
+
+
+def _judge_history(case, history, ran, lrs, wrong_loader):
+    if wrong_loader:
+        return False, f"{wrong_loader[0]}: train on train_loader, evaluate on val_loader"
+    lengths = {key: len(history[key]) for key in ("train_loss", "val_loss", "val_acc", "lr")}
+    if any(n != ran for n in lengths.values()):
+        return False, f"history lists have lengths {lengths} for {ran} epochs run: one entry per epoch"
+    for key, script in (("train_loss", case["train_loss"]), ("val_loss", case["val_loss"]), ("val_acc", case["val_acc"])):
+        if any(not math.isclose(a, b, rel_tol=1e-6) for a, b in zip(history[key], script)):
+            return False, f"history[{key!r}] does not hold the values train_one_epoch / evaluate returned"
+    return True, ""
+
+
+def _stop_diagnosis(ran, expected, best_epoch, case):
+    if ran == case["epochs"] and expected < ran:
+        return f"ran all {ran} epochs: stop once `patience` epochs in a row bring no improvement of the validation loss"
+    if ran < expected:
+        return (f"stopped after {ran} epochs, expected {expected}: count the epochs without improvement since the "
+                "best epoch (reset the counter whenever the validation loss improves)")
+    return f"ran {ran} epochs, expected {expected} (best epoch {best_epoch}, patience {case['patience']})"
+
+
+def _judge_schedule(used, expected, case, tag):
+    n = min(len(used), len(expected))
+    if n and all(math.isclose(a, b, rel_tol=1e-6) for a, b in zip(used[:n], expected[:n])):
+        return True, ""
+    if n and all(math.isclose(a, case["lr"]) for a in used[:n]):
+        return False, ("the learning rate never changed: create ReduceLROnPlateau(optimizer, factor=lr_factor, "
+                       "patience=lr_patience) and call scheduler.step(val_loss) once per epoch" + tag)
+    return False, (f"learning rates per epoch were {[f'{v:g}' for v in used[:n]]}, expected "
+                   f"{[f'{v:g}' for v in expected[:n]]}: step ReduceLROnPlateau once per epoch with the validation "
+                   "loss, with factor=lr_factor and patience=lr_patience" + tag)
+
+
+def _restore_diagnosis(final, ran, best_epoch):
+    if final == float(ran):
+        return (f"the network ends with the last epoch's weights, not the best epoch's ({best_epoch}): keep a copy "
+                "(copy.deepcopy(model.state_dict()); state_dict() alone returns references that keep changing) and "
+                "load it at the end")
+    return f"the network ends with epoch {int(final) - 1}'s weights, expected the best epoch's ({best_epoch})"
+
+
+PARTS = (
+    Part("test_make_model", ("make_model",), cases_make_model, harness.run_make_model, judge_make_model),
+    Part("test_trainable_parameters", ("trainable_parameters",), cases_trainable_parameters,
+         harness.run_trainable_parameters, judge_trainable_parameters),
+    Part("test_train_one_epoch", ("train_one_epoch",), cases_train_one_epoch, harness.run_train_one_epoch,
+         judge_train_one_epoch),
+    Part("test_evaluate", ("evaluate",), cases_evaluate, harness.run_evaluate, judge_evaluate),
+    Part("test_fit", ("fit",), cases_fit, harness.run_fit, judge_fit),
+)
+CHECKS = {part.grade_id: part for part in PARTS}
+
+
+def check(grade_id, *student_objects, seed=None):
+    """Draw, run and judge one part in this process (the notebook's hidden-test cells)."""
+    return CHECKS[grade_id].check(*student_objects, seed=seed)

@@ -1,0 +1,398 @@
+"""Running the transfer_learning student code on hidden cases, with spies for the loader, optimiser and loss.
+
+Each `run_*` takes the student's objects and the cases (plain data drawn by autograder.checks.transfer_learning)
+and returns plain data for judging. Networks are never shipped: both sides rebuild them from a seed
+(`seeded_resnet18`), so the judge can recompute what the student's code should have produced.
+"""
+import numpy as np
+import torch
+from torch import nn
+
+from .core import StudentError, as_plain_tensor, call_student, namespace_of, patched_names, plain_float
+
+_equal = torch.equal  # bound before student code runs, which may rebind torch.equal
+_cross_entropy = nn.functional.cross_entropy
+#: Side of the images hidden cases use: small, yet every ResNet-18 stage still sees at least one pixel.
+IMAGE_SIZE = 16
+
+
+def seeded_resnet18(seed, num_classes, head_classes=None):
+    """A torchvision ResNet-18 whose weights and BatchNorm statistics are drawn from `seed` (as if pretrained); with
+    `head_classes`, its `fc` replaced by a head of that many outputs, also drawn from the seed. The same seed gives
+    the same network in the sandbox and in the judge, whatever else runs: the draws use a generator of their own,
+    never torch's global one (judges run in parallel threads)."""
+    from torchvision.models import resnet18
+    with torch.device("meta"):  # built without drawing anything: every tensor is filled below
+        model = resnet18(weights=None, num_classes=num_classes)
+        if head_classes is not None:
+            model.fc = nn.Linear(model.fc.in_features, head_classes)
+    model = model.to_empty(device="cpu")
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, (nn.Conv2d, nn.Linear)):
+                fan_in = module.weight[0].numel()
+                module.weight.copy_(torch.randn(module.weight.shape, generator=gen) * (2.0 / fan_in) ** 0.5)
+                if module.bias is not None:
+                    module.bias.copy_(0.1 * torch.randn(module.bias.shape, generator=gen))
+            elif isinstance(module, nn.BatchNorm2d):
+                module.weight.copy_(0.5 + torch.rand(module.weight.shape, generator=gen))
+                module.bias.copy_(0.1 * torch.randn(module.bias.shape, generator=gen))
+                module.running_mean.copy_(0.2 * torch.randn(module.running_mean.shape, generator=gen))
+                module.running_var.copy_(0.5 + 1.5 * torch.rand(module.running_var.shape, generator=gen))
+                module.num_batches_tracked.zero_()
+    return model
+
+
+def freeze_all_but_head(model):
+    """The plain way to freeze: no gradients for any parameter outside `fc`."""
+    for name, parameter in model.named_parameters():
+        parameter.requires_grad_(name.startswith("fc."))
+    return model
+
+
+def frozen_batchnorm_buffers(model):
+    """{name: copy of running_mean / running_var} of the BatchNorm layers whose parameters are all frozen."""
+    buffers = {}
+    for name, module in model.named_modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm) and not any(p.requires_grad for p in module.parameters()):
+            buffers[f"{name}.running_mean"] = module.running_mean.detach().clone()
+            buffers[f"{name}.running_var"] = module.running_var.detach().clone()
+    return buffers
+
+
+def batchnorm_moved(model, before):
+    """Names of the frozen BatchNorm statistics that changed since `before`."""
+    state = dict(model.named_buffers())
+    return [name for name, value in before.items() if name not in state or not _equal(state[name], value)]
+
+
+def number(value, name):
+    """`plain_float`, and numpy's scalars too: `np.mean(losses)` returns a numpy float64 (a float subclass), which
+    correct code may well return."""
+    if isinstance(value, (np.floating, np.integer)) and not isinstance(value, np.bool_):
+        converted = float(value)
+        if type(converted) is float:
+            return converted
+    return plain_float(value, name)
+
+
+def _batches(case):
+    return [(case["images"][a:b].clone(), case["labels"][a:b].clone()) for a, b in case["bounds"]]
+
+
+class SpyLoader:
+    """Stands in for a DataLoader: yields the case's (images, labels) batches and counts full passes."""
+
+    def __init__(self, batches):
+        self.batches = batches
+        self.dataset = torch.utils.data.TensorDataset(torch.cat([x for x, _ in batches]),
+                                                      torch.cat([y for _, y in batches]))
+        self.batch_size = len(batches[0][1])
+        self.passes = 0
+
+    def __iter__(self):
+        self.passes += 1
+        return iter([(x.clone(), y.clone()) for x, y in self.batches])
+
+    def __len__(self):
+        return len(self.batches)
+
+
+class Recorder:
+    """What happened, in order: forward passes (mode, gradients on), losses, backward passes, zero_grad, steps."""
+
+    def __init__(self, model, watched):
+        self.events, self.losses, self.fresh, self.stale_steps = [], [], None, 0
+        self.forward_modes, self.grad_enabled = [], []
+        self.watched = watched
+        model.register_forward_pre_hook(self._forward)
+
+    def _forward(self, module, args):
+        self.events.append("forward")
+        self.forward_modes.append(bool(module.training))
+        self.grad_enabled.append(torch.is_grad_enabled())
+
+
+class SpyLoss(nn.Module):
+    """Cross-entropy that records each batch's loss and the gradient that batch alone gives the watched parameters,
+    so the optimiser's spy can tell fresh gradients from accumulated ones."""
+
+    def __init__(self, recorder):
+        super().__init__()
+        self.recorder = recorder
+
+    def forward(self, scores, labels):
+        loss = _cross_entropy(scores, labels)
+        rec = self.recorder
+        rec.events.append("loss")
+        rec.losses.append((float(loss.detach()), len(labels)))
+        if loss.requires_grad:
+            watched = [p for p in rec.watched if p.requires_grad]
+            rec.fresh = [g.detach().clone() for g in torch.autograd.grad(loss, watched, retain_graph=True,
+                                                                             allow_unused=True)]
+            loss.register_hook(lambda grad: rec.events.append("backward"))
+        return loss
+
+
+def spy_optimizer(params, lr, recorder):
+    """torch.optim.SGD that records zero_grad and step, and at each step whether the gradients were fresh."""
+
+    class SpySGD(torch.optim.SGD):
+        def zero_grad(self, set_to_none=True):
+            recorder.events.append("zero_grad")
+            return super().zero_grad(set_to_none)
+
+        def step(self, closure=None):
+            recorder.events.append("step")
+            if recorder.fresh is not None:
+                grads = [p.grad for p in recorder.watched if p.requires_grad]
+                if any(g is None or f is None or not torch.allclose(g, f, rtol=1e-4, atol=1e-7)
+                       for g, f in zip(grads, recorder.fresh)):
+                    recorder.stale_steps += 1
+            return super().step(closure)
+
+    return SpySGD(params, lr=lr)
+
+
+# make_model -----------------------------------------------------------------------------------------
+
+def run_make_model(make_model, cases):
+    results = []
+    for case in cases["cases"]:
+        try:
+            results.append(_make_model_case(make_model, case))
+        except StudentError as error:
+            results.append({"error": error.text})
+    return {"results": results}
+
+
+def _make_model_case(make_model, case):
+    backbone = seeded_resnet18(case["seed"], case["source_classes"])
+    original = {name: value.detach().clone() for name, value in backbone.state_dict().items()}
+    model = call_student(make_model, backbone, case["num_classes"], case["freeze"])
+    if not isinstance(model, nn.Module):
+        raise StudentError(f"should return an nn.Module (the network), got {type(model).__name__}")
+    head = getattr(model, "fc", None)
+    if not isinstance(head, nn.Module):
+        raise StudentError("the returned network has no `fc` module: replace the backbone's head `fc` with the new one")
+    named = dict(model.named_parameters())
+    state = model.state_dict()
+    kept = _kept_tensors(state, original)
+    head_is_old = "fc.weight" in state and state["fc.weight"].shape == original["fc.weight"].shape and _equal(
+        state["fc.weight"].detach().cpu(), original["fc.weight"])
+    images, labels = case["images"].clone(), case["labels"].clone()
+    call_student(model.eval)
+    with torch.no_grad():
+        scores = as_plain_tensor(call_student(model, images), "the network's output")
+    changed = _one_step(model, images, labels)
+    return {"trainable": [n for n, p in named.items() if p.requires_grad], "names": list(named),
+            "kept": kept, "head_is_old": head_is_old, "scores_shape": list(scores.shape), "changed_in_step": changed}
+
+
+def _kept_tensors(state, original):
+    """Names (in the returned network) of the entries that still hold one of the given backbone's non-head tensors.
+
+    Matched by name first, then by value: a correct network may hold the backbone under other names (a wrapper
+    with `self.backbone`, or `nn.Sequential(*list(backbone.children())[:-1])`)."""
+    by_shape = {}
+    for name, value in original.items():
+        if not name.startswith("fc."):
+            by_shape.setdefault(tuple(value.shape), []).append(value)
+    kept = []
+    for name, value in state.items():
+        if not torch.is_tensor(value):  # a module's extra state may be anything
+            continue
+        value = value.detach().cpu()
+        if name in original and not name.startswith("fc."):
+            if _equal(value, original[name]):
+                kept.append(name)
+        elif any(_equal(value, candidate) for candidate in by_shape.get(tuple(value.shape), ())):
+            kept.append(name)
+    return kept
+
+
+def _one_step(model, images, labels):
+    """Names of the parameters one plain SGD step on every parameter that receives a gradient changes."""
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    call_student(model.train)
+    scores = call_student(model, images)
+    if type(scores) is not torch.Tensor or scores.dim() != 2 or len(scores) != len(labels) or scores.shape[1] == 0:
+        return []
+    # Labels folded into the outputs there are: a head of the wrong width is diagnosed by the head check, and
+    # must not crash this one (cross-entropy refuses a label beyond the last output).
+    loss = _cross_entropy(scores, labels % scores.shape[1])
+    if not loss.requires_grad:
+        return []
+    loss.backward()
+    with torch.no_grad():
+        for parameter in model.parameters():
+            if parameter.grad is not None:
+                parameter -= 0.1 * parameter.grad
+    return [n for n, p in model.named_parameters() if not _equal(p.detach(), before[n])]
+
+
+# trainable_parameters -------------------------------------------------------------------------------
+
+def run_trainable_parameters(trainable_parameters, cases):
+    results = []
+    for case in cases["cases"]:
+        model = seeded_resnet18(case["seed"], case["num_classes"])
+        for name, parameter in model.named_parameters():
+            parameter.requires_grad_(not any(name.startswith(prefix) for prefix in case["frozen_prefixes"]))
+        try:
+            returned = call_student(trainable_parameters, model)
+            try:
+                items = list(returned)
+            except TypeError:
+                raise StudentError(f"should return a list of parameters, got {type(returned).__name__}") from None
+            by_id = {id(p): n for n, p in model.named_parameters()}
+            results.append({"names": [by_id.get(id(p), "") for p in items],
+                            "kind": type(returned).__name__,
+                            "foreign": sum(id(p) not in by_id for p in items)})
+        except StudentError as error:
+            results.append({"error": error.text})
+    return {"results": results}
+
+
+# train_one_epoch ------------------------------------------------------------------------------------
+
+def run_train_one_epoch(train_one_epoch, cases):
+    results = []
+    make_model = namespace_of(train_one_epoch).get("make_model")
+    for case in cases["cases"]:
+        model = freeze_all_but_head(seeded_resnet18(case["seed"], case["source_classes"], case["num_classes"]))
+        result = _train_case(train_one_epoch, model, case)
+        if result.get("batchnorm_moved") and callable(make_model):
+            # BatchNorm layers may be kept still by make_model's network instead (e.g. a train() that leaves them in
+            # eval mode): that route is correct too.
+            result["batchnorm_moved_via_make_model"] = _batchnorm_via_make_model(train_one_epoch, make_model, case)
+        results.append(result)
+    return {"results": results}
+
+
+def _train_case(train_one_epoch, model, case):
+    watched = [p for p in model.parameters()]
+    recorder = Recorder(model, watched)
+    loader = SpyLoader(_batches(case))
+    optimizer = spy_optimizer([p for p in model.parameters() if p.requires_grad], case["lr"], recorder)
+    buffers = frozen_batchnorm_buffers(model)
+    call_student(model.eval)  # the student's code must switch it to training mode
+    try:
+        returned = number(call_student(train_one_epoch, model, loader, optimizer, SpyLoss(recorder), "cpu"),
+                               "the mean training loss")
+    except StudentError as error:
+        return {"error": error.text}
+    return {"returned": returned, "events": recorder.events, "losses": [loss for loss, _ in recorder.losses],
+            "sizes": [size for _, size in recorder.losses], "forward_modes": recorder.forward_modes,
+            "grad_enabled": recorder.grad_enabled, "stale_steps": recorder.stale_steps, "passes": loader.passes,
+            "batchnorm_moved": batchnorm_moved(model, buffers), "frozen_batchnorm": len(buffers) // 2}
+
+
+def _batchnorm_via_make_model(train_one_epoch, make_model, case):
+    """Whether frozen BatchNorm statistics still move when the network comes from the student's make_model; None
+    when make_model fails or freezes no BatchNorm layer."""
+    try:
+        model = call_student(make_model, seeded_resnet18(case["seed"], case["source_classes"]), case["num_classes"], True)
+        buffers = frozen_batchnorm_buffers(model)
+        if not isinstance(model, nn.Module) or not buffers:
+            return None
+        recorder = Recorder(model, [p for p in model.parameters()])
+        optimizer = spy_optimizer([p for p in model.parameters() if p.requires_grad], case["lr"], recorder)
+        call_student(train_one_epoch, model, SpyLoader(_batches(case)), optimizer, SpyLoss(recorder), "cpu")
+        return bool(batchnorm_moved(model, buffers))
+    except (StudentError, AttributeError, TypeError, ValueError):
+        return None
+
+
+# evaluate -------------------------------------------------------------------------------------------
+
+def run_evaluate(evaluate, cases):
+    results = []
+    for case in cases["cases"]:
+        model = seeded_resnet18(case["seed"], case["source_classes"], case["num_classes"])
+        recorder = Recorder(model, [])
+        buffers = {n: b.clone() for n, b in model.named_buffers()}
+        call_student(model.train)  # the student's code must switch it to evaluation mode
+        try:
+            out = call_student(evaluate, model, SpyLoader(_batches(case)), nn.CrossEntropyLoss(), "cpu")
+            if not isinstance(out, (tuple, list)) or len(out) != 2:
+                raise StudentError("should return the pair (mean_loss, accuracy)")
+            results.append({"loss": number(out[0], "mean_loss"), "accuracy": number(out[1], "accuracy"),
+                            "forward_modes": recorder.forward_modes, "grad_enabled": recorder.grad_enabled,
+                            "buffers_moved": [n for n, b in model.named_buffers() if not _equal(b, buffers[n])]})
+        except StudentError as error:
+            results.append({"error": error.text})
+    return {"results": results}
+
+
+# fit ------------------------------------------------------------------------------------------------
+
+class ScriptedRun:
+    """Stands in for train_one_epoch and evaluate inside fit: epoch e sets every weight of the model to e + 1 and
+    reports the scripted losses, so the judge can tell which epoch's weights fit kept, and which learning rate and
+    loaders each epoch used."""
+
+    def __init__(self, case, model, train_loader, val_loader):
+        self.case, self.model = case, model
+        self.train_loader, self.val_loader = train_loader, val_loader
+        self.lrs, self.evaluated_weights, self.wrong_loader = [], [], []
+
+    def train_one_epoch(self, model, loader, optimizer, loss_fn, device):
+        epoch = len(self.lrs)
+        if epoch >= len(self.case["val_loss"]):
+            raise RuntimeError("fit trained for more epochs than it was given")
+        self.lrs.append(float(optimizer.param_groups[0]["lr"]))
+        if loader is not self.train_loader:
+            self.wrong_loader.append(f"train_one_epoch got {'the validation loader' if loader is self.val_loader else loader!r}")
+        with torch.no_grad():
+            for parameter in self.model.parameters():
+                parameter.fill_(epoch + 1.0)
+        return self.case["train_loss"][epoch]
+
+    def evaluate(self, model, loader, loss_fn, device):
+        epoch = len(self.lrs) - 1
+        if epoch < 0:
+            raise RuntimeError("fit evaluated before training an epoch")
+        if loader is not self.val_loader:
+            self.wrong_loader.append(f"evaluate got {'the training loader' if loader is self.train_loader else loader!r}")
+        self.evaluated_weights.append(float(next(self.model.parameters()).detach()[0, 0]))
+        return self.case["val_loss"][epoch], self.case["val_acc"][epoch]
+
+
+def run_fit(fit, cases):
+    results = []
+    for case in cases["cases"]:
+        model = nn.Linear(3, 2)
+        train_loader, val_loader = SpyLoader([(torch.zeros(2, 3), torch.zeros(2, dtype=torch.long))]), \
+            SpyLoader([(torch.ones(2, 3), torch.ones(2, dtype=torch.long))])
+        optimizer = torch.optim.SGD(model.parameters(), lr=case["lr"])
+        script = ScriptedRun(case, model, train_loader, val_loader)
+        try:
+            with patched_names(namespace_of(fit), train_one_epoch=script.train_one_epoch, evaluate=script.evaluate):
+                history = call_student(fit, model, train_loader, val_loader, optimizer, nn.CrossEntropyLoss(), "cpu",
+                                       case["epochs"], patience=case["patience"], lr_factor=case["lr_factor"],
+                                       lr_patience=case["lr_patience"])
+            results.append({"history": _plain_history(history), "lrs_used": script.lrs,
+                            "final_weight": float(model.weight.detach()[0, 0]), "wrong_loader": script.wrong_loader[:3]})
+        except StudentError as error:
+            results.append({"error": error.text})
+    return {"results": results}
+
+
+def _plain_history(history):
+    if not isinstance(history, dict):
+        raise StudentError(f"should return the history dict, got {type(history).__name__}")
+    plain = {}
+    for key in ("train_loss", "val_loss", "val_acc", "lr"):
+        values = history.get(key)
+        if not isinstance(values, (list, tuple)):
+            raise StudentError(f"history[{key!r}] should be a list with one entry per epoch, got {type(values).__name__}")
+        plain[key] = [number(v, f"history[{key!r}] entries") for v in values]
+    best = history.get("best_epoch")
+    if isinstance(best, np.integer):  # e.g. np.argmin(history["val_loss"])
+        best = int(best)
+    if type(best) is not int and not (torch.is_tensor(best) and best.numel() == 1):
+        raise StudentError(f"history['best_epoch'] should be an int, got {type(best).__name__}")
+    plain["best_epoch"] = int(best)
+    return plain
