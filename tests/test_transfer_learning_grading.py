@@ -11,7 +11,11 @@ from autograder.course import generate_release, scratch_course
 from autograder.demo import autograde, demo_submissions, write_submitted
 from autograder.gradebook import part_grades
 from autograder.mistakes.transfer_learning import MUTANTS
+from autograder.notebooks import read_notebook, reference_answers
+from autograder.styles import combine, style_notebook
+from autograder.styles.transfer_learning import STYLES
 
+pytestmark = pytest.mark.xdist_group("transfer_learning_grading")  # one worker builds the module's fixtures
 ASSIGNMENT = "transfer_learning"
 PARTS = {"test_make_model": 4, "test_trainable_parameters": 2, "test_train_one_epoch": 4, "test_evaluate": 3,
          "test_fit": 5}
@@ -42,10 +46,14 @@ def stock(course):
 
 @pytest.fixture(scope="module")
 def batch_graded(course, tmp_path_factory):
-    """Our grader, through its command line, on a folder of notebooks."""
+    """Our grader, through its command line, on a folder of notebooks: the demo batch and every correct style."""
     folder = tmp_path_factory.mktemp("submissions")
     for student, (nb, _) in demo_submissions(course, mutants=BATCH_MUTANTS, assignment=ASSIGNMENT).items():
         nbformat.write(nb, folder / f"{student}.ipynb")
+    source = read_notebook(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    release = read_notebook(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    for i, group in enumerate(combine(STYLES)):
+        nbformat.write(style_notebook(release, source, reference_answers(source), group), folder / f"styles-{i}.ipynb")
     out = tmp_path_factory.mktemp("grading")
     assert cli(["grade", ASSIGNMENT, str(folder), "--out", str(out), "--course", str(course)]) == 0
     with open(out / "grades.csv") as f:
@@ -96,3 +104,11 @@ def test_batch_grader_costs_each_mistake_its_own_part_only_with_its_diagnosis(ba
     assert lost == {mutant.part}, row
     feedback = (out / "feedback" / f"mutant-{name}.html").read_text()
     assert mutant.feedback.replace("'", "&#x27;") in feedback or mutant.feedback in feedback
+
+
+@pytest.mark.parametrize("group", range(len(combine(STYLES))))
+def test_batch_grader_gives_every_style_of_correct_code_every_point(batch_graded, group):
+    grades, _ = batch_graded
+    row = grades[f"styles-{group}"]
+    assert row["status"] == "ok" and {p: float(row[p]) for p in PARTS} == {p: float(v) for p, v in PARTS.items()}, \
+        ([s.name for s in combine(STYLES)[group]], row)

@@ -70,6 +70,14 @@ class Report:
         return round(points * self.fraction, 4)
 
 
+def add_all(report, name, weight, results):
+    """One sub-check that passes only when every case passed; its detail is the first failure.
+
+    `results` holds one (passed, detail) pair per hidden case."""
+    failures = [detail for ok, detail in results if not ok]
+    report.add(name, weight, bool(results) and not failures, failures[0] if failures else "")
+
+
 def new_rng(seed=None):
     """A fresh random.Random and its seed (drawn from the OS unless given, so cases differ per run)."""
     seed = secrets.randbits(31) if seed is None else seed

@@ -17,7 +17,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from autograder.checks.core import Part, Report, torch_gen
+from autograder.checks.core import Part, Report, add_all, torch_gen
 from autograder.harness import transfer_learning as harness
 
 SIZE = harness.IMAGE_SIZE
@@ -36,11 +36,6 @@ def _batched_case(rng, gen, source_classes, num_classes, sizes):
         start += size
     return {"seed": rng.randrange(2**31), "source_classes": source_classes, "num_classes": num_classes,
             "images": _images(gen, n), "labels": torch.randint(num_classes, (n,), generator=gen), "bounds": bounds}
-
-
-def _all(report, name, weight, results):
-    failures = [detail for ok, detail in results if not ok]
-    report.add(name, weight, bool(results) and not failures, failures[0] if failures else "")
 
 
 # make_model -------------------------------------------------------------------------------------------
@@ -76,10 +71,10 @@ def judge_make_model(cases, outputs, seed):
         step.append((changed == expected and bool(changed),
                      f"after one SGD step, {_few(sorted(changed ^ expected))} changed unexpectedly {mode}"
                      if changed != expected else ""))
-    _all(report, "new head `fc` with num_classes outputs", 0.3, head)
-    _all(report, "freeze=True trains only the head; freeze=False trains everything", 0.4, frozen)
-    _all(report, "the backbone's weights are kept", 0.2, weights)
-    _all(report, "one optimiser step changes exactly the trainable parameters", 0.1, step)
+    add_all(report, "new head `fc` with num_classes outputs", 0.3, head)
+    add_all(report, "freeze=True trains only the head; freeze=False trains everything", 0.4, frozen)
+    add_all(report, "the backbone's weights are kept", 0.2, weights)
+    add_all(report, "one optimiser step changes exactly the trainable parameters", 0.1, step)
     return report
 
 
@@ -135,7 +130,8 @@ def judge_trainable_parameters(cases, outputs, seed):
             exact.append((False, f"trainable_parameters {out['error']}"))
             once.append(exact[-1])
             continue
-        model = harness.seeded_resnet18(0, case["num_classes"])
+        with torch.device("meta"):  # only the names are needed
+            model = harness.resnet18(num_classes=case["num_classes"])
         expected = {n for n, _ in model.named_parameters()
                     if not any(n.startswith(p) for p in case["frozen_prefixes"])}
         got = [n for n in out["names"] if n]
@@ -150,8 +146,8 @@ def judge_trainable_parameters(cases, outputs, seed):
         else:
             exact.append((True, ""))
         once.append((len(got) == len(set(got)), "returned some parameters more than once"))
-    _all(report, "exactly the parameters with requires_grad=True", 0.8, exact)
-    _all(report, "each parameter once", 0.2, once)
+    add_all(report, "exactly the parameters with requires_grad=True", 0.8, exact)
+    add_all(report, "each parameter once", 0.2, once)
     return report
 
 
@@ -193,11 +189,11 @@ def judge_train_one_epoch(cases, outputs, seed):
                                             f"({_few(out['batchnorm_moved'])}): after model.train(), put every BatchNorm "
                                             "layer whose parameters are frozen back in eval mode"))
         results["loss"].append(_judge_mean_loss(out))
-    _all(report, "one zero_grad / backward / step per batch, every batch once", 0.3, results["loop"])
-    _all(report, "gradients start from zero at every batch", 0.15, results["fresh"])
-    _all(report, "training mode with gradients on", 0.15, results["mode"])
-    _all(report, "frozen BatchNorm statistics stay put", 0.2, results["batchnorm"])
-    _all(report, "returns the epoch's mean training loss", 0.2, results["loss"])
+    add_all(report, "one zero_grad / backward / step per batch, every batch once", 0.3, results["loop"])
+    add_all(report, "gradients start from zero at every batch", 0.15, results["fresh"])
+    add_all(report, "training mode with gradients on", 0.15, results["mode"])
+    add_all(report, "frozen BatchNorm statistics stay put", 0.2, results["batchnorm"])
+    add_all(report, "returns the epoch's mean training loss", 0.2, results["loss"])
     return report
 
 
@@ -238,17 +234,21 @@ def cases_evaluate(rng):
 
 
 def reference_evaluate(case):
-    """(mean loss per image, accuracy) of the case's seeded network in eval mode."""
+    """(mean loss per image, mean of the per-batch mean losses, accuracy) of the case's seeded network in eval mode.
+
+    The mean of batch means is also accepted: it is how many students average, and it differs only by weighing the
+    last, smaller batch a little more."""
     model = harness.seeded_resnet18(case["seed"], case["source_classes"], case["num_classes"]).eval()
-    losses, correct, n = 0.0, 0, 0
+    sums, correct, n = [], 0, 0
     with torch.no_grad():
         for a, b in case["bounds"]:
             scores = model(case["images"][a:b])
             labels = case["labels"][a:b]
-            losses += F.cross_entropy(scores, labels, reduction="sum").item()
+            sums.append(F.cross_entropy(scores, labels, reduction="sum").item())
             correct += (scores.argmax(dim=1) == labels).sum().item()
             n += b - a
-    return losses / n, correct / n
+    per_batch = sum(total / (b - a) for total, (a, b) in zip(sums, case["bounds"])) / len(sums)
+    return sum(sums) / n, per_batch, correct / n
 
 
 def judge_evaluate(cases, outputs, seed):
@@ -259,31 +259,23 @@ def judge_evaluate(cases, outputs, seed):
             for results in (loss_ok, acc_ok, mode_ok):
                 results.append((False, f"evaluate {out['error']}"))
             continue
-        ref_loss, ref_acc = reference_evaluate(case)
+        ref_loss, ref_batch_mean, ref_acc = reference_evaluate(case)
         eval_mode = bool(out["forward_modes"]) and not any(out["forward_modes"])
         if not eval_mode:
             why = "the network was in training mode: call model.eval() before evaluating"
             loss_ok.append((False, why))
             acc_ok.append((False, why))
         else:
-            loss_ok.append(_close(out["loss"], ref_loss, "mean loss", _per_batch_mean(case)))
+            loss_ok.append(_close(out["loss"], ref_loss, "mean loss", ref_batch_mean))
             acc_ok.append(_judge_accuracy(out["accuracy"], ref_acc))
         no_grad = bool(out["grad_enabled"]) and not any(out["grad_enabled"])
         mode_ok.append((eval_mode and no_grad and not out["buffers_moved"],
                         "gradients were on: evaluate inside torch.no_grad() (or torch.inference_mode())"
                         if eval_mode and not no_grad else "the network was in training mode: call model.eval()"))
-    _all(report, "mean loss over the validation set", 0.35, loss_ok)
-    _all(report, "accuracy as a fraction of the images", 0.35, acc_ok)
-    _all(report, "eval mode, no gradients", 0.3, mode_ok)
+    add_all(report, "mean loss over the validation set", 0.35, loss_ok)
+    add_all(report, "accuracy as a fraction of the images", 0.35, acc_ok)
+    add_all(report, "eval mode, no gradients", 0.3, mode_ok)
     return report
-
-
-def _per_batch_mean(case):
-    """The mean of the per-batch mean losses: also accepted (it weighs the last, smaller batch a little more)."""
-    model = harness.seeded_resnet18(case["seed"], case["source_classes"], case["num_classes"]).eval()
-    with torch.no_grad():
-        means = [F.cross_entropy(model(case["images"][a:b]), case["labels"][a:b]).item() for a, b in case["bounds"]]
-    return sum(means) / len(means)
 
 
 def _close(got, want, name, also=None):
@@ -364,7 +356,7 @@ def judge_fit(cases, outputs, seed):
             continue
         lrs, best_epoch = reference_fit(case)
         history, ran = out["history"], len(out["lrs_used"])
-        results["history"].append(_judge_history(case, history, ran, lrs, out["wrong_loader"]))
+        results["history"].append(_judge_history(case, history, ran, out))
         results["stop"].append((ran == len(lrs), _stop_diagnosis(ran, len(lrs), best_epoch, case) + tag))
         results["schedule"].append(_judge_schedule(out["lrs_used"], lrs, case, tag))
         results["best"].append((history["best_epoch"] == best_epoch,
@@ -373,23 +365,29 @@ def judge_fit(cases, outputs, seed):
                                                     if history["best_epoch"] == best_epoch + 1 else "") + tag)))
         restored = out["final_weight"] == best_epoch + 1.0
         results["restore"].append((restored, _restore_diagnosis(out["final_weight"], ran, best_epoch) + tag))
-    _all(report, "history: one entry per epoch run (train_loss, val_loss, val_acc, lr)", 0.15, results["history"])
-    _all(report, "early stopping after `patience` epochs without improvement", 0.25, results["stop"])
-    _all(report, "ReduceLROnPlateau on the validation loss", 0.25, results["schedule"])
-    _all(report, "best_epoch", 0.1, results["best"])
-    _all(report, "the best epoch's weights are restored", 0.25, results["restore"])
+    add_all(report, "history: one entry per epoch run (train_loss, val_loss, val_acc, lr)", 0.15, results["history"])
+    add_all(report, "early stopping after `patience` epochs without improvement", 0.25, results["stop"])
+    add_all(report, "ReduceLROnPlateau on the validation loss", 0.25, results["schedule"])
+    add_all(report, "best_epoch", 0.1, results["best"])
+    add_all(report, "the best epoch's weights are restored", 0.25, results["restore"])
     return report
 
 
-def _judge_history(case, history, ran, lrs, wrong_loader):
-    if wrong_loader:
-        return False, f"{wrong_loader[0]}: train on train_loader, evaluate on val_loader"
+def _judge_history(case, history, ran, out):
+    if out["wrong_loader"]:
+        return False, f"{out['wrong_loader'][0]}: train on train_loader, evaluate on val_loader"
     lengths = {key: len(history[key]) for key in ("train_loss", "val_loss", "val_acc", "lr")}
     if any(n != ran for n in lengths.values()):
         return False, f"history lists have lengths {lengths} for {ran} epochs run: one entry per epoch"
     for key, script in (("train_loss", case["train_loss"]), ("val_loss", case["val_loss"]), ("val_acc", case["val_acc"])):
         if any(not math.isclose(a, b, rel_tol=1e-6) for a, b in zip(history[key], script)):
             return False, f"history[{key!r}] does not hold the values train_one_epoch / evaluate returned"
+    # The learning rate each epoch trained with, or the one the scheduler set after it: both are read as "the lr".
+    used = out["lrs_used"]
+    if not any(all(math.isclose(a, b, rel_tol=1e-6) for a, b in zip(history["lr"], convention))
+               for convention in (used, used[1:] + [out["lr_at_end"]])):
+        return False, ("history['lr'] does not hold the learning rates of the epochs run: record "
+                       "optimizer.param_groups[0]['lr'] once per epoch")
     return True, ""
 
 

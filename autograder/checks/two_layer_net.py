@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from autograder.checks.core import Part, Report, compare, devices, new_rng, torch_gen
+from autograder.checks.core import Part, Report, add_all, compare, devices, new_rng, torch_gen
 from autograder.harness import two_layer_net as harness
 from autograder.harness.core import as_plain_tensor
 from helpers.data import load_dataset
@@ -97,12 +97,6 @@ def _tol(case):
     return TOL[case["X"].dtype]
 
 
-def _add_all(report, name, weight, results):
-    """One sub-check that passes only when every case passed; its detail is the first failure."""
-    failures = [detail for ok, detail in results if not ok]
-    report.add(name, weight, not failures and bool(results), failures[0] if failures else "")
-
-
 # ----------------------------------------------------------------------------------------------
 # nn_forward_pass
 # ----------------------------------------------------------------------------------------------
@@ -123,8 +117,8 @@ def judge_forward_pass(cases, outputs, seed):
         variants = _forward_variants(case)
         scores_ok.append(compare(out["scores"], ref_scores, "scores", _tol(case), variants))
         hidden_ok.append(compare(out["hidden"], ref_hidden, "hidden", _tol(case), variants))
-    _add_all(report, "scores = relu(X W1 + b1) W2 + b2", 0.6, scores_ok)
-    _add_all(report, "hidden = relu(X W1 + b1)", 0.4, hidden_ok)
+    add_all(report, "scores = relu(X W1 + b1) W2 + b2", 0.6, scores_ok)
+    add_all(report, "hidden = relu(X W1 + b1)", 0.4, hidden_ok)
     return report
 
 
@@ -165,11 +159,11 @@ def judge_forward_backward(cases, outputs, seed):
     results = {key: [] for key in ("loss", "stable") + PARAMS}
     for case, out in zip(cases["cases"], outputs["results"]):
         _judge_forward_backward_case(case, out, results)
-    _add_all(report, "loss: mean softmax cross-entropy + reg * (ΣW1² + ΣW2²); scores when y=None", 0.4,
+    add_all(report, "loss: mean softmax cross-entropy + reg * (ΣW1² + ΣW2²); scores when y=None", 0.4,
              results["loss"])
-    _add_all(report, "loss and gradients stay finite for large scores", 0.1, results["stable"])
+    add_all(report, "loss and gradients stay finite for large scores", 0.1, results["stable"])
     for key in PARAMS:
-        _add_all(report, f"gradient of {key}", 0.125, results[key])
+        add_all(report, f"gradient of {key}", 0.125, results[key])
     return report
 
 
@@ -326,7 +320,7 @@ def judge_train(cases, outputs, seed):
                                  *_judge_histories(case, out)):
             results[name].append(_tagged((ok, detail), tag))
     for name, weight in TRAIN_SUBCHECKS:
-        _add_all(report, name, weight, results[name])
+        add_all(report, name, weight, results[name])
     return report
 
 
@@ -470,7 +464,7 @@ def judge_predict(cases, outputs, seed):
         else:
             labels_ok.append((False, "labels are wrong: expected the argmax of the scores over classes "
                                      f"(shape {tuple(expected.shape)})"))
-    _add_all(report, "labels = argmax of the scores over classes", 1.0, labels_ok)
+    add_all(report, "labels = argmax of the scores over classes", 1.0, labels_ok)
     return report
 
 

@@ -7,6 +7,7 @@ and returns plain data for judging. Networks are never shipped: both sides rebui
 import numpy as np
 import torch
 from torch import nn
+from torchvision.models import resnet18  # imported with the harness, so that no part's time budget pays for it
 
 from .core import StudentError, as_plain_tensor, call_student, namespace_of, patched_names, plain_float
 
@@ -21,7 +22,6 @@ def seeded_resnet18(seed, num_classes, head_classes=None):
     `head_classes`, its `fc` replaced by a head of that many outputs, also drawn from the seed. The same seed gives
     the same network in the sandbox and in the judge, whatever else runs: the draws use a generator of their own,
     never torch's global one (judges run in parallel threads)."""
-    from torchvision.models import resnet18
     with torch.device("meta"):  # built without drawing anything: every tensor is filled below
         model = resnet18(weights=None, num_classes=num_classes)
         if head_classes is not None:
@@ -374,6 +374,7 @@ def run_fit(fit, cases):
                                        case["epochs"], patience=case["patience"], lr_factor=case["lr_factor"],
                                        lr_patience=case["lr_patience"])
             results.append({"history": _plain_history(history), "lrs_used": script.lrs,
+                            "lr_at_end": float(optimizer.param_groups[0]["lr"]),
                             "final_weight": float(model.weight.detach()[0, 0]), "wrong_loader": script.wrong_loader[:3]})
         except StudentError as error:
             results.append({"error": error.text})
