@@ -9,8 +9,8 @@ Two experiments; `prepare_experiment('auto')` picks the first this machine can r
                       (5-9: sandals, shirts, sneakers, bags, ankle boots) with 100 labelled images per class.
 
 Inputs are adapted with torchvision transforms (grey -> 3 channels, resizing, normalisation with the statistics
-the backbone was trained with). Images are transformed once, when the experiment is prepared, and kept as float
-tensors: the data sets here are small, and the transforms then cost nothing per epoch.
+the backbone was trained with), applied batch by batch as the loaders hand the images out: the images are kept as
+the dataset stores them (uint8), so 224-pixel inputs for ImageNet weights do not have to fit in memory at once.
 """
 import copy
 import hashlib
@@ -43,9 +43,10 @@ class WeightsNotFoundError(FileNotFoundError):
 
 @dataclass
 class Experiment:
-    """A transfer experiment ready to run: the target task's data, already transformed, and its backbones.
+    """A transfer experiment ready to run: the target task's data and its backbones.
 
-    `train`, `val`, `test`: (images (N, 3, S, S) float32, labels (N,) int64) of the target task.
+    `train`, `val`, `test`: (images (N, C, H, W) uint8 as stored, labels (N,) int64) of the target task; `loaders`
+    hands them out adapted by `transform`, as (N, 3, image_size, image_size) float32 batches.
     `pretrained()` gives a fresh copy of the source network (its old head included); `scratch()` an untrained one.
     """
     name: str
@@ -68,12 +69,26 @@ class Experiment:
         return resnet18(self.source_classes)
 
     def loaders(self, batch_size=50, seed=0):
-        """(train, val, test) DataLoaders; the training loader reshuffles each epoch from `seed`."""
+        """(train, val, test) DataLoaders of transformed batches; the training loader reshuffles each epoch from
+        `seed`."""
         from torch.utils.data import DataLoader, TensorDataset
         shuffled = torch.Generator().manual_seed(seed)
-        return (DataLoader(TensorDataset(*self.train), batch_size=batch_size, shuffle=True, generator=shuffled),
-                DataLoader(TensorDataset(*self.val), batch_size=4 * batch_size),
-                DataLoader(TensorDataset(*self.test), batch_size=4 * batch_size))
+        adapt = TransformBatch(self.transform)
+        return (DataLoader(TensorDataset(*self.train), batch_size=batch_size, shuffle=True, generator=shuffled,
+                           collate_fn=adapt),
+                DataLoader(TensorDataset(*self.val), batch_size=4 * batch_size, collate_fn=adapt),
+                DataLoader(TensorDataset(*self.test), batch_size=4 * batch_size, collate_fn=adapt))
+
+
+class TransformBatch:
+    """A DataLoader collate_fn: stacks (image, label) pairs and applies the transform to the whole batch at once."""
+
+    def __init__(self, transform):
+        self.transform = transform
+
+    def __call__(self, items):
+        images, labels = zip(*items)
+        return self.transform(torch.stack(images)), torch.stack(labels)
 
 
 def resnet18(num_classes=1000):
@@ -83,7 +98,7 @@ def resnet18(num_classes=1000):
 
 
 def prepare_experiment(name="auto", labels_per_class=100, device=None, root=None, verify_checksums=True):
-    """The experiment `name` ('auto', 'imagenet_cifar10' or 'fashion_halves'), data transformed and backbone ready.
+    """The experiment `name` ('auto', 'imagenet_cifar10' or 'fashion_halves'), its data and backbones ready.
 
     'auto' runs the homework's ImageNet -> CIFAR-10 experiment when the weights and CIFAR-10 are on this machine, and
     the Fashion-MNIST halves otherwise, saying why. Under the grading budget the data shrink to a few images.
@@ -133,7 +148,7 @@ def _imagenet_cifar10(labels_per_class, device, root, verify_checksums):
     transform = v2.Compose([v2.Resize(size, antialias=True), v2.ToDtype(torch.float32, scale=True),
                             v2.Normalize(mean=stats.mean, std=stats.std)])
     classes = tuple(range(10))
-    train, val, test = _target_splits(raw, classes, labels_per_class, transform)
+    train, val, test = _target_splits(raw, classes, labels_per_class)
     return Experiment("imagenet_cifar10", f"ImageNet ResNet-18 -> CIFAR-10, {labels_per_class} labelled images per "
                       f"class, {size}x{size} pixels", list(raw["class_names"]), size, transform, train, val, test,
                       source_weights=weights, source_classes=1000)
@@ -143,7 +158,7 @@ def _fashion_halves(labels_per_class, root):
     raw = raw_images("fashion_mnist", root=root)
     source = source_model(root=root)
     transform = fashion_transform(source["mean"], source["std"])
-    train, val, test = _target_splits(raw, CLASSES_B, labels_per_class, transform)
+    train, val, test = _target_splits(raw, CLASSES_B, labels_per_class)
     names = [raw["class_names"][c] for c in CLASSES_B]
     return Experiment("fashion_halves", f"ResNet-18 trained on Fashion-MNIST classes A ({', '.join(raw['class_names'][c] for c in CLASSES_A)}) "
                       f"-> classes B ({', '.join(names)}), {labels_per_class} labelled images per class",
@@ -158,15 +173,15 @@ def fashion_transform(mean, std):
                        v2.ToDtype(torch.float32, scale=True), v2.Normalize(mean=[mean] * 3, std=[std] * 3)])
 
 
-def _target_splits(raw, classes, labels_per_class, transform):
-    """(train, val, test) of the target task: `labels_per_class` training and as many validation images per class,
-    drawn from the training set (fixed order), and the whole test set of those classes (a few images under the
-    grading budget). Labels are renumbered 0..len(classes)-1."""
+def _target_splits(raw, classes, labels_per_class):
+    """(train, val, test) of the target task, each (uint8 images, labels): `labels_per_class` training and as many
+    validation images per class, drawn from the training set (fixed order), and the whole test set of those classes
+    (a few images under the grading budget). Labels are renumbered 0..len(classes)-1."""
     per_class = budget(labels_per_class, 4)
     train = _select(raw["x_train"], raw["y_train"], classes, per_class, offset=0)
     val = _select(raw["x_train"], raw["y_train"], classes, per_class, offset=per_class)
     test = _select(raw["x_test"], raw["y_test"], classes, budget(None, 10), offset=0)
-    return tuple((transform(x), y) for x, y in (train, val, test))
+    return train, val, test
 
 
 def _select(images, labels, classes, per_class, offset):

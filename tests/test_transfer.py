@@ -44,7 +44,7 @@ def test_imagenet_weights_and_cifar10_run_the_homeworks_experiment(stand_in_weig
     experiment = transfer.prepare_experiment("auto", labels_per_class=2, root=cifar_root, verify_checksums=False)
     assert experiment.name == "imagenet_cifar10" and len(experiment.class_names) == 10
     images, labels = experiment.train
-    assert images.shape == (20, 3, 64, 64) and images.dtype == torch.float32
+    assert images.shape == (20, 3, 32, 32) and images.dtype == torch.uint8  # as stored; adapted batch by batch
     assert sorted(labels.tolist()) == sorted(list(range(10)) * 2)
     assert experiment.val[0].shape[0] == 20 and experiment.test[0].shape[0] == 10
     # Resized to 64 pixels, then normalised with ImageNet's statistics: white becomes (1 - mean_c) / std_c.
@@ -58,7 +58,10 @@ def test_imagenet_weights_and_cifar10_run_the_homeworks_experiment(stand_in_weig
     assert backbone.fc.out_features == 1000 and experiment.scratch().fc.out_features == 1000
     train, val, test = experiment.loaders(batch_size=8)
     batch_images, batch_labels = next(iter(train))
-    assert batch_images.shape == (8, 3, 64, 64) and batch_labels.shape == (8,)
+    assert batch_images.shape == (8, 3, 64, 64) and batch_images.dtype == torch.float32 and batch_labels.shape == (8,)
+    first_val, _ = next(iter(val))
+    assert torch.equal(first_val, experiment.transform(experiment.val[0][:len(first_val)]))
+    assert sum(len(y) for _, y in test) == 10
 
 
 def test_without_weights_auto_falls_back_to_fashion_halves_and_says_why(hub, tiny_budget, capsys):
@@ -68,8 +71,10 @@ def test_without_weights_auto_falls_back_to_fashion_halves_and_says_why(hub, tin
     assert experiment.name == "fashion_halves"
     assert experiment.class_names == ["Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
     images, labels = experiment.train
-    assert images.shape == (20, 3, 32, 32) and labels.tolist() == sorted(labels.tolist())
+    assert images.shape == (20, 1, 28, 28) and labels.tolist() == sorted(labels.tolist())
     assert set(labels.tolist()) == set(range(5))
+    batch, _ = next(iter(experiment.loaders(batch_size=4)[0]))
+    assert batch.shape == (4, 3, 32, 32) and batch.dtype == torch.float32
     # The source network saw classes A: its head has 5 outputs, and the backbone is trained (not a fresh draw).
     assert experiment.pretrained().fc.out_features == 5
     assert not torch.equal(experiment.pretrained().conv1.weight, experiment.scratch().conv1.weight)
