@@ -99,10 +99,10 @@ def main(out=COURSE_ROOT / "demo-output"):
     out = Path(out)
     if out.exists():
         shutil.rmtree(out)
-    course = scratch_course(out / "course", ASSIGNMENTS)
     for number, assignment in enumerate(ASSIGNMENTS, 1):
         print(f"\n=== Assignment {number} of {len(ASSIGNMENTS)}: {assignment} ===")
-        demo_assignment(assignment, course, out / "grading" / assignment)
+        # A course of its own per assignment: its submitted/ tree then holds this assignment's demo batch only.
+        demo_assignment(assignment, scratch_course(out / assignment / "course", [assignment]), out / assignment / "grading")
 
 
 def demo_assignment(assignment, course, out):
