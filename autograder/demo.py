@@ -12,7 +12,8 @@ from pathlib import Path
 import nbformat
 from sqlalchemy.exc import SAWarning
 
-from autograder.course import COURSE_ROOT, api, generate_release, scratch_course
+from autograder.checks import ASSIGNMENTS
+from autograder.course import COURSE_ROOT, api, generate_release, manifest, scratch_course
 from autograder.grade import grade_batch
 from autograder.grade.sandbox import isolation
 from autograder.gradebook import part_grades
@@ -20,7 +21,6 @@ from autograder.mistakes import catalogue
 from autograder.notebooks import read_notebook, reference_answers, submission, written_answers
 from autograder.reference_model import reference_checkpoint
 
-ASSIGNMENTS = ("two_layer_net", "transfer_learning")
 CHECKPOINT = "best_two_layer_net.pth"
 DEMO_MUTANTS = {"two_layer_net": ("relu_on_scores", "loss_summed", "decay_every_iteration", "argmax_wrong_axis"),
                 "transfer_learning": ("head_frozen_too", "batchnorm_updates_when_frozen", "eval_mode_forgotten",
@@ -28,8 +28,9 @@ DEMO_MUTANTS = {"two_layer_net": ("relu_on_scores", "loss_summed", "decay_every_
 
 
 def side_files(assignment):
-    """{file name: path} of the reference submission's side files (two_layer_net's trained best model)."""
-    return {CHECKPOINT: reference_checkpoint("fashion_mnist")} if assignment == "two_layer_net" else {}
+    """{file name: path} of the reference submission's side files: the instructor's reference best model, where the
+    assignment's manifest asks for one (two_layer_net)."""
+    return {name: reference_checkpoint("fashion_mnist") for name in manifest(assignment).get("side_files", [])}
 
 
 def demo_submissions(course_dir, mutants=None, assignment="two_layer_net"):

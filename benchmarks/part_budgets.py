@@ -2,13 +2,13 @@
 
 import nbformat
 
+from autograder.checks import ASSIGNMENTS
 from autograder.course import manifest
 from autograder.demo import demo_submissions
 from autograder.grade import assignment_spec, intake, plan_job
 from autograder.grade.task import grade_submission
 from benchmarks.grader_process import released_course
 
-ASSIGNMENTS = ("two_layer_net", "transfer_learning")
 RUNS = 5
 
 

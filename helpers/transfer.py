@@ -16,6 +16,7 @@ import copy
 import hashlib
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -23,7 +24,7 @@ from urllib.parse import urlparse
 import torch
 from torch import nn
 
-from helpers.data import DatasetNotFoundError, cache_dir, raw_images  # noqa: F401 - raw_images is part of the API
+from helpers.data import DatasetNotFoundError, cache_dir, raw_images
 from helpers.utils import budget, progress, reset_seed
 
 EXPERIMENTS = ("imagenet_cifar10", "fashion_halves")
@@ -284,7 +285,6 @@ def compare_modes(experiment, make_model, trainable_parameters, fit, evaluate, e
     Returns (histories: mode -> fit's history, results: mode -> {'test_loss', 'test_acc', 'trainable', 'frozen',
     'seconds', 'epochs_run', 'best_epoch', 'best_val_acc'}).
     """
-    import time
     histories, results = {}, {}
     loss_fn = nn.CrossEntropyLoss()
     for mode in progress(modes, desc="modes"):

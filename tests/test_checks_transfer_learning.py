@@ -4,8 +4,7 @@ each catalogued mistake loses points in its own part only, with the feedback the
 Every part builds ResNet-18s (0.3 to 1 s a part on one CPU thread), so the sweeps are short: SEEDS holds 5 seeds
 for the styles and the mutants, and a style or a mutant runs the parts that read the cells it changes (READS).
 `test_parts_read_only_the_cells_listed` proves that the other parts do not depend on those cells: they run the
-reference's code and earn what the reference earns (test_reference_solution_gets_full_marks). WRAPPER_STYLES (networks
-that wrap the backbone; the notebook's visible checks need it returned itself) must pass the hidden checks too.
+reference's code and earn what the reference earns (test_reference_solution_gets_full_marks).
 """
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from autograder.checks import PARTS as ALL_PARTS, run_code_checks
 from autograder.checks.transfer_learning import check
 from autograder.mistakes.transfer_learning import MUTANTS
 from autograder.notebooks import cells_by_grade_id, exec_definitions, read_notebook, reference_answers
-from autograder.styles.transfer_learning import STYLES, WRAPPER_STYLES
+from autograder.styles.transfer_learning import STYLES
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "transfer_learning"
@@ -106,7 +105,7 @@ def style_namespace(source_nb, answers, style):
     return exec_definitions(source_nb, {**added, **answers, **style.answers})
 
 
-@pytest.mark.parametrize("style", STYLES + WRAPPER_STYLES, ids=[s.name for s in STYLES + WRAPPER_STYLES])
+@pytest.mark.parametrize("style", STYLES, ids=[s.name for s in STYLES])
 def test_every_correct_style_passes_every_part_on_every_seed(source_nb, answers, style):
     namespace = style_namespace(source_nb, answers, style)
     parts = reading(style.answers)
@@ -118,7 +117,7 @@ def test_every_correct_style_passes_every_part_on_every_seed(source_nb, answers,
 
 
 def test_the_style_corpus_is_broad():
-    names = [s.name for s in STYLES + WRAPPER_STYLES]
+    names = [s.name for s in STYLES]
     assert len(STYLES) >= 14 and len(set(names)) == len(names)
     touched = [cell for s in STYLES for cell in s.answers]
     for cell in ("make_model", "trainable_parameters", "train_one_epoch", "evaluate", "fit"):
@@ -212,14 +211,14 @@ def test_numpy_numbers_are_numbers():
     """np.mean returns numpy's float64 and np.argmin numpy's int64: correct answers, read as plain numbers."""
     import numpy as np
 
-    from autograder.harness.transfer_learning import _plain_history, number
-    from autograder.harness.core import StudentError
+    from autograder.harness.core import StudentError, plain_float
+    from autograder.harness.transfer_learning import _plain_history
 
-    assert number(np.float64(0.25), "x") == 0.25 and type(number(np.float32(0.5), "x")) is float
+    assert plain_float(np.float64(0.25), "x") == 0.25 and type(plain_float(np.float32(0.5), "x")) is float
     assert _plain_history({"train_loss": [], "val_loss": [], "val_acc": [], "lr": [],
                            "best_epoch": np.int64(2)})["best_epoch"] == 2
-    for bad in (np.bool_(True), "0.5", [0.5]):
+    for bad in (np.bool_(True), True, "0.5", [0.5]):
         with pytest.raises(StudentError):
-            number(bad, "x")
+            plain_float(bad, "x")
     with pytest.raises(StudentError, match="should be an int"):
         _plain_history({"train_loss": [], "val_loss": [], "val_acc": [], "lr": [], "best_epoch": 2.0})

@@ -3,13 +3,41 @@
 `PARTS[assignment]` lists every code part (autograder.checks.core.Part): draw hidden cases, run the
 student's code on them (autograder.harness), judge. The nbgrader hidden-test cells call `part.check`
 in one process; the batch grader draws and judges outside the sandbox and runs the harness inside it.
-The best-model part takes a file, not code (`BEST_MODEL`).
+The best-model part takes a file, not code (`BEST_MODEL[assignment]`: its grade_id and check).
+Each assignment's checks are imported when first asked for, so grading one assignment does not import the others'
+libraries (transfer_learning's bring torchvision, about a second).
 """
-from autograder.checks import transfer_learning, two_layer_net
+import importlib
+from collections.abc import Mapping
+
 from autograder.checks.core import Report
 
-PARTS = {"two_layer_net": two_layer_net.PARTS, "transfer_learning": transfer_learning.PARTS}
-BEST_MODEL = {"two_layer_net": ("test_best_model", two_layer_net.check_best_model)}
+ASSIGNMENTS = ("two_layer_net", "transfer_learning")
+
+
+class _ByAssignment(Mapping):
+    """assignment -> the module-level `attribute` of autograder.checks.<assignment>, imported on first use."""
+
+    def __init__(self, attribute):
+        self.attribute = attribute
+
+    def __getitem__(self, assignment):
+        if assignment not in ASSIGNMENTS:
+            raise KeyError(assignment)
+        try:
+            return getattr(importlib.import_module(f"{__name__}.{assignment}"), self.attribute)
+        except AttributeError:
+            raise KeyError(assignment) from None
+
+    def __iter__(self):
+        return (assignment for assignment in ASSIGNMENTS if assignment in self)
+
+    def __len__(self):
+        return sum(1 for _ in self)
+
+
+PARTS = _ByAssignment("PARTS")
+BEST_MODEL = _ByAssignment("BEST_MODEL")
 
 
 def not_defined(part, missing, seed=0, why=None):

@@ -21,7 +21,6 @@ from autograder.checks.core import Part, Report, add_all, torch_gen
 from autograder.harness import transfer_learning as harness
 
 SIZE = harness.IMAGE_SIZE
-RESNET18_BODY = 11_176_512  # parameters of ResNet-18 without its head
 
 
 def _images(gen, n):
@@ -66,8 +65,7 @@ def judge_make_model(cases, outputs, seed):
         weights.append((not missing and len(out["kept"]) > 0,
                         f"the backbone's weights were replaced ({(missing or ['all'])[0]} differs from the given "
                         f"backbone): build the model from `backbone`, do not create a new ResNet {mode}"))
-        expected = {n for n in out["trainable"]}
-        changed = set(out["changed_in_step"])
+        expected, changed = set(out["trainable"]), set(out["changed_in_step"])
         step.append((changed == expected and bool(changed),
                      f"after one SGD step, {_few(sorted(changed ^ expected))} changed unexpectedly {mode}"
                      if changed != expected else ""))

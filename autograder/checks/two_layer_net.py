@@ -699,3 +699,7 @@ def check_best_model(path, data=None, seed=None, max_bytes=MAX_CHECKPOINT_BYTES)
         if share > 0:
             report.add(f"{name} is within {100 * BEST_MODEL_MARGIN:.0f} points of the target", share, True)
     return report
+
+
+#: The best-model part: its grade_id and the check of a submitted checkpoint file.
+BEST_MODEL = ("test_best_model", check_best_model)

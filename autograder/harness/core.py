@@ -6,6 +6,7 @@ import sys
 import traceback
 import warnings
 
+import numpy as np
 import torch
 
 
@@ -52,8 +53,9 @@ def as_plain_tensor(value, name):
 
 
 def plain_float(value, name):
-    """A Python float from a number or a one-element tensor; StudentError otherwise."""
-    if type(value) in (int, float):
+    """A Python float from a number (numpy's scalars included: `np.mean` returns one), or a one-element tensor;
+    StudentError otherwise (booleans and strings too)."""
+    if type(value) in (int, float) or (isinstance(value, (np.floating, np.integer)) and type(float(value)) is float):
         return float(value)
     if torch.is_tensor(value) and value.numel() == 1:
         return float(as_plain_tensor(value, name).reshape(()).item())

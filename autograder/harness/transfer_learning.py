@@ -67,16 +67,6 @@ def batchnorm_moved(model, before):
     return [name for name, value in before.items() if name not in state or not _equal(state[name], value)]
 
 
-def number(value, name):
-    """`plain_float`, and numpy's scalars too: `np.mean(losses)` returns a numpy float64 (a float subclass), which
-    correct code may well return."""
-    if isinstance(value, (np.floating, np.integer)) and not isinstance(value, np.bool_):
-        converted = float(value)
-        if type(converted) is float:
-            return converted
-    return plain_float(value, name)
-
-
 def _batches(case):
     return [(case["images"][a:b].clone(), case["labels"][a:b].clone()) for a, b in case["bounds"]]
 
@@ -248,7 +238,6 @@ def run_trainable_parameters(trainable_parameters, cases):
                 raise StudentError(f"should return a list of parameters, got {type(returned).__name__}") from None
             by_id = {id(p): n for n, p in model.named_parameters()}
             results.append({"names": [by_id.get(id(p), "") for p in items],
-                            "kind": type(returned).__name__,
                             "foreign": sum(id(p) not in by_id for p in items)})
         except StudentError as error:
             results.append({"error": error.text})
@@ -272,21 +261,20 @@ def run_train_one_epoch(train_one_epoch, cases):
 
 
 def _train_case(train_one_epoch, model, case):
-    watched = [p for p in model.parameters()]
-    recorder = Recorder(model, watched)
+    recorder = Recorder(model, list(model.parameters()))
     loader = SpyLoader(_batches(case))
     optimizer = spy_optimizer([p for p in model.parameters() if p.requires_grad], case["lr"], recorder)
     buffers = frozen_batchnorm_buffers(model)
     call_student(model.eval)  # the student's code must switch it to training mode
     try:
-        returned = number(call_student(train_one_epoch, model, loader, optimizer, SpyLoss(recorder), "cpu"),
+        returned = plain_float(call_student(train_one_epoch, model, loader, optimizer, SpyLoss(recorder), "cpu"),
                                "the mean training loss")
     except StudentError as error:
         return {"error": error.text}
     return {"returned": returned, "events": recorder.events, "losses": [loss for loss, _ in recorder.losses],
             "sizes": [size for _, size in recorder.losses], "forward_modes": recorder.forward_modes,
             "grad_enabled": recorder.grad_enabled, "stale_steps": recorder.stale_steps, "passes": loader.passes,
-            "batchnorm_moved": batchnorm_moved(model, buffers), "frozen_batchnorm": len(buffers) // 2}
+            "batchnorm_moved": batchnorm_moved(model, buffers)}
 
 
 def _batchnorm_via_make_model(train_one_epoch, make_model, case):
@@ -297,7 +285,7 @@ def _batchnorm_via_make_model(train_one_epoch, make_model, case):
         buffers = frozen_batchnorm_buffers(model)
         if not isinstance(model, nn.Module) or not buffers:
             return None
-        recorder = Recorder(model, [p for p in model.parameters()])
+        recorder = Recorder(model, list(model.parameters()))
         optimizer = spy_optimizer([p for p in model.parameters() if p.requires_grad], case["lr"], recorder)
         call_student(train_one_epoch, model, SpyLoader(_batches(case)), optimizer, SpyLoss(recorder), "cpu")
         return bool(batchnorm_moved(model, buffers))
@@ -318,7 +306,7 @@ def run_evaluate(evaluate, cases):
             out = call_student(evaluate, model, SpyLoader(_batches(case)), nn.CrossEntropyLoss(), "cpu")
             if not isinstance(out, (tuple, list)) or len(out) != 2:
                 raise StudentError("should return the pair (mean_loss, accuracy)")
-            results.append({"loss": number(out[0], "mean_loss"), "accuracy": number(out[1], "accuracy"),
+            results.append({"loss": plain_float(out[0], "mean_loss"), "accuracy": plain_float(out[1], "accuracy"),
                             "forward_modes": recorder.forward_modes, "grad_enabled": recorder.grad_enabled,
                             "buffers_moved": [n for n, b in model.named_buffers() if not _equal(b, buffers[n])]})
         except StudentError as error:
@@ -336,7 +324,7 @@ class ScriptedRun:
     def __init__(self, case, model, train_loader, val_loader):
         self.case, self.model = case, model
         self.train_loader, self.val_loader = train_loader, val_loader
-        self.lrs, self.evaluated_weights, self.wrong_loader = [], [], []
+        self.lrs, self.wrong_loader = [], []
 
     def train_one_epoch(self, model, loader, optimizer, loss_fn, device):
         epoch = len(self.lrs)
@@ -356,7 +344,6 @@ class ScriptedRun:
             raise RuntimeError("fit evaluated before training an epoch")
         if loader is not self.val_loader:
             self.wrong_loader.append(f"evaluate got {'the training loader' if loader is self.train_loader else loader!r}")
-        self.evaluated_weights.append(float(next(self.model.parameters()).detach()[0, 0]))
         return self.case["val_loss"][epoch], self.case["val_acc"][epoch]
 
 
@@ -389,7 +376,7 @@ def _plain_history(history):
         values = history.get(key)
         if not isinstance(values, (list, tuple)):
             raise StudentError(f"history[{key!r}] should be a list with one entry per epoch, got {type(values).__name__}")
-        plain[key] = [number(v, f"history[{key!r}] entries") for v in values]
+        plain[key] = [plain_float(v, f"history[{key!r}] entries") for v in values]
     best = history.get("best_epoch")
     if isinstance(best, np.integer):  # e.g. np.argmin(history["val_loss"])
         best = int(best)

@@ -644,13 +644,7 @@ STYLES = (
     Style("fit_local_lists", {"fit": FIT_LOCAL_LISTS},
           description="local lists and a best dict, the history built at the end with dict(...), lr read through "
                       "scheduler.optimizer, `no_improvement > patience - 1`"),
-)
-
-#: Networks that wrap the backbone instead of returning it (its parameters renamed backbone.* or features.*). The
-#: hidden checks accept them: a head `fc` with num_classes outputs, the backbone's weights kept, only the head
-#: trainable. They stay out of STYLES because the notebook's visible check of train_one_epoch reads
-#: `frozen_net.bn1`, which a wrapper does not have (STYLES' notebooks must pass every visible check too).
-WRAPPER_STYLES = (
+    # Networks that wrap the backbone instead of returning it (its parameters renamed backbone.* or features.*).
     Style("make_sequential_features", {"make_model": MAKE_SEQUENTIAL_FEATURES},
           description="a module of nn.Sequential(*list(backbone.children())[:-1]) (parameters features.0.*, "
                       "features.4.0.*, ...) then flatten and a new head fc; the features frozen"),
