@@ -17,6 +17,9 @@ def main(argv=None):
     grade.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
     grade.add_argument("--workers", type=int, help="local Dask workers (default: one per CPU core)")
     grade.add_argument("--course", default=None, help="nbgrader course folder (default: this kit)")
+    grade.add_argument("--cold-sandboxes", action="store_true",
+                       help="start a fresh interpreter for every submission instead of forking it from a warm one "
+                            "(slower; to compare, or to rule the warm sandboxes out)")
     args = parser.parse_args(argv)
     if args.command == "demo":
         from autograder import demo
@@ -33,10 +36,11 @@ def _grade(args):
     from autograder.course import COURSE_ROOT
     from autograder.grade import grade_batch, intake
     from autograder.grade.sandbox import isolation
-    print(f"Isolation: {isolation()}")
+    print(f"Isolation: {isolation(warm=not args.cold_sandboxes)}")
     try:
         results = grade_batch(args.assignment, args.submissions, args.out, course_dir=args.course or COURSE_ROOT,
-                              student=args.student, scheduler=args.scheduler, workers=args.workers)
+                              student=args.student, scheduler=args.scheduler, workers=args.workers,
+                              warm=not args.cold_sandboxes)
     except (intake.IntakeError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -69,14 +69,15 @@ def grader_error(job, error):
 
 
 def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=None, scheduler=None, workers=None,
-                show_progress=True, record=True, window=None):
+                show_progress=True, record=True, window=None, warm=True):
     """Grade every submission (or only `student`) and write the reports; returns the results, sorted.
 
     At most `window` submissions (default: twice the worker threads) are read into memory and in flight at once,
-    so the grader's memory does not grow with the size of the class.
+    so the grader's memory does not grow with the size of the class. `warm=False` runs every submission in a
+    cold sandbox (a fresh interpreter) even where warm ones work.
     """
     out = Path(out)
-    spec = assignment_spec(assignment, course_dir)
+    spec = dict(assignment_spec(assignment, course_dir), warm=warm)
     subs = intake.collect(submissions, assignment, spec["notebook_file"])
     if student is not None:
         subs = [s for s in subs if s.student_id == student]

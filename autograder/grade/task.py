@@ -7,9 +7,7 @@ import json
 import os
 import signal
 import socket
-import tempfile
 import time
-from pathlib import Path
 
 from autograder.checks import BEST_MODEL, PARTS, not_defined
 from autograder.checks.core import Report, new_rng
@@ -25,7 +23,8 @@ def grade_submission(job):
     """Grade one submission described by `job` (see autograder.grade.plan_job); returns its result dict."""
     start = time.perf_counter()
     result = {"student_id": job["student_id"], "status": "ok", "message": "", "parts": {},
-              "manual_parts": dict(job["manual_parts"]), "notes": list(job["notes"]), "isolation": sandbox.isolation()}
+              "manual_parts": dict(job["manual_parts"]), "notes": list(job["notes"]),
+              "isolation": sandbox.isolation(job.get("warm", True))}
     reports, status = {}, job.get("problem")
     if status is None:
         try:
@@ -35,9 +34,10 @@ def grade_submission(job):
         except NotebookError as error:
             status = ("invalid-notebook", str(error))
     if status is None:
-        with tempfile.TemporaryDirectory(prefix=f"grade-{job['student_id']}-") as scratch:
-            reports, incidents, result["part_seconds"] = _run_code_parts(job, code_cells, Path(scratch))
-            reports.update(_best_model(job, Path(scratch)))
+        with sandbox.lease(job["limits"], f"grade-{job['student_id']}-", job.get("warm", True)) as box:
+            reports, incidents, result["part_seconds"], result["step_seconds"] = _run_code_parts(job, code_cells, box)
+            reports.update(_best_model(job, box.job_dir))
+            result["sandbox"] = box.describe()
         result["notes"] += [note for cell in code_cells for note in cell.notes]
         if incidents:
             status = (incidents[0][0], "; ".join(text for _, text in incidents))
@@ -63,22 +63,22 @@ def _not_graded(grade_id, why):
     return report
 
 
-def _run_code_parts(job, code_cells, scratch):
+def _run_code_parts(job, code_cells, box):
     """Sandboxed runs of every code part; returns ({grade_id: Report}, [(status, message)] of what went wrong,
-    {grade_id: seconds the part ran}).
+    {grade_id: seconds the part ran}, {step kind ("start", "setup", "cell", "part"): seconds in all}).
 
     A part that hangs past its budget or brings the sandbox down scores zero with the reason, and the parts after
     it run in a fresh sandbox; a cell that does so is run with less of it (cells.Cell.degrade). Each rerun drops
     at least one part or degrades one cell, and `wall_seconds` caps them all.
     """
     parts = {part.grade_id: part for part in PARTS[job["assignment"]]}
-    limits, drawn = job["limits"], {}
+    limits, drawn, scratch = job["limits"], {}, box.job_dir
     (scratch / "cases").mkdir()
     for grade_id, part in parts.items():
         rng, seed = new_rng(job.get("seed"))
         drawn[grade_id] = (part.draw(rng), seed)
         transport.save(drawn[grade_id][0], scratch / "cases" / f"{grade_id}.safetensors")
-    pending, reports, incidents, seconds = list(parts), {}, [], {}
+    pending, reports, incidents, seconds, steps = list(parts), {}, [], {}, {}
     clock = time.perf_counter()
     while pending:
         left = limits.wall_seconds - (time.perf_counter() - clock)
@@ -86,9 +86,11 @@ def _run_code_parts(job, code_cells, scratch):
             incidents.append(("timeout", f"used up its {limits.wall_seconds:g} s of wall time before "
                                          f"{', '.join(pending)} could run"))
             break
-        outcome, cell_errors = _sandbox_run(job, code_cells, [parts[g] for g in pending], scratch, left)
+        outcome, cell_errors = _sandbox_run(job, code_cells, [parts[g] for g in pending], box, left)
         seconds.update({step_id: took for kind, step_id, took in outcome.steps
                         if kind == "part" and step_id in parts and took is not None})
+        for kind, _, took in outcome.steps:
+            steps[kind] = round(steps.get(kind, 0.0) + (took or 0.0), 4)
         for grade_id in [g for g in pending if (scratch / "outputs" / f"{g}.safetensors").is_file()]:
             pending.remove(grade_id)
             reports[grade_id], incident = _judge(parts[grade_id], drawn[grade_id], scratch, cell_errors, job,
@@ -109,11 +111,12 @@ def _run_code_parts(job, code_cells, scratch):
         else:
             incidents.append((status, f"the sandbox {why} before {', '.join(pending)} could run"))
             break
-    return reports, incidents, seconds
+    return reports, incidents, seconds, steps
 
 
-def _sandbox_run(job, code_cells, parts, scratch, wall_left):
+def _sandbox_run(job, code_cells, parts, box, wall_left):
     """One sandbox run of `parts` after the submission's cells; returns (Outcome, {cell id: error})."""
+    scratch = box.job_dir
     spec = {"assignment": job["assignment"], "setup": MAGIC.sub("", job["setup"]),
             "cells": [{"id": c.id, "chunks": c.chunks} for c in code_cells if c.chunks],
             "parts": [{"grade_id": p.grade_id, "names": list(p.names), "run": p.run.__name__,
@@ -121,7 +124,7 @@ def _sandbox_run(job, code_cells, parts, scratch, wall_left):
     (scratch / "job.json").write_text(json.dumps(spec))
     for stale in ("progress", "cell_errors.json"):
         (scratch / "outputs" / stale).unlink(missing_ok=True)
-    outcome = sandbox.run(scratch, job["limits"], wall_left)
+    outcome = box.run(job["limits"], wall_left)
     cell_errors = _read_json(scratch / "outputs" / "cell_errors.json")
     cell_errors = cell_errors if isinstance(cell_errors, dict) else {}
     for cell in code_cells:
@@ -202,6 +205,6 @@ def _best_model(job, scratch):
 
 def _read_json(path):
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
+        return json.loads(sandbox.read_regular(path, 2**20))
+    except ValueError:
         return {}

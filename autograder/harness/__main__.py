@@ -41,9 +41,15 @@ def _out_of_time(signum, frame):
     raise PartTimeout()
 
 
-def main(job_dir):
+def prepare():
+    """Put the plotting stand-ins in place before anything imports the real modules."""
     for name in ("matplotlib.pyplot", "helpers.vis", "helpers.widgets"):
-        sys.modules[name] = _NoPlotting(name)
+        if not isinstance(sys.modules.get(name), _NoPlotting):
+            sys.modules[name] = _NoPlotting(name)
+
+
+def main(job_dir):
+    prepare()
     job_dir = Path(job_dir)
     job = json.loads((job_dir / "job.json").read_text())
     out_dir = job_dir / "outputs"
