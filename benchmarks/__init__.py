@@ -11,6 +11,7 @@ BENCHMARKS = (
     "notebook_grading",
     "notebook_student",
     "part_budgets",
+    "sandbox_breakdown",
     "step_vs_autograd",
     "transfer_accuracy",
     "transfer_notebook",

@@ -1,5 +1,5 @@
-"""Running `python -m autograder grade` in a process of its own, on a scratch course, to measure what the grader
-itself uses."""
+"""Scratch courses for the grading benchmarks: a released course, the reference solution's grading job, and
+`python -m autograder grade` run in a process of its own to measure what the grader itself uses."""
 import contextlib
 import json
 import subprocess
@@ -8,11 +8,27 @@ import tempfile
 import time
 from pathlib import Path
 
+import nbformat
+
 from autograder.course import generate_release, scratch_course
+from autograder.demo import demo_submissions
+from autograder.grade import assignment_spec, intake, plan_job
 
 #: The command line, then the grader's own peak resident memory (its sandboxes not included) as a last line.
 MEASURE = ("import json, resource, sys\nfrom autograder.__main__ import main\ncode = main(sys.argv[1:])\n"
            "print(json.dumps({'exit': code, 'peak_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))")
+
+
+@contextlib.contextmanager
+def reference_job(prefix, assignment="two_layer_net"):
+    """The grading job of the reference solution (no best-model file) on a released scratch course."""
+    with released_course(prefix, assignment) as (tmp, course):
+        folder = tmp / "submissions"
+        folder.mkdir()
+        nbformat.write(demo_submissions(course, mutants=(), assignment=assignment)["reference"][0],
+                       folder / "reference.ipynb")
+        spec = assignment_spec(assignment, course)
+        yield plan_job(spec, intake.collect(folder, assignment, spec["notebook_file"])[0])
 
 
 @contextlib.contextmanager

@@ -1,4 +1,4 @@
-"""One batch of mixed submissions graded by stock nbgrader autograde (sequential) and by the kit's batch grader (sandboxed, parallel), with their agreement."""
+"""One batch of mixed submissions graded by stock nbgrader autograde (sequential) and by the kit's batch grader (sandboxed, parallel; warm sandboxes, and cold ones for comparison), with their agreement."""
 import os
 import statistics
 import tempfile
@@ -17,8 +17,8 @@ from autograder.mistakes.two_layer_net import MUTANTS
 
 ASSIGNMENT = "two_layer_net"
 REFERENCE_COPIES = 2  # extra copies of the reference under other ids, on top of reference, blank and every mutant
-TARGET_RATIO = 5
-TARGET_PER_MINUTE = 30
+TARGET_RATIO = 10
+TARGET_PER_MINUTE = 60
 
 
 def run():
@@ -26,13 +26,13 @@ def run():
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         tmp = Path(tmp)
         # One course per grader, so their gradebooks never meet; both get the very same submissions.
-        stock_course, our_course = (scratch_course(tmp / name) for name in ("stock", "ours"))
-        for course in (stock_course, our_course):
+        stock_course, our_course, cold_course = (scratch_course(tmp / name) for name in ("stock", "ours", "cold"))
+        for course in (stock_course, our_course, cold_course):
             generate_release(ASSIGNMENT, course)
         batch = demo_submissions(stock_course, mutants=[m.name for m in MUTANTS])
         for i in range(1, REFERENCE_COPIES + 1):
             batch[f"reference-copy-{i}"] = batch["reference"]
-        for course in (stock_course, our_course):
+        for course in (stock_course, our_course, cold_course):
             write_submitted(course, batch)
         students = sorted(batch)
 
@@ -49,6 +49,12 @@ def run():
                               show_progress=False)
         our_wall = time.perf_counter() - start
 
+        load["ours_cold"] = round(os.getloadavg()[0], 2)
+        start = time.perf_counter()
+        cold_results = grade_batch(ASSIGNMENT, cold_course / "submitted", tmp / "grading-cold", course_dir=cold_course,
+                                   show_progress=False, warm=False)
+        cold_wall = time.perf_counter() - start
+
     ours = {r["student_id"]: r for r in results}
     disagreements = compare(stock_parts, ours)
     n = len(students)
@@ -59,6 +65,7 @@ def run():
     return {"submissions": n, "mutants": len(MUTANTS), "reference_copies": REFERENCE_COPIES,
             "isolation": isolation(), "workers": "default (one per CPU)",
             "stock_seconds": round(stock_wall, 1), "ours_seconds": round(our_wall, 1),
+            "ours_cold_seconds": round(cold_wall, 1), "cold_over_warm": round(cold_wall / our_wall, 2),
             "stock_over_ours": round(stock_wall / our_wall, 2),
             "stock_per_minute": round(60 * n / stock_wall, 1), "ours_per_minute": round(60 * n / our_wall, 1),
             "target_ratio": TARGET_RATIO, "target_ours_per_minute": TARGET_PER_MINUTE,
@@ -67,10 +74,18 @@ def run():
             "load_average_1min_at_start": load, "ours_statuses": statuses, "ours_count": len(results),
             "parts_compared": sum(len(set(ours[s]["parts"]) & set(stock_parts[s])) for s in students if s in ours),
             "full_marks_disagreements": len(disagreements), "disagreement_details": disagreements,
+            "warm_cold_disagreements": compare(_scores(cold_results), ours),
+            "cold_not_ok": {r["student_id"]: f"{r['status']}: {r['message']}" for r in cold_results
+                            if r["status"] != "ok"},
             "lost_parts_stock": _lost(students, auto_parts, lambda s, p: stock_parts[s].get(p, (None, None))),
             "lost_parts_ours": _lost(students, auto_parts,
                                      lambda s, p: (ours[s]["parts"][p]["score"], ours[s]["parts"][p]["max"])
                                      if s in ours and p in ours[s]["parts"] else (None, None))}
+
+
+def _scores(results):
+    """{student: {part: (score, max)}}, as part_grades gives them from a gradebook."""
+    return {r["student_id"]: {p: (v["score"], v["max"]) for p, v in r["parts"].items()} for r in results}
 
 
 def _full(score, maximum):
@@ -109,4 +124,6 @@ def summary(f):
     return (f"{f['submissions']} submissions: stock nbgrader {f['stock_seconds']:.0f} s "
             f"({f['stock_per_minute']:.1f}/min) vs batch grader ({f['isolation']}) {f['ours_seconds']:.0f} s "
             f"({f['ours_per_minute']:.1f}/min), x{f['stock_over_ours']:.1f} (targets x{f['target_ratio']}, "
-            f"{f['target_ours_per_minute']}/min), {f['full_marks_disagreements']} part disagreements")
+            f"{f['target_ours_per_minute']}/min), {f['full_marks_disagreements']} part disagreements; cold sandboxes "
+            f"{f['ours_cold_seconds']:.0f} s (warm x{f['cold_over_warm']:.1f} faster, "
+            f"{len(f['warm_cold_disagreements'])} disagreements)")

@@ -1,13 +1,8 @@
 """Each graded part's time budget (the manifest's [budgets.parts]) beside the time the reference solution takes in the sandbox, for every assignment: the margin a correct but slower solution has before it is stopped, and what one sandboxed submission costs."""
-
-import nbformat
-
 from autograder.checks import ASSIGNMENTS
 from autograder.course import manifest
-from autograder.demo import demo_submissions
-from autograder.grade import assignment_spec, intake, plan_job
 from autograder.grade.task import grade_submission
-from benchmarks.grader_process import released_course
+from benchmarks.grader_process import reference_job
 
 RUNS = 5
 
@@ -17,13 +12,7 @@ def run():
 
 
 def _measure(assignment):
-    with released_course("bench-budgets-", assignment) as (tmp, course):
-        folder = tmp / "submissions"
-        folder.mkdir()
-        nbformat.write(demo_submissions(course, mutants=(), assignment=assignment)["reference"][0],
-                       folder / "reference.ipynb")
-        spec = assignment_spec(assignment, course)
-        job = plan_job(spec, intake.collect(folder, assignment, spec["notebook_file"])[0])
+    with reference_job("bench-budgets-", assignment) as job:
         runs = [grade_submission(job) for _ in range(RUNS)]
     budgets = manifest(assignment)["budgets"]["parts"]
     figures = {"runs": RUNS, "statuses": sorted({r["status"] for r in runs}),

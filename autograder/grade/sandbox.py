@@ -368,9 +368,10 @@ def _stop(running, spool=None):
 
 
 def _warm_modules():
-    """What a warm sandbox imports before its first job: every assignment's harness module and the helpers."""
+    """What a warm sandbox imports before its first job: every assignment's harness module, the helpers, and
+    matplotlib (set-up cells import pyplot, a stand-in in the sandbox, whose package is the real one)."""
     from autograder.checks import ASSIGNMENTS
-    return ([f"harness.{assignment}" for assignment in ASSIGNMENTS] + ["helpers"]
+    return ([f"harness.{assignment}" for assignment in ASSIGNMENTS] + ["matplotlib", "helpers"]
             + [f"helpers.{module.name}" for module in pkgutil.iter_modules([str(HELPERS_DIR)])])
 
 
