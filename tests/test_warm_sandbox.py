@@ -16,7 +16,8 @@ import pytest
 
 from autograder.course import generate_release, scratch_course
 from autograder.grade import grade_batch
-from autograder.grade.sandbox import bubblewrap, warm_sandboxes
+from autograder.grade import sandbox
+from autograder.grade.sandbox import Limits, bubblewrap, warm_sandboxes
 from autograder.notebooks import submission
 
 pytestmark = pytest.mark.xdist_group("reference_model")
@@ -219,3 +220,16 @@ def test_honest_submissions_between_and_after_the_intruders_are_untouched(graded
 def test_a_fifo_and_a_link_in_the_job_folder_neither_block_nor_leak_into_the_grader(graded):
     result = graded["3-leaves-a-fifo-and-a-link"]
     assert result["status"] == "ok" and result["total"] == FULL, result
+
+
+@pytest.mark.skipif(not warm_sandboxes(), reason="warm sandboxes need bubblewrap with user namespaces")
+def test_a_warm_sandbox_that_cannot_start_sends_its_runs_to_cold_sandboxes_and_says_why(monkeypatch):
+    monkeypatch.setattr(sandbox, "_warm_modules", lambda: ["no_such_module"])
+    limits = Limits(processes=61, startup_seconds=20)  # limits of its own: a warm sandbox of its own
+    for _ in range(2):
+        with sandbox.lease(limits) as box:
+            (box.job_dir / "job.json").write_text("{}")  # no assignment: the harness stops at once
+            outcome = box.run(limits)
+            assert box.describe()["kind"] == "cold" and "no_such_module" in box.describe()["why"]
+            assert not outcome.complete and "KeyError: 'assignment'" in outcome.stderr
+            assert box.warm.starts == 1  # it was tried once, not again for every run

@@ -288,6 +288,7 @@ class _WarmSandbox:
         self.limits = limits
         self.spool = Path(tempfile.mkdtemp(prefix="course-kit-warm-"))
         self.starts = self.jobs = 0
+        self.failed = None  # why it could not start: its runs then go to cold sandboxes
         self.running = {"process": None, "group": None}  # what the finalizer stops (it may not refer to self)
         weakref.finalize(self, _stop, self.running, self.spool)
 
@@ -313,11 +314,13 @@ class _WarmSandbox:
     def run(self, job_dir, limits, wall_left):
         """Like `run`, in a child of the warm interpreter; a run that overruns its budget takes the whole warm
         sandbox down with it (the next run starts a new one)."""
-        if self.process is None or self.process.poll() is not None:
+        if self.failed is None and (self.process is None or self.process.poll() is not None):
             try:
                 self.start()
-            except WarmStartError:
-                return run(job_dir, limits, wall_left)
+            except WarmStartError as error:
+                self.failed = str(error)
+        if self.failed is not None:
+            return run(job_dir, limits, wall_left)
         self.jobs += 1
         watch = _Progress(job_dir / "outputs" / "progress", limits)
         try:
@@ -351,6 +354,8 @@ class _WarmSandbox:
         return json.loads(line)
 
     def describe(self):
+        if self.failed is not None:
+            return {"kind": "cold", "why": self.failed}
         return {"kind": "warm", "sandbox": f"{os.getpid()}:{id(self):x}", "start": self.starts, "job": self.jobs}
 
 
