@@ -300,7 +300,7 @@ class _WarmSandbox:
         self.starts += 1
         self.running["group"] = _pids_cgroup(self.limits.processes)
         log = tempfile.TemporaryFile()
-        self.running["process"] = process = subprocess.Popen(
+        self.running["process"] = subprocess.Popen(
             _limited(warm_command(self.spool, _warm_modules()), self.limits, self.running["group"]),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, start_new_session=True)
         reply = self._reply(self.limits.startup_seconds)
@@ -309,7 +309,6 @@ class _WarmSandbox:
             log.seek(0)
             raise WarmStartError(f"the warm sandbox did not start ({log.read()[-2000:].decode('utf-8', 'replace')})")
         log.close()
-        return process
 
     def run(self, job_dir, limits, wall_left):
         """Like `run`, in a child of the warm interpreter; a run that overruns its budget takes the whole warm
@@ -326,9 +325,9 @@ class _WarmSandbox:
         try:
             self.process.stdin.write(json.dumps({"job": job_dir.name}).encode() + b"\n")
             self.process.stdin.flush()
-        except OSError:  # it has just died: that is not this submission's doing
+        except OSError:  # it has just died, not by this submission's doing: a cold sandbox runs it
             _stop(self.running)
-            return self.run(job_dir, limits, wall_left)
+            return run(job_dir, limits, wall_left)
         returncode, timed_out = _follow(watch, wall_left, self._exit_code)
         if timed_out or self.process.poll() is not None:
             _stop(self.running)
