@@ -5,6 +5,7 @@ Each benchmark is one module of this package, listed in BENCHMARKS, with a docst
 ``python -m benchmarks [NAME ...]`` runs them and records each in results/<name>.json.
 """
 BENCHMARKS = (
+    "batched_training",
     "grading",
     "grading_memory",
     "hostile_cases",
@@ -15,5 +16,6 @@ BENCHMARKS = (
     "step_vs_autograd",
     "transfer_accuracy",
     "transfer_notebook",
+    "tuned_accuracy",
     "widget_latency",
 )

@@ -4,6 +4,7 @@
     data     CIFAR-10 / Fashion-MNIST loading and the toy problem
     vis      plots: training curves, weight templates, sweeps
     widgets  interactive learning-rate demos
+    batched  many two-layer nets trained at once (torch.func.vmap over the student's own functions)
     transfer the transfer-learning experiment: data, backbones, model summaries
     utils    seeding, device choice, the grading budget, progress bars
 """

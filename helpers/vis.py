@@ -190,6 +190,36 @@ def plot_sweep(values, train_accs, val_accs, param_name, log_x=False, title=None
     return _finish(fig)
 
 
+def plot_search(runs, x="learning_rate", line="reg", title=None):
+    """Final validation accuracy of a search against one setting, a line per value of another, a panel per hidden size.
+
+    runs: objects with a ``config`` dict (learning_rate, hidden_size, reg, learning_rate_decay) and a ``val_acc``,
+    such as helpers.batched.train_together returns. Where other settings vary too, each point is the best run
+    among them. The best run of all is starred.
+    """
+    best = max(runs, key=lambda run: run.val_acc)
+    sizes = sorted({run.config["hidden_size"] for run in runs})
+    fig, axes = plt.subplots(1, len(sizes), figsize=(6 * len(sizes), 4.5), squeeze=False, sharey=True)
+    for ax, size in zip(axes[0], sizes):
+        points = {}
+        for run in runs:
+            if run.config["hidden_size"] == size:
+                key = (run.config[line], run.config[x])
+                points[key] = max(points.get(key, 0.0), run.val_acc)
+        for value in sorted({v for v, _ in points}):
+            xs = sorted(u for v, u in points if v == value)
+            ax.plot(xs, [points[value, u] for u in xs], "o-", label=f"{line.replace('_', ' ')} {value:g}")
+        if best.config["hidden_size"] == size:
+            ax.scatter([best.config[x]], [best.val_acc], s=250, marker="*", color="red", zorder=3,
+                       label=f"best: {best.val_acc:.3f}")
+        ax.set_xscale("log")
+        ax.set(title=f"hidden size {size}", xlabel=x.replace("_", " "), ylabel="validation accuracy")
+        ax.legend(fontsize="small")
+    fig.suptitle(title or "Search results")
+    fig.tight_layout()
+    return _finish(fig)
+
+
 def is_diverged(losses, factor=10.0):
     """True if losses (n,) contain nan/inf or grow above ``factor`` times the first loss."""
     losses = _to_array(losses)

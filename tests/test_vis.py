@@ -182,6 +182,23 @@ def test_plot_sweep_length_mismatch():
         vis.plot_sweep([1, 2], [0.1, 0.2], [0.1], "reg")
 
 
+def test_plot_search_panels_lines_and_best():
+    from helpers.batched import Run, grid
+    accs = iter([0.5, 0.6, 0.7, 0.2, 0.8, 0.1, 0.3, 0.4, 0.9, 0.65, 0.3, 0.35])
+    runs = [Run(config, {}, {}, next(accs)) for config in grid([0.1, 0.3], [16, 64], [1e-4, 1e-3, 1e-2], [0.95])]
+    fig = vis.plot_search(runs, title="grid")
+    assert [ax.get_title() for ax in fig.axes] == ["hidden size 16", "hidden size 64"] and fig.get_suptitle() == "grid"
+    small, large = fig.axes
+    assert legend_labels(large) == ["reg 0.0001", "reg 0.001", "reg 0.01"]
+    np.testing.assert_allclose(small.lines[0].get_xdata(), [0.1, 0.3])
+    np.testing.assert_allclose(small.lines[0].get_ydata(), [0.5, 0.3])  # lr 0.1 and 0.3 at reg 1e-4, hidden 16
+    np.testing.assert_allclose(large.lines[2].get_ydata(), [0.1, 0.35])  # reg 1e-2, hidden 64
+    assert not large.collections and legend_labels(small)[-1] == "best: 0.900"
+    np.testing.assert_allclose(small.collections[0].get_offsets(), [[0.3, 0.9]])
+    assert (small.get_xlabel(), small.get_ylabel(), small.get_xscale()) == ("learning rate", "validation accuracy", "log")
+    assert_renders(fig)
+
+
 def test_plot_loss_curves_with_diverged_runs():
     good = [2.3, 1.9, 1.5, 1.2]
     curves = {

@@ -9,6 +9,7 @@ run. A cell whose run crashes or hangs the sandbox is retried reduced to its def
 (`Cell.degrade`); every choice becomes a note in the student's feedback.
 """
 import ast
+import threading
 from dataclasses import dataclass, field
 
 from autograder.notebooks import grade_id
@@ -20,6 +21,15 @@ CHEAP_CALLS = frozenset({"device", "partial", "is_available", "namedtuple", "ten
                          "tuple", "list", "dict", "set", "frozenset", "range", "compile", "getLogger", "TypeVar",
                          "dtype", "Path", "defaultdict", "OrderedDict"})
 FULL, DEFINITIONS, SKIPPED = "full", "definitions", "skipped"
+#: CPython 3.11's parser is not safe to call from two threads at once (grading threads may then fail with
+#: "SystemError: AST constructor recursion depth mismatch"): every parse here takes this lock.
+_PARSING = threading.Lock()
+
+
+def parse(source):
+    """The statements of `source` (a list of ast nodes), parsed under the lock."""
+    with _PARSING:
+        return ast.parse(source).body
 
 
 @dataclass
@@ -44,7 +54,7 @@ class Cell:
         if self.mode == SKIPPED:
             return []
         try:
-            statements = ast.parse(self.source).body if self.mode == FULL else definitions_only(self.source)[0]
+            statements = parse(self.source) if self.mode == FULL else definitions_only(self.source)[0]
         except SyntaxError:
             return [self.source]
         return [ast.unparse(node) for node in statements]
@@ -116,7 +126,7 @@ def definitions_only(code):
     `try` too. Returns (the top-level statements kept, names defined, line numbers of the statements left out);
     SyntaxError if it does not parse."""
     names, skipped = [], []
-    kept = _keep(ast.parse(code).body, names, skipped)
+    kept = _keep(parse(code), names, skipped)
     return kept, list(dict.fromkeys(names)), skipped
 
 
@@ -169,7 +179,7 @@ def _is_docstring(node):
 
 def _defines(text, name):
     try:
-        return any(isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == name for n in ast.parse(text).body)
+        return any(isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == name for n in parse(text))
     except SyntaxError:
         return f"def {name}(" in text or f"class {name}" in text
 
