@@ -52,7 +52,8 @@ def compare(solution, data, device):
         same_val_acc = sum(val_acc == run.val_acc for (_, val_acc), run in zip(alone, runs))
         loop, both = min(seconds["loop"]), min(seconds["together"])
         by_size[size] = {"K": len(configs), "loop_seconds": round(loop, 2), "together_seconds": round(both, 2),
-                         "loop_over_together": round(loop / both, 2), f"max_loss_difference_first_{EARLY}_iterations": float(f"{early:.2g}"),
+                         "loop_over_together": round(loop / both, 2),
+                         f"max_loss_difference_first_{EARLY}_iterations": float(f"{early:.2g}"),
                          "max_loss_difference": float(f"{final:.2g}"),
                          "same_final_val_acc": f"{same_val_acc} of {len(runs)}",
                          "best_val_acc": round(max(run.val_acc for run in runs), 4)}
