@@ -33,13 +33,12 @@ def _cold_start():
     with tempfile.TemporaryDirectory(prefix="bench-start-") as job_dir:
         if sandbox.bubblewrap() is None:
             sandbox.prepare_fallback(job_dir)
-        python = sandbox.command(job_dir)[:-3]  # the sandboxed interpreter, without `-m harness JOB`
         seconds = {}
         for label, code in IMPORTS.items():
             times = []
             for _ in range(RUNS):
                 start = time.perf_counter()
-                subprocess.run(python + ["-c", code], check=True, capture_output=True)
+                subprocess.run(sandbox.command(job_dir, ["-c", code]), check=True, capture_output=True)
                 times.append(time.perf_counter() - start)
             seconds[label] = round(statistics.median(times), 3)
     return seconds

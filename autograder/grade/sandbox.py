@@ -161,8 +161,8 @@ def _environment():
             "LANG": "C.UTF-8"}
 
 
-def _bubblewrap(privileges, folders, module_args):
-    """bubblewrap running `python -m <module_args>` with the read-only system, harness and helpers, the given
+def _bubblewrap(privileges, folders, python_args):
+    """bubblewrap running `python <python_args>` with the read-only system, harness and helpers, the given
     capability options and folder options (binds of the job's folders), and no network."""
     args = [bubblewrap(), "--unshare-all", "--die-with-parent", "--new-session", *privileges, "--clearenv"]
     for key, value in _environment().items():
@@ -170,14 +170,16 @@ def _bubblewrap(privileges, folders, module_args):
     args += ["--tmpfs", "/tmp"]  # first: binds below may live under /tmp (e.g. a kit checked out there)
     args += _system_binds()
     args += ["--ro-bind", str(HARNESS_DIR), "/grader/harness", "--ro-bind", str(HELPERS_DIR), "/grader/helpers"]
-    return args + folders + ["--proc", "/proc", "--dev", "/dev", "--chdir", "/job", sys.executable, "-m", *module_args]
+    return args + folders + ["--proc", "/proc", "--dev", "/dev", "--chdir", "/job", sys.executable, *python_args]
 
 
-def command(job_dir):
-    """The command line that runs the harness on `job_dir` (bubblewrap when available)."""
-    if bubblewrap() is None:
-        return [sys.executable, "-m", "harness", str(job_dir)]  # PYTHONPATH points at job_dir/grader
-    return _bubblewrap(["--cap-drop", "ALL"], ["--bind", str(job_dir), "/job"], ["harness", "/job"])
+def command(job_dir, python_args=None):
+    """The command line that runs the harness on `job_dir` (bubblewrap when available), or the sandboxed
+    interpreter with other arguments (`python_args`, e.g. ["-c", code])."""
+    if bubblewrap() is None:  # PYTHONPATH points at job_dir/grader
+        return [sys.executable, *(python_args or ["-m", "harness", str(job_dir)])]
+    return _bubblewrap(["--cap-drop", "ALL"], ["--bind", str(job_dir), "/job"],
+                       python_args or ["-m", "harness", "/job"])
 
 
 def warm_command(spool, args):
@@ -186,7 +188,7 @@ def warm_command(spool, args):
     Its interpreter keeps the capabilities of a user namespace of its own, and nothing else, so that each child
     can enter namespaces of its own; every child drops them all before it runs a submission."""
     return _bubblewrap(["--unshare-user", "--uid", "0", "--gid", "0", "--cap-add", "ALL"],
-                       ["--bind", str(spool), "/spool", "--dir", "/job"], ["harness.warm", *args])
+                       ["--bind", str(spool), "/spool", "--dir", "/job"], ["-m", "harness.warm", *args])
 
 
 def prepare_fallback(job_dir):
