@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-APT_PACKAGES := dataset-fashion-mnist bubblewrap
+APT_PACKAGES := dataset-fashion-mnist bubblewrap chromium
 
 .PHONY: demo test bench release setup system clean
 
@@ -20,6 +20,7 @@ bench: setup
 release: setup
 	$(PY) -m autograder release two_layer_net
 	$(PY) -m autograder release transfer_learning
+	$(PY) -m autograder release learning_rate_lab
 
 setup: system $(STAMP)
 

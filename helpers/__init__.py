@@ -1,9 +1,11 @@
 """Shared helpers for the course notebooks: one short module per concern.
 
     grad     numeric gradients and relative errors
-    data     CIFAR-10 / Fashion-MNIST loading and the toy problem
-    vis      plots: training curves, weight templates, sweeps
-    widgets  interactive learning-rate demos
+    data     CIFAR-10 / Fashion-MNIST loading, the toy problem, 2-D spirals and moons
+    vis      plots: training curves, weight templates, sweeps, decision boundaries
+    widgets  interactive learning-rate demos (explorer, descent on a surface, a toy net)
+    surfaces 2-D loss surfaces and gradient descent on them (torch.optim.SGD), each run named
+    library_net  the assignment's two-layer net from torch.nn/autograd/torch.optim, for the lab
     batched  many two-layer nets trained at once (torch.func.vmap over the student's own functions)
     transfer the transfer-learning experiment: data, backbones, model summaries
     utils    seeding, device choice, the grading budget, progress bars

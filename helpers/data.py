@@ -1,4 +1,5 @@
-"""Datasets for the course: CIFAR-10 or Fashion-MNIST, preprocessed the homework's way, plus the toy problem.
+"""Datasets for the course: CIFAR-10 or Fashion-MNIST, preprocessed the homework's way, plus the toy problem
+of the visible checks and the 2-D toy data sets of the learning-rate lab (`toy_2d_data`).
 
 `load_dataset` returns a dict of tensors:
 
@@ -261,3 +262,48 @@ def get_toy_data(num_inputs=5, input_size=4, hidden_size=10, num_classes=3,
     X = draw(num_inputs, input_size, scale=10.0)
     y = torch.randint(num_classes, (num_inputs,), generator=gen).to(device)
     return X, y, params
+
+
+TOY_2D_SETS = ("spirals", "moons")
+
+
+def toy_2d_data(name="spirals", num_train=300, num_val=300, noise=None, seed=0):
+    """A 2-D classification problem for the learning-rate lab, drawn deterministically on the CPU.
+
+    name: 'spirals' (3 interleaved arms, 3 classes) or 'moons' (two half circles, 2 classes).
+    noise: standard deviation of the jitter (default 0.2 for spirals, 0.15 for moons).
+    Returns a dict: X_train (num_train, 2) and X_val (num_val, 2) float32 in about [-1.5, 1.5]²,
+    y_train (num_train,) and y_val (num_val,) int64, and 'class_names'. Training and validation
+    points are independent draws of the same distribution.
+    """
+    makers = {"spirals": (_spirals, 0.2), "moons": (_moons, 0.15)}
+    if name not in makers:
+        raise ValueError(f"unknown toy data set {name!r}: choose one of {', '.join(TOY_2D_SETS)}")
+    make, default_noise = makers[name]
+    noise = default_noise if noise is None else noise
+    gen = torch.Generator().manual_seed(seed)
+    X_train, y_train = make(num_train, noise, gen)
+    X_val, y_val = make(num_val, noise, gen)
+    num_classes = int(y_train.max()) + 1
+    return {"X_train": X_train, "y_train": y_train, "X_val": X_val, "y_val": y_val,
+            "class_names": [f"class {k}" for k in range(num_classes)]}
+
+
+def _spirals(n, noise, gen, num_classes=3):
+    """n points on `num_classes` spiral arms (CS231n's spiral), arm k is class k."""
+    y = torch.arange(n) % num_classes
+    t = torch.rand(n, generator=gen, dtype=torch.float64)
+    angle = 4.0 * t + y * (2 * torch.pi / num_classes) + noise * torch.randn(n, generator=gen, dtype=torch.float64)
+    X = torch.stack([t * torch.sin(angle), t * torch.cos(angle)], dim=1)
+    return X.float(), y
+
+
+def _moons(n, noise, gen):
+    """n points on two interleaved half circles (class 0 on top), centred on the origin."""
+    y = torch.arange(n) % 2
+    angle = torch.pi * torch.rand(n, generator=gen, dtype=torch.float64)
+    upper = torch.stack([torch.cos(angle), torch.sin(angle)], dim=1)
+    lower = torch.stack([1 - torch.cos(angle), 0.5 - torch.sin(angle)], dim=1)
+    X = torch.where((y == 0)[:, None], upper, lower) - torch.tensor([0.5, 0.25], dtype=torch.float64)
+    X = X + noise * torch.randn(n, 2, generator=gen, dtype=torch.float64)
+    return X.float(), y

@@ -220,22 +220,29 @@ def plot_search(runs, x="learning_rate", line="reg", title=None):
     return _finish(fig)
 
 
+def divergence_point(losses, factor=10.0):
+    """Index of the first loss in losses (n,) that is nan/inf or above ``factor`` times the first loss; else None."""
+    losses = _to_array(losses)
+    bad = ~np.isfinite(losses)
+    if len(losses) and np.isfinite(losses[0]) and losses[0] > 0:
+        bad |= losses > factor * losses[0]
+    return int(np.argmax(bad)) if bad.any() else None
+
+
 def is_diverged(losses, factor=10.0):
     """True if losses (n,) contain nan/inf or grow above ``factor`` times the first loss."""
-    losses = _to_array(losses)
-    if not np.isfinite(losses).all():
-        return True
-    return len(losses) > 0 and losses[0] > 0 and bool((losses > factor * losses[0]).any())
+    return divergence_point(losses, factor) is not None
 
 
-def plot_loss_curves(curves, title=None, log_y=False, factor=10.0):
+def plot_loss_curves(curves, title=None, log_y=False, factor=10.0, ax=None):
     """Plot several loss curves, e.g. one per learning rate.
 
     curves: dict label -> (n_iters,) losses. A diverged curve (see is_diverged)
     is drawn dashed and only where it is finite and below ``factor`` times its
     first loss, so it cannot swamp the others; its legend label ends in "(diverged)".
+    ax: draw into this Axes (e.g. a widget's figure) instead of a new figure.
     """
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(7, 4.5)) if ax is None else (None, ax)
     for label, losses in curves.items():
         losses = _to_array(losses)
         if is_diverged(losses, factor):
@@ -249,7 +256,35 @@ def plot_loss_curves(curves, title=None, log_y=False, factor=10.0):
         ax.set_yscale("log")
     ax.set(title=title or "Loss curves", xlabel="iteration", ylabel="loss")
     ax.legend()
-    return _finish(fig)
+    return ax.figure if fig is None else _finish(fig)
+
+
+def plot_decision_boundary(predict, X, y, class_names=None, resolution=80, title=None, ax=None):
+    """Colour the plane by the class ``predict`` gives each point, with the data on top.
+
+    predict: (M, 2) float32 points -> (M,) labels (e.g. a trained net's predict), or None to draw the data only.
+    X: (N, 2) points, y: (N,) labels; the plotted square spans X with a margin, sampled at resolution x
+    resolution points.
+    ax: draw into this Axes instead of a new figure.
+    """
+    fig, ax = plt.subplots(figsize=(5, 5)) if ax is None else (None, ax)
+    X, y = _to_tensor(X), _to_tensor(y).long()
+    num_classes = int(y.max()) + 1
+    low, high = float(X.min()) - 0.3, float(X.max()) + 0.3
+    colours = plt.get_cmap("tab10")
+    if predict is not None:
+        ticks = torch.linspace(low, high, resolution)
+        gx, gy = torch.meshgrid(ticks, ticks, indexing="xy")
+        labels = _to_tensor(predict(torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1))).reshape(gx.shape)
+        ax.contourf(gx.numpy(), gy.numpy(), labels.numpy(), levels=np.arange(num_classes + 1) - 0.5,
+                    colors=[colours(k) for k in range(num_classes)], alpha=0.3)
+    for k in range(num_classes):
+        mine = y == k
+        ax.scatter(X[mine, 0].numpy(), X[mine, 1].numpy(), s=10, color=colours(k),
+                   label=class_names[k] if class_names else f"class {k}")
+    ax.set(xlim=(low, high), ylim=(low, high), aspect="equal", title=title or "Decision boundary",
+           xlabel="$x_1$", ylabel="$x_2$")
+    return ax.figure if fig is None else _finish(fig)
 
 
 def plot_transfer_curves(histories, title=None):

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from helpers import data
-from helpers.data import DatasetNotFoundError, get_toy_data, load_dataset
+from helpers.data import DatasetNotFoundError, get_toy_data, load_dataset, toy_2d_data
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 needs_fashion = pytest.mark.skipif(
@@ -469,3 +469,32 @@ def test_file_layouts_match_torchvision():
     from helpers.data import CIFAR10_FOLDER, FASHION_MNIST_FILES
     assert CIFAR10_FOLDER == CIFAR10.base_folder
     assert FASHION_MNIST_FILES == tuple(name for name, _ in FashionMNIST.resources)
+
+
+@pytest.mark.parametrize("name, num_classes", [("spirals", 3), ("moons", 2)])
+def test_toy_2d_data(name, num_classes):
+    data = toy_2d_data(name, num_train=90, num_val=60)
+    assert data["X_train"].shape == (90, 2) and data["X_val"].shape == (60, 2)
+    assert data["X_train"].dtype == torch.float32 and data["y_train"].dtype == torch.int64
+    assert data["class_names"] == [f"class {k}" for k in range(num_classes)]
+    assert torch.bincount(data["y_train"]).tolist() == [90 // num_classes] * num_classes  # balanced
+    assert data["X_train"].abs().max() < 2.5
+    again = toy_2d_data(name, num_train=90, num_val=60)
+    assert torch.equal(again["X_train"], data["X_train"])  # drawn deterministically
+    assert not torch.equal(data["X_train"][:60], data["X_val"])  # validation is its own draw
+    assert not torch.equal(toy_2d_data(name, num_train=90, seed=1)["X_train"], data["X_train"])
+
+
+def test_spiral_arms_are_separate_classes():
+    """Without noise, each class lies on its own arm: the angle minus 4 x radius is the arm's offset."""
+    data = toy_2d_data("spirals", num_train=300, noise=0.0)
+    X, y = data["X_train"].double(), data["y_train"]
+    radius, angle = X.norm(dim=1), torch.atan2(X[:, 0], X[:, 1])
+    offset = torch.remainder(angle - 4 * radius, 2 * torch.pi)
+    expected = y.double() * (2 * torch.pi / 3)
+    assert torch.allclose(torch.cos(offset), torch.cos(expected), atol=1e-4)
+
+
+def test_unknown_toy_data_set_is_named():
+    with pytest.raises(ValueError, match="unknown toy data set 'circles'.*spirals, moons"):
+        toy_2d_data("circles")

@@ -84,7 +84,7 @@ def makefile_variable(text, name):
 def test_makefile_installs_the_debian_packages():
     text = (ROOT / "Makefile").read_text()
     packages = makefile_variable(text, "APT_PACKAGES")
-    assert "dataset-fashion-mnist" in packages and "bubblewrap" in packages
+    assert {"dataset-fashion-mnist", "bubblewrap", "chromium"} <= set(packages)  # data, sandbox, browser tests
     install = [line for line in text.splitlines() if "apt-get install" in line]
     assert install and all("$(APT_PACKAGES)" in line for line in install)
     assert re.search(r"^setup:.*\bsystem\b", text, re.MULTILINE), "setup must depend on the system target"

@@ -24,7 +24,10 @@ def notebook(kind, assignment):
     return read_notebook(COURSE_ROOT / kind / assignment / f"{assignment}.ipynb")
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+UNGRADED = ("learning_rate_lab",)
+
+
+@pytest.mark.parametrize("assignment", [*ASSIGNMENTS, *UNGRADED])
 def test_release_is_regenerated_without_difference(tmp_path, assignment):
     course = scratch_course(tmp_path / "course", [assignment])
     fresh = generate_release(assignment, course) / f"{assignment}.ipynb"
@@ -75,3 +78,15 @@ def test_every_graded_part_has_a_locked_test_cell_with_points(assignment):
         meta = cell.metadata["nbgrader"]
         assert meta["locked"] and meta["points"] > 0
         assert "### BEGIN HIDDEN TESTS" in cell.source and f"points={meta['points']})" in cell.source
+
+
+@pytest.mark.parametrize("notebook", UNGRADED)
+def test_ungraded_notebook_has_no_graded_cells_and_cannot_be_graded(tmp_path, notebook, capsys):
+    from autograder.__main__ import main
+    released = read_notebook(COURSE_ROOT / "release" / notebook / f"{notebook}.ipynb")
+    assert not [c for c in released.cells if "nbgrader" in c.metadata]
+    assert [c for c in released.cells if c.cell_type == "code"] and not any(
+        c.outputs for c in released.cells if c.cell_type == "code")
+    assert main(["grade", notebook, str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    assert f"{notebook} is not graded" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -7,6 +7,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
@@ -228,3 +229,39 @@ def test_figures_are_not_kept_by_pyplot():
     vis.show_net_weights(torch.randn(784, 2))
     vis.plot_loss_curves({"a": [1.0, 0.5]})
     assert plt.get_fignums() == []
+
+
+def test_divergence_point():
+    assert vis.divergence_point([2.3, 2.5, 1.0]) is None
+    assert vis.divergence_point([2.3, 2.0, 24.0, 1.0]) == 2
+    assert vis.divergence_point(torch.tensor([1.0, 0.5, float("inf")])) == 2
+    assert vis.divergence_point([float("nan"), 1.0]) == 0
+
+
+def test_plot_loss_curves_into_given_axes():
+    fig = Figure()
+    ax = fig.subplots()
+    assert vis.plot_loss_curves({"a": [1.0, 0.5]}, ax=ax) is fig
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), [1.0, 0.5])
+    assert plt.get_fignums() == []
+
+
+def test_plot_decision_boundary_colours_each_predicted_class():
+    X = torch.tensor([[-1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    y = torch.tensor([0, 1, 2])
+    seen = []
+
+    def left_or_right(points):
+        seen.append(points.shape)
+        return (points[:, 0] > 0).long()
+
+    fig = vis.plot_decision_boundary(left_or_right, X, y, resolution=30, title="halves")
+    ax = fig.axes[0]
+    assert seen == [(900, 2)] and ax.get_title() == "halves"
+    filled, *points = ax.collections
+    assert len(points) == 3  # one scatter per class
+    np.testing.assert_allclose(points[1].get_offsets(), [[1.0, 0.0]])
+    assert ax.get_xlim() == pytest.approx((-1.3, 1.3)) and ax.get_ylim() == pytest.approx((-1.3, 1.3))
+    assert_renders(fig)
+    data_only = vis.plot_decision_boundary(None, X, y).axes[0]
+    assert len(data_only.collections) == 3  # no filled regions without a predict function

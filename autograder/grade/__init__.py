@@ -25,6 +25,9 @@ from autograder.notebooks import answer_cells, cells_by_grade_id, grade_id, read
 def assignment_spec(assignment, course_dir=COURSE_ROOT):
     """What every job of this assignment needs, read from the source notebook and the manifest."""
     info = manifest(assignment, course_dir)
+    if not info.get("graded", True):
+        raise intake.IntakeError(f"{assignment} is not graded (graded = false in assignments/{assignment}.toml): "
+                                 f"there is nothing to grade")
     notebook_name = info["notebooks"][0]
     source = read_notebook(Path(course_dir) / "source" / assignment / notebook_name)
     graded = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")]

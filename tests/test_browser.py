@@ -1,0 +1,233 @@
+"""The learning-rate demos in a real browser: JupyterLab 4 and Notebook 7 served on loopback with a token, driven
+in Debian's Chromium (headless) by Playwright. Each test opens a release notebook, runs all its cells from the
+menu, drags every slider of every demo (and picks another entry of each drop-down), and checks that the figure
+and the printed numbers change and that no cell shows an error. Screenshots of each demo before and after each
+move are saved in test-output/browser/ (or $BROWSER_SCREENSHOTS).
+"""
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.course import COURSE_ROOT
+from autograder.notebooks import read_notebook, reference_answers, submission
+
+pytestmark = pytest.mark.xdist_group("browser")
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Flags for a machine without a display, a sandbox or outside network (Chromium would keep trying to reach
+# Google's update and sync services otherwise).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = Path(os.environ.get("BROWSER_SCREENSHOTS", COURSE_ROOT / "test-output" / "browser"))
+JUPYTER = Path(sys.executable).parent / "jupyter"
+APPS = {"lab": "lab/tree/{}", "notebook": "notebooks/{}"}  # command -> notebook URL
+RUN_SECONDS = 240  # a whole notebook, run from the menu (two_layer_net under the grading budget: about a minute)
+MOVE_SECONDS = 60  # one slider move, to the new status line
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@contextmanager
+def jupyter_server(app, root, env=None):
+    """Serve `root` with `jupyter lab` or `jupyter notebook` on a free loopback port; yield (base_url, token)."""
+    token = secrets.token_hex(16)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    home = Path(root).parent / f"{app}-home"
+    settings = home / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    # No "official Jupyter news?" prompt over the screenshots; JupyterLab and Notebook 7 read the same settings.
+    (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+    env = {**os.environ, **(env or {}), "JUPYTER_CONFIG_DIR": str(home / "config"),
+           "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces")}
+    command = [str(JUPYTER), app, "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+               f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}"]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    log_path = home / "server.log"
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if server.poll() is not None:
+                raise RuntimeError(f"jupyter {app} exited ({server.returncode}):\n{log_path.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"jupyter {app} did not answer in 60 s:\n{log_path.read_text()[-3000:]}")
+                time.sleep(0.3)
+        yield base, token
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+class NotebookPage:
+    """A notebook open in a browser page, and what the tests do to it."""
+
+    def __init__(self, page, app, name):
+        self.page, self.app, self.name = page, app, name
+
+    def shot(self, target, label):
+        """Save a screenshot of `target` (the page or one element) as <app>-<notebook>-<label>.png."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{self.app}-{self.name}-{label}.png"
+        target.screenshot(path=str(path))
+        return path
+
+    def run_all_cells(self):
+        """Run → Run All Cells from the menu bar; wait until every code cell has run, or one shows an error."""
+        self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+        self.page.wait_for_function(
+            """() => {
+                const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
+                    .map(e => e.textContent);
+                const errors = document.querySelectorAll('.jp-OutputArea-output[data-mime-type$="stderr"]');
+                const failed = [...errors].some(e => /Traceback|Error:/.test(e.textContent));
+                return failed || (prompts.length > 0 && prompts.every(t => /\\[\\d+\\]/.test(t)));
+            }""", timeout=RUN_SECONDS * 1000)
+        self.assert_no_errors()
+
+    def assert_no_errors(self):
+        errors = [text for text in self.page.locator('.jp-OutputArea-output[data-mime-type$="stderr"]').all_text_contents()
+                  if re.search(r"Traceback|Error:", text)]
+        assert not errors, f"a cell of {self.name} shows an error in {self.app}:\n" + "\n".join(errors)[-3000:]
+        failing = [text for text in self.statuses() if text.startswith("error")]
+        assert not failing, f"a demo of {self.name} shows an error in {self.app}: {failing}"
+
+    def statuses(self):
+        return self.page.locator(".lr-lab-status").all_text_contents()
+
+    def demo(self, css_class):
+        demo = self.page.locator(f".{css_class}")
+        assert demo.count() == 1, f"expected one .{css_class} demo in {self.name}, found {demo.count()}"
+        demo.scroll_into_view_if_needed()
+        return demo
+
+    def check_every_control(self, css_class):
+        """Drag every slider of the demo and pick another entry of every drop-down; each must redraw."""
+        demo = self.demo(css_class)
+        self.shot(demo, f"{css_class}-0-initial")
+        moves = 0
+        for index in range(demo.locator(".widget-slider").count()):
+            slider = demo.locator(".widget-slider").nth(index)
+            label = slider.locator(".widget-label").text_content()
+            self._expect_redraw(demo, f"slider '{label}'", lambda: self._drag(slider))
+            moves += 1
+            self.shot(demo, f"{css_class}-{moves}-{_slug(label)}")
+        for index in range(demo.locator(".widget-dropdown select").count()):
+            select = demo.locator(".widget-dropdown select").nth(index)
+            options = select.locator("option").all_text_contents()
+            current = select.input_value()
+            other = next(option for option in options if option.replace("\xa0", " ") != current)
+            self._expect_redraw(demo, f"drop-down {current!r} -> {other!r}",
+                                lambda: select.select_option(label=other.replace("\xa0", " ")))
+            moves += 1
+            self.shot(demo, f"{css_class}-{moves}-{_slug(other)}")
+        self.assert_no_errors()
+        return moves
+
+    def _drag(self, slider):
+        """Drag the slider's handle a quarter of its track towards the middle (away from the nearer end)."""
+        handle = slider.locator(".noUi-handle")
+        track = slider.locator(".noUi-base").bounding_box()
+        box = handle.bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        direction = 1 if x < track["x"] + track["width"] / 2 else -1
+        self.page.mouse.move(x, y)
+        self.page.mouse.down()
+        self.page.mouse.move(x + direction * track["width"] / 4, y, steps=8)
+        self.page.mouse.up()
+
+    def _expect_redraw(self, demo, what, action):
+        status, image = demo.locator(".lr-lab-status"), demo.locator("img.lr-lab-figure")
+        old_status, old_source, old_pixels = status.text_content(), image.get_attribute("src"), image.screenshot()
+        action()
+        try:
+            self.page.wait_for_function("([element, old]) => element.textContent !== old",
+                                        arg=[status.element_handle(), old_status], timeout=MOVE_SECONDS * 1000)
+        except Exception as error:
+            raise AssertionError(f"{self.app}: moving {what} of {self.name} did not change the printed numbers "
+                                 f"(still {old_status!r})") from error
+        new_status = status.text_content()
+        assert not new_status.startswith("error"), f"{self.app}: {what} gave {new_status!r}"
+        self.page.wait_for_function("([element, old]) => element.getAttribute('src') !== old",
+                                    arg=[image.element_handle(), old_source], timeout=MOVE_SECONDS * 1000)
+        assert image.screenshot() != old_pixels, f"{self.app}: {what} of {self.name} left the figure unchanged"
+        assert re.search(r"\d", new_status)
+
+
+def _slug(text):
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def open_notebook(browser, base, token, app, path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{base}/{APPS[app].format(path.name)}?token={token}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    return NotebookPage(page, app, path.stem)
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_learning_rate_lab_demos_respond_in_the_browser(browser, tmp_path, app):
+    root = tmp_path / "course"
+    root.mkdir()
+    notebook = shutil.copy(COURSE_ROOT / "release" / "learning_rate_lab" / "learning_rate_lab.ipynb", root)
+    with jupyter_server(app, root) as (base, token):
+        lab = open_notebook(browser, base, token, app, Path(notebook))
+        lab.run_all_cells()
+        lab.shot(lab.page, "after-run-all")
+        statuses = lab.statuses()
+        assert len(statuses) == 2 and all(re.search(r"\d", s) for s in statuses), statuses
+        assert lab.page.locator(".jp-OutputArea-output img").count() >= 3  # two demos and the static comparison
+        assert lab.check_every_control("lr-descent") == 5  # learning rate, steps, momentum, decay; surface
+        assert lab.check_every_control("lr-toy-net") == 5  # learning rate, decay, reg, hidden size; data set
+        lab.page.close()
+
+
+def test_two_layer_net_explorer_and_toy_net_respond_in_the_browser(browser, tmp_path):
+    """The release notebook, answered with the reference solution, run under the grading budget (small runs)."""
+    root = tmp_path / "course"
+    root.mkdir()
+    release = read_notebook(COURSE_ROOT / "release" / "two_layer_net" / "two_layer_net.ipynb")
+    source = read_notebook(COURSE_ROOT / "source" / "two_layer_net" / "two_layer_net.ipynb")
+    notebook = root / "two_layer_net.ipynb"
+    nbformat.write(submission(release, source, reference_answers(source)), notebook)
+    with jupyter_server("lab", root, env={"COURSE_GRADING_BUDGET": "1"}) as (base, token):
+        page = open_notebook(browser, base, token, "lab", notebook)
+        page.run_all_cells()
+        assert page.check_every_control("lr-explorer") == 1
+        assert page.check_every_control("lr-toy-net") == 5
+        page.page.close()
