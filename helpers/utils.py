@@ -3,6 +3,7 @@ import os
 import random
 import zipfile
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
@@ -13,8 +14,9 @@ MAX_CHECKPOINT_BYTES = 256 * 2**20
 
 
 def reset_seed(seed=0):
-    """Seed Python's, PyTorch's (CPU and CUDA) random generators so a run can be repeated."""
+    """Seed Python's, NumPy's and PyTorch's (CPU and CUDA) random generators so a run can be repeated."""
     random.seed(seed)
+    np.random.seed(seed)
     torch.manual_seed(seed)
 
 

@@ -229,3 +229,12 @@ def test_report_check_nan_and_inf_fail(capsys, value):
     assert report_check("loss", value, 1e-6) is False
     out = capsys.readouterr().out
     assert "look again" in out and str(value) in out
+
+
+def test_reset_seed_repeats_numpy_draws():
+    """Students sample minibatches with np.random too: their runs must repeat as well."""
+    import numpy as np
+    reset_seed(7)
+    first = np.random.choice(1000, 20)
+    reset_seed(7)
+    np.testing.assert_array_equal(first, np.random.choice(1000, 20))
