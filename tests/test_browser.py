@@ -98,6 +98,7 @@ class NotebookPage:
 
     def __init__(self, page, app, name, server_log):
         self.page, self.app, self.name, self.server_log = page, app, name, server_log
+        self.dialogs = []  # texts of the dialogs closed on the way
 
     def shot(self, target, label):
         """Save a screenshot of `target` (the page or one element) as <app>-<notebook>-<label>.png."""
@@ -109,14 +110,15 @@ class NotebookPage:
     def run_all_cells(self):
         """Run → Run All Cells from the menu bar; wait until every code cell has run, or one shows an error."""
         for attempt in range(3):
+            self._dismiss_dialogs()
             self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
             self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
             # A notebook whose kernel connection is not quite ready yet (seen in Notebook 7 on a loaded machine)
-            # clears the prompts and runs nothing: then, as a user would, run all again.
+            # clears the prompts and runs nothing, or opens a dialog: then, as a user would, close it and run all again.
             try:
                 self.page.wait_for_function(
                     """() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
-                        .some(e => /\\[(\\*|\\d+)\\]/.test(e.textContent))""", timeout=20_000)
+                        .some(e => /\\[(\\*|\\d+)\\]/.test(e.textContent))""", timeout=45_000)
                 break
             except Exception as error:
                 if attempt == 2:
@@ -134,10 +136,27 @@ class NotebookPage:
             raise self._stuck(f"did not run through in {RUN_SECONDS} s") from error
         self.assert_no_errors()
 
+    def _dismiss_dialogs(self):
+        """Close a dialog left open (e.g. one about the kernel connection) and keep its text in self.dialogs;
+        a dialog saying the kernel died fails the test."""
+        for dialog in self.page.locator(".jp-Dialog").all():
+            text = " ".join(dialog.text_content().split())
+            self.dialogs.append(text)
+            assert not re.search(r"died|dead|crash", text, re.I), f"{self.app}: {self.name}: {text}"
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            with open(SCREENSHOTS / f"{self.app}-{self.name}-dialogs.txt", "a") as log:
+                log.write(text + "\n")
+            self.shot(self.page, f"dialog-{len(self.dialogs)}")
+            if re.search(r"Select Kernel", text):  # a notebook run before its kernel was attached: take the default
+                dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+            else:
+                self.page.keyboard.press("Escape")
+            dialog.wait_for(state="detached", timeout=10_000)
+
     def _stuck(self, what):
         """An AssertionError saying where the notebook stopped, with a screenshot and the server's log."""
         prompts = self.page.locator(".jp-CodeCell .jp-InputArea-prompt").all_text_contents()
-        dialogs = self.page.locator(".jp-Dialog").all_text_contents()
+        dialogs = self.dialogs + self.page.locator(".jp-Dialog").all_text_contents()
         return AssertionError(f"{self.app}: {self.name} {what}; prompts {prompts}, dialogs {dialogs}, screenshot "
                               f"{self.shot(self.page, 'stuck')}, server log:\n{self.server_log.read_text()[-3000:]}")
 
