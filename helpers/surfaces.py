@@ -11,10 +11,11 @@ from functools import cached_property
 import numpy as np
 import torch
 
+from helpers.vis import DIVERGENCE_FACTOR, divergence_message
+
 #: A run is called diverged when its loss is not finite, its point leaves this box, or its gap to the minimum
-#: grows above DIVERGED_FACTOR times the starting gap.
+#: grows above DIVERGENCE_FACTOR (helpers.vis) times the starting gap.
 ESCAPE_RADIUS = 1e6
-DIVERGED_FACTOR = 10.0
 #: Fraction of the starting gap to the minimum still left at the end for a run to be called crawling.
 CRAWLING_LEFT = 0.1
 #: Fraction of successive steps that reverse direction for a run to be called bouncing.
@@ -134,9 +135,7 @@ class Descent:
     def describe(self):
         """A sentence naming what the run did, with its numbers."""
         if self.diverged_at is not None:
-            last = self.losses[-1]
-            how = "became inf/nan" if not np.isfinite(last) else f"blew up to {last:.3g}"
-            return f"diverged: the loss {how} at step {self.diverged_at}"
+            return divergence_message(self.losses, self.diverged_at, "step")
         final = f"loss {self.losses[-1]:.4g} after {self.steps} steps (lowest possible {self.minimum:.4g})"
         if self.verdict == "stuck":
             return f"stuck in a local minimum: the gradient is ~0 but the lowest point is elsewhere; {final}"
@@ -168,7 +167,7 @@ def descend(surface, learning_rate, steps=100, momentum=0.0, decay=1.0, start=No
         losses.append(loss.item())
         gradient_norms.append(point.grad.norm().item())
         if not np.isfinite(losses[-1]) or np.abs(path[-1]).max() > ESCAPE_RADIUS or \
-                losses[-1] - minimum > DIVERGED_FACTOR * (losses[0] - minimum):
+                losses[-1] - minimum > DIVERGENCE_FACTOR * (losses[0] - minimum):
             diverged_at = step
             break
         if step == steps:

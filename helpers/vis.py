@@ -220,7 +220,11 @@ def plot_search(runs, x="learning_rate", line="reg", title=None):
     return _finish(fig)
 
 
-def divergence_point(losses, factor=10.0):
+#: A loss curve that grows above this many times its first value is called diverged.
+DIVERGENCE_FACTOR = 10.0
+
+
+def divergence_point(losses, factor=DIVERGENCE_FACTOR):
     """Index of the first loss in losses (n,) that is nan/inf or above ``factor`` times the first loss; else None."""
     losses = _to_array(losses)
     bad = ~np.isfinite(losses)
@@ -229,12 +233,19 @@ def divergence_point(losses, factor=10.0):
     return int(np.argmax(bad)) if bad.any() else None
 
 
-def is_diverged(losses, factor=10.0):
+def divergence_message(losses, at, unit="iteration"):
+    """How a loss curve (n,) diverged at index ``at``, e.g. 'diverged: the loss blew up to 268 at step 8'."""
+    loss = float(losses[at])
+    how = "became inf/nan" if not math.isfinite(loss) else f"blew up to {loss:.3g}"
+    return f"diverged: the loss {how} at {unit} {at}"
+
+
+def is_diverged(losses, factor=DIVERGENCE_FACTOR):
     """True if losses (n,) contain nan/inf or grow above ``factor`` times the first loss."""
     return divergence_point(losses, factor) is not None
 
 
-def plot_loss_curves(curves, title=None, log_y=False, factor=10.0, ax=None):
+def plot_loss_curves(curves, title=None, log_y=False, factor=DIVERGENCE_FACTOR, ax=None):
     """Plot several loss curves, e.g. one per learning rate.
 
     curves: dict label -> (n_iters,) losses. A diverged curve (see is_diverged)

@@ -14,6 +14,7 @@ are cached per setting, so going back to a setting is instant. A run that diverg
 bound, or becomes inf or nan) is drawn and named as such; an exception raised by the code being trained
 is shown in the status line, not as a traceback. Evaluate a demo in a cell to display it.
 """
+import functools
 import gc
 import html
 import io
@@ -30,20 +31,21 @@ from helpers.data import TOY_2D_SETS, toy_2d_data
 from helpers.library_net import LibraryTwoLayerNet
 from helpers.surfaces import SURFACES, descend
 from helpers.utils import reset_seed
-from helpers.vis import divergence_point, is_diverged, plot_decision_boundary, plot_loss_curves
+from helpers.vis import divergence_message, divergence_point, is_diverged, plot_decision_boundary, plot_loss_curves
 
 DPI = 80
 SLIDER_STYLE = {"description_width": "initial"}
 
 
 class FigureDemo:
-    """Controls, a figure shown as a PNG image, and a status line; subclasses draw the figure.
+    """Controls, an optional caption widget, a figure shown as a PNG image, and a status line; subclasses draw
+    the figure.
 
     Every control's value change redraws (``continuous_update`` is off on sliders: one redraw per move).
     ``redraw_seconds`` holds how long the last redraw took, from the change to the new image and status sent.
     """
 
-    def __init__(self, title, controls, figsize, css_class, margins):
+    def __init__(self, title, controls, figsize, css_class, margins, caption=None):
         # A fixed layout: a layout engine would measure every label again at every redraw.
         self.figure = Figure(figsize=figsize, dpi=DPI)
         self.figure.subplots_adjust(**margins)
@@ -54,7 +56,7 @@ class FigureDemo:
         self.status.add_class("lr-lab-status")
         self.widget = widgets.VBox([widgets.HTML(f"<b>{html.escape(title)}</b>"),
                                     widgets.HBox(controls, layout={"flex_flow": "row wrap"}),
-                                    self.image, self.status])
+                                    *([caption] if caption else []), self.image, self.status])
         self.widget.add_class("lr-lab-demo")
         self.widget.add_class(css_class)
         self.status_text = ""
@@ -131,12 +133,6 @@ def _draw_losses(ax, values, diverged_at, xlabel, ylabel, title):
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
 
 
-def _divergence(losses, at, unit):
-    """Name how a loss curve diverged at index ``at``."""
-    how = "became inf/nan" if not math.isfinite(losses[at]) else f"blew up to {losses[at]:.3g}"
-    return f"diverged: the loss {how} at {unit} {at}"
-
-
 class LearningRateExplorer(FigureDemo):
     """A learning-rate slider that redraws the loss curve it selects.
 
@@ -204,10 +200,12 @@ class DescentDemo(FigureDemo):
         self.momentum = slider(widgets.FloatSlider, "momentum", momentum, 0.0, 0.99, 0.01)
         self.decay = slider(widgets.FloatSlider, "decay / step", decay, 0.9, 1.0, 0.002, readout_format=".3f")
         self.runs = {}
+        self.caption = widgets.HTML()  # what the chosen surface is (its formula and shape)
         super().__init__("Gradient descent on a loss surface",
                          [self.surface, self.learning_rate, self.steps, self.momentum, self.decay],
                          figsize=(11, 4.2), css_class="lr-descent",
-                         margins={"left": 0.06, "right": 0.98, "bottom": 0.12, "top": 0.92, "wspace": 0.25})
+                         margins={"left": 0.06, "right": 0.98, "bottom": 0.12, "top": 0.92, "wspace": 0.25},
+                         caption=self.caption)
         self.redraw()
 
     def run(self):
@@ -220,6 +218,7 @@ class DescentDemo(FigureDemo):
 
     def draw(self):
         surface, run = SURFACES[self.surface.value], self.run()
+        self.caption.value = f"<i>{html.escape(surface.note)}</i>"
         ax_path, ax_loss = self.figure.subplots(1, 2, width_ratios=[1.25, 1])
         X, Y, Z = surface.grid
         gap = Z - surface.minimum
@@ -245,6 +244,9 @@ class DescentDemo(FigureDemo):
 def descent_demo(surface="ill-conditioned quadratic", learning_rate=0.03, steps=60, momentum=0.0, decay=1.0):
     """Build a DescentDemo starting at these settings (the surface is a name in helpers.surfaces.SURFACES)."""
     return DescentDemo(surface, learning_rate, steps, momentum, decay)
+
+
+_toy_data = functools.cache(toy_2d_data)  # each 2-D data set drawn once per kernel
 
 
 class ToyNetDemo(FigureDemo):
@@ -275,9 +277,9 @@ class ToyNetDemo(FigureDemo):
             self.data_set = widgets.Dropdown(options=TOY_2D_SETS, value=data, description="data",
                                              layout={"width": "200px"})
             controls.insert(0, self.data_set)
-            self._data = {}
+            self._given = None
         else:
-            self.data_set, self._data = None, {"given": data}
+            self.data_set, self._given = None, data
         self.runs = {}
         super().__init__("A two-layer net on 2-D data", controls, figsize=(12, 3.9), css_class="lr-toy-net",
                          margins={"left": 0.05, "right": 0.98, "bottom": 0.13, "top": 0.91, "wspace": 0.3})
@@ -286,12 +288,10 @@ class ToyNetDemo(FigureDemo):
     @property
     def data(self):
         """The current data set (dict of X_train, y_train, X_val, y_val, class_names)."""
-        name = self.data_set.value if self.data_set else "given"
-        if name not in self._data:
-            self._data[name] = toy_2d_data(name)
-        return self._data[name]
+        return self._given if self.data_set is None else _toy_data(self.data_set.value)
 
     def settings(self):
+        """The training settings the sliders show, rounded as the cache keys them."""
         return {"learning_rate": float(f"{self.learning_rate.value:.6g}"),
                 "learning_rate_decay": round(self.decay.value, 4), "reg": float(f"{self.reg.value:.6g}"),
                 "hidden_size": self.hidden_size.value}
@@ -299,7 +299,7 @@ class ToyNetDemo(FigureDemo):
     def run(self):
         """Train once per setting; return the cached record (a dict)."""
         settings = self.settings()
-        key = (self.data_set.value if self.data_set else "given", *settings.values())
+        key = (self.data_set and self.data_set.value, *settings.values())
         if key not in self.runs:
             self.runs[key] = self._train(**settings)
         return self.runs[key]
@@ -335,7 +335,7 @@ class ToyNetDemo(FigureDemo):
         diverged_at = divergence_point(losses)
         chance = 1 / len(data["class_names"])
         if diverged_at is not None:
-            verdict = _divergence(losses, diverged_at, "iteration")
+            verdict = divergence_message(losses, diverged_at, "iteration")
             plot_decision_boundary(None, data["X_train"], data["y_train"], title="no boundary: training diverged",
                                    ax=ax_data)
             _message(ax_data, "DIVERGED", "tab:red")

@@ -305,3 +305,12 @@ def test_demos_keep_no_pyplot_figures():
         demo.learning_rate.value = lr
     descent_demo().steps.value = 20
     assert plt.get_fignums() == []
+
+
+def test_descent_caption_says_what_the_surface_is():
+    from helpers.surfaces import SURFACES
+    demo = descent_demo()
+    assert demo.caption in demo.widget.children
+    assert SURFACES["ill-conditioned quadratic"].note in demo.caption.value
+    demo.surface.value = "two valleys"
+    assert "shallow valley" in demo.caption.value
