@@ -25,7 +25,9 @@ def test_a_correct_loop_passes_for_every_sampling_order(source_nb, answers):
     results = [run_check(source_nb, namespace, seed) for seed in SAMPLING_ORDERS]
     tolerance = results[0][1]
     worst = max(value for value, _ in results)
-    print(f"final toy training loss over {len(results)} sampling orders: worst {worst:.3f}, tolerance {tolerance}")
+    above_old_bound = sum(value > 0.5 for value, _ in results)  # the tolerance was 0.5 before
+    print(f"final toy training loss over {len(results)} sampling orders: worst {worst:.3f}, tolerance {tolerance}; "
+          f"{above_old_bound} above 0.5")
     assert worst <= tolerance
     assert worst > 0.3  # the orders do differ: some end far above the typical 0.2
 
