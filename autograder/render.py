@@ -1,0 +1,15 @@
+"""Jinja2 templates of the kit's own pages and texts (autograder/templates/).
+
+HTML templates (``*.html.j2``) are autoescaped: anything a submission put in a result (student ids, messages,
+diagnoses) is escaped wherever it is rendered. Other templates (e.g. the student bundle's README) are plain text.
+"""
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+ENVIRONMENT = Environment(loader=PackageLoader("autograder", "templates"),
+                          autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=False),
+                          undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+def render(template_name, **context):
+    """The template `autograder/templates/<template_name>` rendered with `context`."""
+    return ENVIRONMENT.get_template(template_name).render(**context)
