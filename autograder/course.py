@@ -53,4 +53,23 @@ def generate_release(assignment, course_dir=COURSE_ROOT):
     result = api(course_dir).generate_assignment(assignment, force=True, create=True)
     if not result["success"]:
         raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{result.get('error') or result.get('log')}")
-    return Path(course_dir) / "release" / assignment
+    release = Path(course_dir) / "release" / assignment
+    for notebook in sorted(release.glob("*.ipynb")):
+        describe_for_self_check(notebook, assignment, manifest(assignment, course_dir))
+    return release
+
+
+def describe_for_self_check(path, assignment, info):
+    """Write what the student's self-check (helpers.submit) needs into the release notebook's metadata
+    (`course_kit`): the assignment, the side files to hand in, the grading budgets and the read-only cells."""
+    import nbformat
+    nb = nbformat.read(path, as_version=4)
+    budgets = info.get("budgets", {})
+    nb.metadata["course_kit"] = {
+        "assignment": assignment, "notebook": path.name, "graded": info.get("graded", True),
+        "side_files": info.get("side_files", []),
+        "budgets": {k: budgets[k] for k in ("grading_seconds", "wall_seconds") if k in budgets},
+        "read_only_cells": [c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+                            if c.metadata.get("nbgrader", {}).get("locked")],
+    }
+    nbformat.write(nb, path)

@@ -103,25 +103,3 @@ def human_size(nbytes):
             value = nbytes / scale
             return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
     return f"{nbytes} bytes"
-
-
-def report_check(label, value, tolerance):
-    """Print a visible check's measured value with a plain verdict; return True when it passes.
-
-    ``report_check('W1 max relative error', 3e-9, 1e-6)`` prints
-    ``W1 max relative error: 3.00e-09  ->  pass``.
-    """
-    passed = value <= tolerance  # False for NaN
-    verdict = "pass" if passed else f"look again (should be at most {tolerance:.0e})"
-    print(f"{label}: {value:.2e}  ->  {verdict}")
-    return bool(passed)
-
-
-def report_match(label, value, expected):
-    """Print a visible check's value beside the correct one with a plain verdict; return True when they are equal.
-
-    ``report_match('Trainable parameters', 1539, 1539)`` prints ``Trainable parameters: 1539 (correct: 1539)  ->  pass``.
-    """
-    passed = value == expected
-    print(f"{label}: {value} (correct: {expected})  ->  {'pass' if passed else 'look again'}")
-    return bool(passed)

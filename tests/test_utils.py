@@ -9,8 +9,9 @@ import pytest
 import torch
 
 from autograder.hostile import checkpoint_bomb
+from helpers.checks import report_check
 from helpers.utils import (BUDGET_ENV, budget, grading_budget, load_checkpoint, pick_device, progress,
-                           report_check, reset_seed, save_checkpoint)
+                           reset_seed, save_checkpoint)
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Finding every submission in what an instructor hands over: a folder of `<student_id>.ipynb` (side
-files in `<student_id>/`), an nbgrader `submitted/` tree, or an LMS `.zip` (nbgrader zip_collect file
-names). Nothing found is dropped: a student folder without a notebook or a file that is not one
+files in `<student_id>/`), an nbgrader `submitted/` tree, an LMS `.zip` (nbgrader zip_collect file
+names), or students' submission packages (`<student_id>_<assignment>.zip` written by `python -m helpers.submit`,
+one alone or a folder of them). Nothing found is dropped: a student folder without a notebook or a file that is not one
 becomes a submission with a problem, so it still gets a row and a reason.
 
 Intake reads names and sizes only. A submission's files are `Source`s, read later, one submission at a time,
@@ -8,6 +9,8 @@ just before it is graded (`Source.read`), with the size each file declares (on d
 directory) checked against the manifest's budget first: one oversized or zip-bomb entry costs that student
 a `too-large` row or that file, never the batch or the grader's memory.
 """
+import hashlib
+import json
 import re
 import zipfile
 from dataclasses import dataclass, field, replace
@@ -15,11 +18,14 @@ from pathlib import Path
 
 from nbgrader.plugins.zipcollect import FileNameCollectorPlugin
 
+from helpers.submit import MANIFEST_NAME
 from helpers.utils import human_size
 
 #: Blackboard-style LMS names, as in nbgrader's zip_collect docs: <anything>_<student>_attempt_<time>_<file>
 LMS_NAME = r".*_(?P<student_id>[^_/]+)_attempt_(?P<timestamp>[0-9\-]+)_(?P<file_id>.+)"
 SAFE_ID = re.compile(r"[^A-Za-z0-9._@-]")
+#: The largest submission.json read from a package.
+MANIFEST_BYTES = 64 * 2**10
 
 
 class IntakeError(ValueError):
@@ -37,6 +43,7 @@ class Source:
     path: str
     size: int
     archive: str | None = None
+    sha256: str | None = None  # what a submission package's manifest says the file hashes to
 
     def read(self, max_bytes):
         """The file's bytes; TooLarge when its declared size (or what it inflates to) is over `max_bytes`."""
@@ -52,6 +59,13 @@ class Source:
         if len(content) > max_bytes:  # grew since intake looked
             raise TooLarge(f"{self.name} is over the limit of {human_size(max_bytes)}")
         return content
+
+    def changed_note(self, content):
+        """A note when `content` is not what the submission package's manifest hashed (else None)."""
+        if self.sha256 is None or hashlib.sha256(content).hexdigest() == self.sha256:
+            return None
+        return (f"{self.name} is not the file the self-check packaged (its SHA-256 differs from {MANIFEST_NAME}'s): "
+                f"it was changed afterwards")
 
 
 @dataclass
@@ -72,6 +86,8 @@ def collect(path, assignment, notebook_name):
     if path.is_file():
         if not zipfile.is_zipfile(path):
             raise IntakeError(f"{path} is neither a folder nor a .zip archive")
+        if is_package(path):
+            return _finish([_from_package(path, assignment, notebook_name)], notebook_name)
         return _from_zip(path, assignment, notebook_name)
     return _from_tree(path, assignment, notebook_name)
 
@@ -88,6 +104,14 @@ def _from_folder(root, notebook_name):
     for entry in sorted(root.iterdir(), key=lambda p: p.name):
         if entry.name.startswith("."):
             continue
+        if entry.is_file() and entry.name.endswith(".zip") and is_package(entry):
+            package = _from_package(entry, assignment, notebook_name)
+            if package.student_id in by_id:
+                package.notes.append(f"student id {package.student_id!r} also submitted other files; this package "
+                                     f"is graded as {package.student_id}-{entry.stem}")
+                package.student_id = f"{package.student_id}-{entry.stem}"
+            by_id[package.student_id] = package
+            continue
         sid = Path(entry.name).stem if entry.is_file() else entry.name
         sub = by_id.setdefault(sid, Submission(sid))
         if entry.is_file() and entry.name.endswith(".ipynb"):
@@ -97,6 +121,63 @@ def _from_folder(root, notebook_name):
         else:
             sub.notes.append(f"{entry.name} is not a notebook (expected {sid}.ipynb)")
     return _finish(by_id.values(), notebook_name)
+
+
+def is_package(path):
+    """Whether `path` is a submission package: a zip with submission.json at its root."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return MANIFEST_NAME in archive.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def _from_package(path, assignment, notebook_name):
+    """A submission package: the notebook and side files at the zip's root, checked later against the hashes in
+    submission.json. The student id comes from the file name (`<id>_<assignment>.zip`), else from the manifest."""
+    with zipfile.ZipFile(path) as archive:
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        manifest, problem = {}, None
+        entry = archive.getinfo(MANIFEST_NAME)
+        if entry.file_size > MANIFEST_BYTES:
+            problem = f"its {MANIFEST_NAME} is {human_size(entry.file_size)} (at most {human_size(MANIFEST_BYTES)})"
+        else:
+            try:
+                manifest = json.loads(archive.read(MANIFEST_NAME))
+            except ValueError as error:
+                problem = f"its {MANIFEST_NAME} is not valid JSON ({error})"
+    if not isinstance(manifest, dict):
+        manifest, problem = {}, f"its {MANIFEST_NAME} is not a JSON object"
+    files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
+    suffix = f"_{assignment}.zip"
+    sid = path.name[:-len(suffix)] if path.name.endswith(suffix) and len(path.name) > len(suffix) else None
+    sub = Submission(sid or str(manifest.get("student_id") or path.stem))
+    sub.notes.append(f"submission package {path.name}" + (f", made {manifest['created']}" if "created" in manifest
+                                                          else "") + (f"; {problem}" if problem else ""))
+    if manifest.get("assignment") not in (None, assignment):
+        sub.notes.append(f"the package says it is for {manifest['assignment']!r}, not {assignment!r}")
+    if sid and manifest.get("student_id") not in (None, sid):
+        sub.notes.append(f"the package's manifest names student {manifest['student_id']!r}; graded as {sid!r} "
+                         f"from its file name")
+    wanted = manifest.get("notebook") or notebook_name
+    for member in members:
+        name = member.filename
+        if name == MANIFEST_NAME:
+            continue
+        if "/" in name or name.startswith("."):
+            sub.notes.append(f"{name} in the package was ignored (only files at its top level are read)")
+            continue
+        expected = files.get(name, {}).get("sha256") if isinstance(files.get(name), dict) else None
+        source = Source(name, name, member.file_size, str(path), sha256=expected)
+        if name.endswith(".ipynb"):
+            if sub.notebook is None or name == wanted:
+                sub.notebook, sub.notebook_name = source, name
+        else:
+            sub.side_files[name] = source
+    missing = sorted(set(files) - {m.filename for m in members})
+    if missing:
+        sub.notes.append(f"listed in {MANIFEST_NAME} but not in the package: {', '.join(missing)}")
+    return sub
 
 
 def _from_nbgrader_tree(root, assignment, notebook_name):

@@ -1,0 +1,103 @@
+"""Visible checks: the verdicts a notebook prints after each function, recorded for the self-check.
+
+A check cell runs inside ``with visible_check("nn_forward_pass"):``. Each `report_check` / `report_match` in it
+prints a verdict and records it. A function that still raises NotImplementedError (the stub) makes the cell print
+"nn_forward_pass is not implemented yet: ..." instead of a traceback, and the cell finishes, so a notebook runs
+from the top before every function is written. `recorded()` lists each check's outcome: `python -m helpers.submit`
+reads it after rerunning the notebook.
+"""
+import contextlib
+import sys
+
+PASS, FAIL, NOT_IMPLEMENTED, ERROR, NO_VERDICT = "pass", "fail", "not implemented", "error", "no verdict"
+
+_records = []  # one dict per visible check run in this kernel, in order
+_active = []   # the check whose cell is running (a stack, so nested checks attribute verdicts correctly)
+
+
+@contextlib.contextmanager
+def visible_check(name):
+    """Run a visible check of function `name`: record its verdicts; report an unwritten function plainly."""
+    record = {"check": name, "status": NO_VERDICT, "verdicts": []}
+    _records.append(record)
+    _active.append(record)
+    try:
+        yield record
+    except NotImplementedError as error:
+        record["status"] = NOT_IMPLEMENTED
+        print(not_implemented_message(error, name))
+        return
+    except BaseException as error:
+        record["status"], record["error"] = ERROR, f"{type(error).__name__}: {error}"
+        raise
+    finally:
+        _active.remove(record)
+    if record["verdicts"]:
+        record["status"] = PASS if all(v["passed"] for v in record["verdicts"]) else FAIL
+
+
+def recorded():
+    """The latest outcome of each visible check run so far: [{"check", "status", "verdicts"[, "error"]}]."""
+    latest = {r["check"]: r for r in _records}
+    return [{k: v for k, v in r.items()} for r in latest.values()]
+
+
+def report_check(label, value, tolerance):
+    """Print a visible check's measured value with a plain verdict; return True when it passes.
+
+    ``report_check('W1 max relative error', 3e-9, 1e-6)`` prints
+    ``W1 max relative error: 3.00e-09  ->  pass``.
+    """
+    passed = bool(value <= tolerance)  # False for NaN
+    verdict = "pass" if passed else f"look again (should be at most {tolerance:.0e})"
+    print(f"{label}: {value:.2e}  ->  {verdict}")
+    _record(label, passed)
+    return passed
+
+
+def report_match(label, value, expected):
+    """Print a visible check's value beside the correct one with a plain verdict; return True when they are equal.
+
+    ``report_match('Trainable parameters', 1539, 1539)`` prints ``Trainable parameters: 1539 (correct: 1539)  ->  pass``.
+    """
+    passed = bool(value == expected)
+    print(f"{label}: {value} (correct: {expected})  ->  {'pass' if passed else 'look again'}")
+    _record(label, passed)
+    return passed
+
+
+def _record(label, passed):
+    if _active:
+        _active[-1]["verdicts"].append({"label": label, "passed": passed})
+
+
+def not_implemented_message(error, fallback="this function"):
+    """'nn_train is not implemented yet: ...', naming the function that raised `error` (the innermost frame)."""
+    tb = error.__traceback__
+    name = fallback
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name != "<module>":
+            name = tb.tb_frame.f_code.co_qualname
+        tb = tb.tb_next
+    detail = f" ({error})" if str(error) else ""
+    return (f"{name} is not implemented yet{detail}: write it where its cell says YOUR CODE HERE, "
+            f"run that cell, then run this one again.")
+
+
+def _show_not_implemented(shell, etype, value, tb, tb_offset=None):
+    """IPython's handler for NotImplementedError: one plain line instead of a traceback through the helpers.
+
+    IPython does not show what a custom handler returns when the error comes from running a cell, so the handler
+    shows it (as an error output: the cell still fails, and Run All stops there)."""
+    short = [f"NotImplementedError: {not_implemented_message(value)}"]
+    shell._showtraceback(etype, value, short)
+    return short
+
+
+def install_notebook_hooks():
+    """In a Jupyter/IPython kernel, show an unwritten function's NotImplementedError as one plain line."""
+    if "IPython" not in sys.modules:  # not running under IPython: nothing to install
+        return
+    shell = sys.modules["IPython"].get_ipython()
+    if shell is not None:
+        shell.set_custom_exc((NotImplementedError,), _show_not_implemented)
