@@ -1,12 +1,13 @@
 # The two commands: `make demo` (the main job) and `make test` (every test).
 # Both set the machine up first when needed: Debian packages, .venv, pinned Python packages.
+# Also: `make bench`, `make release`, `make student-bundle [ASSIGNMENT=name]` (the zips students download, in dist/).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 APT_PACKAGES := dataset-fashion-mnist bubblewrap chromium
 
-.PHONY: demo test bench release setup system clean
+.PHONY: demo test bench release student-bundle setup system clean
 
 demo: setup
 	$(PY) -m autograder demo
@@ -21,6 +22,11 @@ release: setup
 	$(PY) -m autograder release two_layer_net
 	$(PY) -m autograder release transfer_learning
 	$(PY) -m autograder release learning_rate_lab
+
+# dist/<name>-student.zip for ASSIGNMENT=<name>, or for every assignment: what students download (release notebooks,
+# helpers, environment.yml, requirements.txt, README.md), no solutions or hidden tests.
+student-bundle: setup
+	$(PY) -m autograder bundle $(ASSIGNMENT) --out dist
 
 setup: system $(STAMP)
 

@@ -1,4 +1,4 @@
-"""Command line: `python -m autograder {demo,release} ...`."""
+"""Command line: `python -m autograder {demo,release,grade,bundle} ...`."""
 import argparse
 import sys
 
@@ -9,9 +9,14 @@ def main(argv=None):
     commands.add_parser("demo", help="release the assignment, grade a demo batch, print the grade table")
     release = commands.add_parser("release", help="regenerate release/ASSIGNMENT from source/ with nbgrader")
     release.add_argument("assignment")
+    bundle = commands.add_parser("bundle", help="write the student bundle OUT/ASSIGNMENT-student.zip (notebooks, "
+                                                "helpers, environment, README; no solutions or hidden tests)")
+    bundle.add_argument("assignment", nargs="*", help="assignment names (default: every assignment)")
+    bundle.add_argument("--out", default="dist", help="folder for the zips (default: dist)")
     grade = commands.add_parser("grade", help="grade a batch of submissions in sandboxes, in parallel on Dask")
     grade.add_argument("assignment")
-    grade.add_argument("submissions", help="folder of <student_id>.ipynb, nbgrader submitted/ tree, or LMS .zip")
+    grade.add_argument("submissions", help="folder of <student_id>.ipynb, nbgrader submitted/ tree, LMS .zip, or "
+                       "submission packages <student_id>_<assignment>.zip (one, or a folder of them)")
     grade.add_argument("--out", required=True, help="folder for grades.csv, feedback/, summary.html")
     grade.add_argument("--student", help="grade (or regrade) only this student")
     grade.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
@@ -26,9 +31,22 @@ def main(argv=None):
         demo.main()
     elif args.command == "grade":
         return _grade(args)
+    elif args.command == "bundle":
+        return _bundle(args)
     elif args.command == "release":
         from autograder.course import generate_release
         print(f"Released to {generate_release(args.assignment)}")
+    return 0
+
+
+def _bundle(args):
+    from autograder import bundle
+    try:
+        for name in args.assignment or bundle.assignments():
+            print(f"Wrote {bundle.build(name, args.out)}")
+    except bundle.BundleError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

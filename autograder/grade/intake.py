@@ -96,10 +96,10 @@ def _from_tree(root, assignment, notebook_name):
     """A folder, on disk or inside a zip (zipfile.Path): nbgrader's submitted/ layout or <student_id>.ipynb."""
     if any(d.is_dir() and (d / assignment).is_dir() for d in root.iterdir()):
         return _from_nbgrader_tree(root, assignment, notebook_name)
-    return _from_folder(root, notebook_name)
+    return _from_folder(root, assignment, notebook_name)
 
 
-def _from_folder(root, notebook_name):
+def _from_folder(root, assignment, notebook_name):
     by_id = {}
     for entry in sorted(root.iterdir(), key=lambda p: p.name):
         if entry.name.startswith("."):

@@ -1,12 +1,13 @@
 """Reports of a graded batch: grades.csv, one feedback page per student, and the batch summary.
 
 Everything is rendered from the result dicts of autograder.grade.task.grade_submission, so no hidden
-test code or reference value can reach a page. Student-derived text (ids, messages, diagnoses) is
+test code or reference value can reach a page. This module prepares plain values (formatted numbers,
+counted mistakes, the histogram figure); the pages are the autoescaped templates feedback.html.j2 and
+summary.html.j2 (autograder/templates/), so student-derived text (ids, messages, diagnoses) is
 HTML-escaped wherever it is rendered.
 """
 import base64
 import csv
-import html
 import io
 import math
 import re
@@ -18,21 +19,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from autograder.render import render
+
 CASE_TAG = re.compile(r"\s*\[[^\[\]]*\]$")
 TOP_MISTAKES = 20
-
-CSS = """
-body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
-       color: #222; line-height: 1.45; }
-h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
-table { border-collapse: collapse; margin: 0.5rem 0 1rem; }
-th, td { border: 1px solid #ccc; padding: 0.3rem 0.6rem; text-align: left; vertical-align: top; }
-th { background: #f3f3f3; }
-.pass { color: #1a7f37; font-weight: bold; } .fail { color: #c62828; font-weight: bold; }
-.status-ok { color: #1a7f37; } .status-bad { color: #c62828; }
-.muted { color: #666; font-size: 0.9rem; }
-img { max-width: 100%; }
-"""
 
 
 def normalise_diagnosis(text):
@@ -61,29 +51,16 @@ def write_grades_csv(results, path):
 
 def write_feedback(result, path, title):
     """A self-contained HTML feedback page for one student, rendered only from `result`."""
-    e = _escape
-    manual_points = sum(result["manual_parts"].values())
-    css_class = "status-ok" if result["status"] == "ok" else "status-bad"
-    status = f'<span class="{css_class}">{e(result["status"])}</span>'
-    if result["status"] != "ok":
-        status += f" &mdash; {e(result['message'])}"
-    body = [f"<h1>{e(title)}: feedback for {e(result['student_id'])}</h1>",
-            f"<p><b>Status:</b> {status}</p>",
-            f"<p><b>Autograded score:</b> {_number(result['total'])} / {_number(result['max_total'])}"
-            f' <span class="muted">(the maximum includes {_number(manual_points)} points of written answers)'
-            "</span></p>",
-            "<p>Written answers are graded separately by the instructor; their points are not included above yet.</p>"]
-    for gid, part in result["parts"].items():
-        body.append(f"<h2>{e(gid)}: {_number(part['score'])} / {_number(part['max'])}</h2>")
-        rows = [[f'<span class="{"pass" if s["passed"] else "fail"}">{"pass" if s["passed"] else "FAIL"}</span>',
-                 e(s["name"]), _number(s["weight"]), e(s["detail"])] for s in part["subchecks"]]
-        body.append(_table(["result", "check", "weight", "detail"], rows))
-        if part["diagnoses"]:
-            body.append("<p>What to look at:</p>" + _list(part["diagnoses"]))
-    if result["notes"]:
-        body.append("<h2>Notes</h2>" + _list(result["notes"]))
-    body.append(f"<p class=\"muted\">Your code ran in isolation: {e(result['isolation'] or 'unknown')}.</p>")
-    return _write_page(path, f"{title}: {result['student_id']}", body)
+    parts = [{"id": gid, "score": _number(part["score"]), "max": _number(part["max"]),
+              "diagnoses": part["diagnoses"],
+              "subchecks": [{"passed": s["passed"], "name": s["name"], "weight": _number(s["weight"]),
+                             "detail": s["detail"]} for s in part["subchecks"]]}
+             for gid, part in result["parts"].items()]
+    page = render("feedback.html.j2", title=title, student_id=result["student_id"], status=result["status"],
+                  ok=result["status"] == "ok", message=result["message"], total=_number(result["total"]),
+                  max_total=_number(result["max_total"]), manual_points=_number(sum(result["manual_parts"].values())),
+                  parts=parts, notes=result["notes"], isolation=result["isolation"] or "unknown")
+    return _write_page(path, page)
 
 
 def write_summary(results, out_dir, title):
@@ -104,30 +81,19 @@ def write_summary(results, out_dir, title):
         writer.writerows([part, diagnosis, count, _number(count / len(results))]
                          for (part, diagnosis), count in mistakes)
 
-    e = _escape
-    statuses = Counter(r["status"] for r in results)
-    stats_rows = [[e(gid), _number(_part_max(results, gid)), *_mean_median([r["parts"][gid]["score"]
-                  for r in results if gid in r["parts"]])] for gid in auto]
-    stats_rows.append(["<b>total</b>", _number(_autograded_max(results, auto)),
-                       *_mean_median([r["total"] for r in results])])
-    mistake_rows = [[e(part), e(diagnosis), count, f"{100 * count / len(results):.0f}%"]
-                    for (part, diagnosis), count in mistakes[:TOP_MISTAKES]]
-    failed = [[e(r["student_id"]), f'<span class="status-bad">{e(r["status"])}</span>', e(r["message"])]
+    scores = [{"part": gid, "max": _number(_part_max(results, gid)),
+               **_mean_median([r["parts"][gid]["score"] for r in results if gid in r["parts"]])} for gid in auto]
+    total = {"max": _number(_autograded_max(results, auto)), **_mean_median([r["total"] for r in results])}
+    common = [{"part": part, "diagnosis": diagnosis, "submissions": count,
+               "share": f"{100 * count / len(results):.0f}%"}
+              for (part, diagnosis), count in mistakes[:TOP_MISTAKES]]
+    not_ok = [{"student_id": r["student_id"], "status": r["status"], "message": r["message"]}
               for r in sorted(results, key=lambda r: r["student_id"]) if r["status"] != "ok"]
-    image = base64.b64encode(png.read_bytes()).decode("ascii")
-    body = [f"<h1>{e(title)}: batch summary</h1>",
-            f"<p>{len(results)} submissions graded. Written answers are graded separately in formgrader.</p>",
-            "<h2>Submissions by status</h2>",
-            _table(["status", "submissions"], [[e(s), n] for s, n in sorted(statuses.items())]),
-            "<h2>Autograded scores</h2>", _table(["part", "max", "mean", "median"], stats_rows),
-            f'<img alt="Histograms of the scores of each autograded part and of the totals" '
-            f'src="data:image/png;base64,{image}">',
-            f"<h2>Most common mistakes (top {TOP_MISTAKES})</h2>",
-            _table(["part", "diagnosis", "submissions", "share"], mistake_rows) if mistake_rows
-            else "<p>No mistakes diagnosed.</p>",
-            "<h2>Submissions not graded normally (status other than ok)</h2>",
-            _table(["student", "status", "message"], failed) if failed else "<p>None.</p>"]
-    html_path = _write_page(out_dir / "summary.html", f"{title}: summary", body)
+    page = render("summary.html.j2", title=title, submissions=len(results),
+                  statuses=sorted(Counter(r["status"] for r in results).items()), scores=scores, total=total,
+                  image=base64.b64encode(png.read_bytes()).decode("ascii"), top=TOP_MISTAKES, mistakes=common,
+                  not_ok=not_ok)
+    html_path = _write_page(out_dir / "summary.html", page)
     return [html_path, png, csv_path]
 
 
@@ -178,9 +144,10 @@ def _histograms(results, auto, title):
 
 
 def _mean_median(values):
+    """{"mean", "median"} of `values`, formatted; empty strings when there are none."""
     if not values:
-        return ["", ""]
-    return [_number(statistics.mean(values)), _number(statistics.median(values))]
+        return {"mean": "", "median": ""}
+    return {"mean": _number(statistics.mean(values)), "median": _number(statistics.median(values))}
 
 
 def _number(x):
@@ -188,25 +155,8 @@ def _number(x):
     return f"{x:.4f}".rstrip("0").rstrip(".")
 
 
-def _escape(text):
-    return html.escape(str(text))
-
-
-def _list(items):
-    return "<ul>" + "".join(f"<li>{_escape(item)}</li>" for item in items) + "</ul>"
-
-
-def _table(header, rows):
-    """An HTML table; the cells must already be escaped."""
-    head = "".join(f"<th>{h}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _write_page(path, title, body):
+def _write_page(path, page):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                    f"<title>{_escape(title)}</title><style>{CSS}</style></head>\n<body>\n"
-                    + "\n".join(body) + "\n</body></html>\n", encoding="utf-8")
+    path.write_text(page, encoding="utf-8")
     return path

@@ -1,0 +1,168 @@
+"""The student's self-check (`python -m helpers.submit`, the notebooks' last cell) and the submission package it
+writes, round-tripped through `python -m autograder grade`."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import nbformat
+import pytest
+
+from autograder.course import COURSE_ROOT
+from autograder.grade import grade_batch, intake
+from autograder.notebooks import cells_by_grade_id, submission
+from helpers import submit
+from helpers.submit import MANIFEST_NAME, SELF_CHECK_ENV, self_check
+
+NOTEBOOK = "two_layer_net.ipynb"
+MODEL = "best_two_layer_net.pth"
+
+
+def run_submit(folder, *args):
+    """`python -m helpers.submit ARGS` in `folder`, as a student runs it: (exit code, stdout + stderr)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("NBGRADER_EXECUTION", SELF_CHECK_ENV)}
+    done = subprocess.run([sys.executable, "-m", "helpers.submit", *args], cwd=folder, env=env, text=True,
+                          capture_output=True, timeout=600)
+    return done.returncode, done.stdout + done.stderr
+
+
+@pytest.fixture
+def solved(tmp_path, release_nb, source_nb, answers, reference_model):
+    """A student's folder: the solved notebook and the best-model file it saved."""
+    nbformat.write(submission(release_nb, source_nb, answers), tmp_path / NOTEBOOK)
+    shutil.copy(reference_model, tmp_path / MODEL)
+    return tmp_path
+
+
+def read_package(path):
+    with zipfile.ZipFile(path) as archive:
+        return json.loads(archive.read(MANIFEST_NAME)), {n: archive.read(n) for n in archive.namelist()}
+
+
+@pytest.mark.xdist_group("reference_model")
+def test_a_solved_notebook_passes_and_its_package_grades_in_full(solved, tmp_path_factory):
+    code, out = run_submit(solved, NOTEBOOK, "--student", "alice")
+    assert code == 0, out
+    assert "The notebook ran top to bottom in" in out
+    for check in ("nn_forward_pass", "nn_forward_backward", "nn_train", "TwoLayerNet"):
+        assert f"  pass             {check}\n" in out
+    assert "Warnings" not in out
+    package = solved / "alice_two_layer_net.zip"
+    manifest, files = read_package(package)
+    assert sorted(files) == sorted([MANIFEST_NAME, NOTEBOOK, MODEL])
+    assert files[NOTEBOOK] == (solved / NOTEBOOK).read_bytes() and files[MODEL] == (solved / MODEL).read_bytes()
+    assert manifest["student_id"] == "alice" and manifest["assignment"] == "two_layer_net"
+    assert {name: entry["sha256"] for name, entry in manifest["files"].items()} == {
+        name: submit.sha256(files[name]) for name in (NOTEBOOK, MODEL)}
+    assert set(manifest["self_check"]["checks"].values()) == {"pass"}
+
+    # The grader takes the package as it is, alone or in a folder of packages; a file changed after packaging is noted.
+    out_dir = tmp_path_factory.mktemp("grading")
+    [alone] = grade_batch("two_layer_net", package, out_dir / "alone", show_progress=False, record=False)
+    assert (alone["student_id"], alone["status"], alone["total"]) == ("alice", "ok", 34)
+    assert any(note.startswith("submission package alice_two_layer_net.zip") for note in alone["notes"])
+    assert not any("changed afterwards" in note for note in alone["notes"])
+
+    folder = out_dir / "inbox"
+    folder.mkdir()
+    shutil.copy(package, folder)
+    with zipfile.ZipFile(package) as original, zipfile.ZipFile(folder / "bob_two_layer_net.zip", "w") as edited:
+        for name in original.namelist():
+            data = original.read(name)
+            edited.writestr(name, data.replace(b'"alice"', b'"bob"') if name == MANIFEST_NAME
+                            else data + b" " if name == NOTEBOOK else data)
+    results = grade_batch("two_layer_net", folder, out_dir / "folder", show_progress=False, record=False)
+    assert [(r["student_id"], r["status"], r["total"]) for r in results] == [("alice", "ok", 34), ("bob", "ok", 34)]
+    assert any(f"{NOTEBOOK} is not the file the self-check packaged" in note for note in results[1]["notes"])
+
+
+@pytest.mark.xdist_group("reference_model")
+def test_the_notebooks_last_cell_warns_about_edited_and_deleted_read_only_cells_and_a_missing_model(solved, capsys):
+    nb = nbformat.read(solved / NOTEBOOK, as_version=4)
+    cells = cells_by_grade_id(nb)
+    cells["check_loss"].source += "\nprint('my own note')"
+    nb.cells.remove(cells["default_net_weights"])
+    nbformat.write(nb, solved / NOTEBOOK)
+    (solved / MODEL).unlink()
+    last_cell = nb.cells[-1].source
+    assert 'self_check("two_layer_net.ipynb", student_id="")' in last_cell
+    os.chdir(solved)  # a kernel runs the cell in the notebook's folder
+    namespace = {}
+    exec(last_cell.replace('student_id=""', 'student_id="carol"'), namespace)  # noqa: S102 - the notebook's cell
+    out = capsys.readouterr().out
+    assert "The notebook ran top to bottom" in out, out
+    assert "read-only cell check_loss was edited: grading uses the original" in out
+    assert "read-only cell default_net_weights was deleted" in out
+    assert f"{MODEL} is missing next to the notebook" in out
+    manifest, files = read_package(solved / "carol_two_layer_net.zip")
+    assert sorted(files) == sorted([MANIFEST_NAME, NOTEBOOK]) and len(manifest["self_check"]["warnings"]) == 3
+
+
+def test_a_blank_notebook_is_refused_with_the_cell_that_stopped_it(tmp_path):
+    shutil.copy(COURSE_ROOT / "release" / "two_layer_net" / NOTEBOOK, tmp_path)
+    code, out = run_submit(tmp_path, NOTEBOOK, "--student", "dave")
+    assert code == 1, out
+    assert ("NOT READY: the notebook does not run through. cell 28 (default_net) stopped with NotImplementedError: "
+            "TwoLayerNet.__init__ is not implemented yet") in out
+    assert "  not implemented  nn_forward_pass\n" in out
+    assert not list(tmp_path.glob("*.zip"))
+
+
+def test_a_notebook_that_hangs_is_stopped_at_its_time_limit(tmp_path):
+    nb = nbformat.read(COURSE_ROOT / "release" / "two_layer_net" / NOTEBOOK, as_version=4)
+    nb.metadata["course_kit"]["budgets"]["wall_seconds"] = 10
+    nb.cells.insert(2, nbformat.v4.new_code_cell("import time\ntime.sleep(600)"))
+    nbformat.write(nb, tmp_path / NOTEBOOK)
+    code, out = run_submit(tmp_path, NOTEBOOK, "--student", "erin")
+    assert code == 1, out
+    assert "cell 3 ('import time') was still running when the 10 s limit for the whole notebook ran out" in out
+    assert not list(tmp_path.glob("*.zip"))
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"{not json", "is not a readable notebook"),
+    (json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode(),
+     "is not one of the course's notebooks"),
+])
+def test_unusable_notebooks_are_refused_clearly(tmp_path, capsys, content, message):
+    (tmp_path / NOTEBOOK).write_bytes(content)
+    assert submit.main([str(tmp_path / NOTEBOOK), "--student", "frank"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_usage_errors_are_refused_clearly(tmp_path, capsys):
+    assert submit.main([str(tmp_path / "missing.ipynb")]) == 2
+    assert "missing.ipynb does not exist" in capsys.readouterr().err
+    assert submit.main([str(COURSE_ROOT / "release" / "two_layer_net" / NOTEBOOK), "--student", "a b/c"]) == 2
+    assert "student id 'a b/c' has characters other than" in capsys.readouterr().err
+    lab = COURSE_ROOT / "release" / "learning_rate_lab" / "learning_rate_lab.ipynb"
+    assert submit.main([str(lab)]) == 2
+    assert "is not graded: there is nothing to hand in" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("variable", [SELF_CHECK_ENV, "NBGRADER_EXECUTION"])
+def test_the_last_cell_does_nothing_inside_a_check_or_a_grading_run(monkeypatch, capsys, variable):
+    monkeypatch.setenv(variable, "autograde")
+    assert self_check("does-not-matter.ipynb", student_id="x") is None
+    assert "Self-check skipped" in capsys.readouterr().out
+
+
+def test_intake_reads_damaged_packages_without_losing_them(tmp_path):
+    with zipfile.ZipFile(tmp_path / "gina_two_layer_net.zip", "w") as archive:
+        archive.writestr(MANIFEST_NAME, "{not json")
+        archive.writestr(NOTEBOOK, "{}")
+        archive.writestr("nested/extra.py", "x = 1")
+    with zipfile.ZipFile(tmp_path / "renamed.zip", "w") as archive:
+        archive.writestr(MANIFEST_NAME, json.dumps({"student_id": "hank", "assignment": "transfer_learning",
+                                                    "files": {NOTEBOOK: {"sha256": "0" * 64}, MODEL: {}}}))
+        archive.writestr(NOTEBOOK, "{}")
+    gina, hank = intake.collect(tmp_path, "two_layer_net", NOTEBOOK)
+    assert gina.student_id == "gina" and gina.notebook.name == NOTEBOOK and gina.problem is None
+    assert any("submission.json is not valid JSON" in note for note in gina.notes)
+    assert any("nested/extra.py in the package was ignored" in note for note in gina.notes)
+    assert hank.student_id == "hank"
+    assert any("the package says it is for 'transfer_learning'" in note for note in hank.notes)
+    assert any(f"listed in submission.json but not in the package: {MODEL}" in note for note in hank.notes)
+    assert hank.notebook.changed_note(b"{}").startswith(f"{NOTEBOOK} is not the file the self-check packaged")
