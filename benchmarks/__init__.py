@@ -13,6 +13,7 @@ BENCHMARKS = (
     "notebook_student",
     "part_budgets",
     "sandbox_breakdown",
+    "self_check",
     "step_vs_autograd",
     "transfer_accuracy",
     "transfer_notebook",

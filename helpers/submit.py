@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -143,7 +144,7 @@ def _rerun(path, side_files, info, result):
         nb = nbformat.read(Path(scratch) / info["notebook"], as_version=4)
         client = NotebookClient(nb, kernel_name="python3", timeout=wall, resources={"metadata": {"path": scratch}})
         start, probe = time.perf_counter(), True
-        with client.setup_kernel(env=env):
+        with client.setup_kernel(env=env, stderr=subprocess.DEVNULL):  # the kernel's own log, not the notebook's
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
                     continue

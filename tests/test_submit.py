@@ -1,5 +1,6 @@
 """The student's self-check (`python -m helpers.submit`, the notebooks' last cell) and the submission package it
 writes, round-tripped through `python -m autograder grade`."""
+import io
 import json
 import os
 import shutil
@@ -166,3 +167,29 @@ def test_intake_reads_damaged_packages_without_losing_them(tmp_path):
     assert any("the package says it is for 'transfer_learning'" in note for note in hank.notes)
     assert any(f"listed in submission.json but not in the package: {MODEL}" in note for note in hank.notes)
     assert hank.notebook.changed_note(b"{}").startswith(f"{NOTEBOOK} is not the file the self-check packaged")
+
+
+def test_an_lms_download_of_packages_is_read_from_each_students_latest_package(tmp_path):
+    """Students hand the package in to the LMS; its bulk download holds each attempt's zip under an LMS name."""
+    def package(student, notebook_text):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr(MANIFEST_NAME, json.dumps({
+                "student_id": student, "assignment": "two_layer_net", "notebook": NOTEBOOK,
+                "files": {NOTEBOOK: {"sha256": submit.sha256(b"checked")}, MODEL: {"sha256": submit.sha256(b"w")}}}))
+            archive.writestr(NOTEBOOK, notebook_text)
+            archive.writestr(MODEL, b"w")
+        return buffer.getvalue()
+
+    lms = tmp_path / "gradebook_download.zip"
+    with zipfile.ZipFile(lms, "w") as archive:
+        archive.writestr("HW2_ivan_attempt_2027-02-10-09-00-00_ivan_two_layer_net.zip", package("ivan", b"old"))
+        archive.writestr("HW2_ivan_attempt_2027-02-11-09-00-00_ivan_two_layer_net.zip", package("ivan", b"checked"))
+        archive.writestr("HW2_judy_attempt_2027-02-11-10-00-00_my_upload.zip", package("someone", b"edited"))
+    ivan, judy = intake.collect(lms, "two_layer_net", NOTEBOOK)
+    assert (ivan.student_id, judy.student_id) == ("ivan", "judy")
+    assert ivan.notebook.read(100) == b"checked" and ivan.notebook.changed_note(b"checked") is None
+    assert ivan.side_files[MODEL].read(100) == b"w"
+    assert "latest attempt 2027-02-11-09-00-00" in ivan.notes
+    assert judy.notebook.changed_note(judy.notebook.read(100)).startswith(f"{NOTEBOOK} is not the file")
+    assert any("manifest names student 'someone'; graded as 'judy'" in note for note in judy.notes)

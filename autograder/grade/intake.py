@@ -9,6 +9,7 @@ just before it is graded (`Source.read`), with the size each file declares (on d
 directory) checked against the manifest's budget first: one oversized or zip-bomb entry costs that student
 a `too-large` row or that file, never the batch or the grader's memory.
 """
+import contextlib
 import hashlib
 import json
 import re
@@ -38,12 +39,14 @@ class TooLarge(ValueError):
 
 @dataclass(frozen=True)
 class Source:
-    """One submitted file, not yet read: a path on disk, or a member of a zip archive (`archive`)."""
+    """One submitted file, not yet read: a path on disk, or a member of a zip archive (`archive`), perhaps inside a
+    package that is itself a member (`package`) of that archive (an LMS download of students' packages)."""
     name: str
     path: str
     size: int
     archive: str | None = None
     sha256: str | None = None  # what a submission package's manifest says the file hashes to
+    package: str | None = None
 
     def read(self, max_bytes):
         """The file's bytes; TooLarge when its declared size (or what it inflates to) is over `max_bytes`."""
@@ -54,7 +57,7 @@ class Source:
             with open(self.path, "rb") as f:
                 content = f.read(max_bytes + 1)
         else:
-            with zipfile.ZipFile(self.archive) as archive, archive.open(self.path) as f:
+            with open_zip(self.archive, self.package) as archive, archive.open(self.path) as f:
                 content = f.read(max_bytes + 1)
         if len(content) > max_bytes:  # grew since intake looked
             raise TooLarge(f"{self.name} is over the limit of {human_size(max_bytes)}")
@@ -123,19 +126,32 @@ def _from_folder(root, assignment, notebook_name):
     return _finish(by_id.values(), notebook_name)
 
 
-def is_package(path):
-    """Whether `path` is a submission package: a zip with submission.json at its root."""
+@contextlib.contextmanager
+def open_zip(path, member=None):
+    """The zip archive at `path`, or the zip stored as its entry `member` (streamed from it, never unpacked)."""
+    with zipfile.ZipFile(path) as archive:
+        if member is None:
+            yield archive
+        else:
+            with archive.open(member) as inner_file, zipfile.ZipFile(inner_file) as inner:
+                yield inner
+
+
+def is_package(path, member=None):
+    """Whether the zip at `path` (or its entry `member`) is a submission package: submission.json at its root."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with open_zip(path, member) as archive:
             return MANIFEST_NAME in archive.namelist()
-    except (OSError, zipfile.BadZipFile):
+    except (OSError, zipfile.BadZipFile, KeyError):
         return False
 
 
-def _from_package(path, assignment, notebook_name):
+def _from_package(path, assignment, notebook_name, member=None, student_id=None):
     """A submission package: the notebook and side files at the zip's root, checked later against the hashes in
-    submission.json. The student id comes from the file name (`<id>_<assignment>.zip`), else from the manifest."""
-    with zipfile.ZipFile(path) as archive:
+    submission.json. `member`: the package is that entry of the zip at `path`. The student id is `student_id` when
+    given (from an LMS file name), else from the package's name (`<id>_<assignment>.zip`), else from its manifest."""
+    label = member.rsplit("/", 1)[-1] if member else path.name
+    with open_zip(path, member) as archive:
         members = [m for m in archive.infolist() if not m.is_dir()]
         manifest, problem = {}, None
         entry = archive.getinfo(MANIFEST_NAME)
@@ -150,25 +166,25 @@ def _from_package(path, assignment, notebook_name):
         manifest, problem = {}, f"its {MANIFEST_NAME} is not a JSON object"
     files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
     suffix = f"_{assignment}.zip"
-    sid = path.name[:-len(suffix)] if path.name.endswith(suffix) and len(path.name) > len(suffix) else None
-    sub = Submission(sid or str(manifest.get("student_id") or path.stem))
-    sub.notes.append(f"submission package {path.name}" + (f", made {manifest['created']}" if "created" in manifest
-                                                          else "") + (f"; {problem}" if problem else ""))
+    sid = student_id or (label[:-len(suffix)] if label.endswith(suffix) and len(label) > len(suffix) else None)
+    sub = Submission(sid or str(manifest.get("student_id") or Path(label).stem))
+    sub.notes.append(f"submission package {label}" + (f", made {manifest['created']}" if "created" in manifest
+                                                      else "") + (f"; {problem}" if problem else ""))
     if manifest.get("assignment") not in (None, assignment):
         sub.notes.append(f"the package says it is for {manifest['assignment']!r}, not {assignment!r}")
     if sid and manifest.get("student_id") not in (None, sid):
-        sub.notes.append(f"the package's manifest names student {manifest['student_id']!r}; graded as {sid!r} "
-                         f"from its file name")
+        sub.notes.append(f"the package's manifest names student {manifest['student_id']!r}; graded as {sid!r}, "
+                         f"the name it was handed in under")
     wanted = manifest.get("notebook") or notebook_name
-    for member in members:
-        name = member.filename
+    for info in members:
+        name = info.filename
         if name == MANIFEST_NAME:
             continue
         if "/" in name or name.startswith("."):
             sub.notes.append(f"{name} in the package was ignored (only files at its top level are read)")
             continue
         expected = files.get(name, {}).get("sha256") if isinstance(files.get(name), dict) else None
-        source = Source(name, name, member.file_size, str(path), sha256=expected)
+        source = Source(name, name, info.file_size, str(path), sha256=expected, package=member)
         if name.endswith(".ipynb"):
             if sub.notebook is None or name == wanted:
                 sub.notebook, sub.notebook_name = source, name
@@ -228,7 +244,7 @@ def _from_zip(path, assignment, notebook_name):
         sources = [Source(Path(m.filename).name, m.filename, m.file_size, str(path)) for m in members]
         lms = [(source, collector.collect(source.name)) for source in sources]
         if any(info for _, info in lms):
-            return _from_lms_files(lms, notebook_name)
+            return _from_lms_files(lms, assignment, notebook_name)
     root = zipfile.Path(path)
     tops = list(root.iterdir())
     if len(tops) == 1 and tops[0].is_dir():
@@ -236,8 +252,9 @@ def _from_zip(path, assignment, notebook_name):
     return _from_tree(root, assignment, notebook_name)
 
 
-def _from_lms_files(files, notebook_name):
-    """LMS file names: keep each student's latest attempt; the notebook is any .ipynb of that attempt."""
+def _from_lms_files(files, assignment, notebook_name):
+    """LMS file names: keep each student's latest attempt; the notebook is any .ipynb of that attempt, or the one in
+    the submission package (a .zip) the student handed in."""
     latest = {}
     for source, info in files:
         if info is None:
@@ -249,6 +266,12 @@ def _from_lms_files(files, notebook_name):
             latest[sid][1].append((info["file_id"], replace(source, name=info["file_id"])))
     subs = []
     for sid, (stamp, entries) in sorted(latest.items()):
+        package = next((s for name, s in entries if name.endswith(".zip") and is_package(s.archive, s.path)), None)
+        if package is not None:
+            sub = _from_package(Path(package.archive), assignment, notebook_name, member=package.path, student_id=sid)
+            sub.notes.append(f"latest attempt {stamp}")
+            subs.append(sub)
+            continue
         sub = Submission(sid)
         notebooks = [(name, s) for name, s in entries if name.endswith(".ipynb")]
         chosen = next(((n, s) for n, s in notebooks if n == notebook_name), notebooks[0] if notebooks else None)
