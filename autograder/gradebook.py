@@ -25,27 +25,53 @@ def part_grades(course_dir, assignment, students):
     return out
 
 
-def record_results(course_dir, assignment, notebook_file, results):
-    """Write autograded part scores into nbgrader's gradebook (students and submissions created as
-    needed), so formgrader, `nbgrader export` and feedback see them. Written answers stay pending."""
+def ensure_assignment(course_dir, assignment, notebook_file):
+    """Make sure the gradebook knows the assignment and its grade cells and the course has its release notebook
+    (nbgrader generate_assignment otherwise); return the release notebook's path."""
     from nbgrader.api import MissingEntry
 
     from autograder.course import generate_release
-    notebook = Path(notebook_file).stem
+    release = Path(course_dir) / "release" / assignment / notebook_file
     with api(course_dir).gradebook as gb:
         try:
-            gb.find_assignment(assignment)
+            known = bool(gb.find_assignment(assignment))
         except MissingEntry:
-            generate_release(assignment, course_dir)  # registers the assignment and its grade cells
+            known = False
+    if not known or not release.is_file():
+        generate_release(assignment, course_dir)  # registers the assignment and its grade cells
+    return release
+
+
+def record_results(course_dir, assignment, notebook_file, results, submitted=None):
+    """Write the batch grader's results into nbgrader's gradebook (students and submissions created as needed),
+    leaving it as `nbgrader autograde` would, so formgrader, `nbgrader export` and feedback see them.
+
+    `submitted` ({student: {"written": {grade_id: 0 | None}, "timestamp": str | None}}, from
+    autograder.autograded.write_autograded) says which written answers are blank (0, "No response.") or answered
+    (None: pending, formgrader lists them to grade); a written answer it does not name was deleted, or the
+    notebook could not be read, and scores 0. Without it, written answers are left as they are. Manual scores a
+    grader entered are kept; as in nbgrader, a part regraded after one was entered is flagged for review.
+    """
+    notebook = Path(notebook_file).stem
+    ensure_assignment(course_dir, assignment, notebook_file)
     with api(course_dir).gradebook as gb:
         for result in results:
             student = result["student_id"]
             gb.update_or_create_student(student)
+            info = (submitted or {}).get(student)
+            stamp = {"timestamp": info["timestamp"]} if info and info.get("timestamp") else {}
             try:
-                gb.find_submission(assignment, student)
-            except MissingEntry:
-                gb.add_submission(assignment, student)
-            for part, outcome in result["parts"].items():
+                gb.update_or_create_submission(assignment, student, **stamp)
+            except ValueError:  # a timestamp.txt nbgrader cannot parse
+                gb.update_or_create_submission(assignment, student)
+            scores = {part: outcome["score"] for part, outcome in result["parts"].items()}
+            if info is not None:
+                scores.update({part: info["written"].get(part, 0) for part in result.get("manual_parts", {})})
+            for part, score in scores.items():
                 grade = gb.find_grade(part, notebook, assignment, student)
-                grade.auto_score, grade.needs_manual_grade = outcome["score"], False
+                grade.auto_score = score
+                grade.needs_manual_grade = grade.manual_score is not None or score is None  # nbgrader's rule
+                if part in result.get("manual_parts", {}):
+                    comment = gb.find_comment(part, notebook, assignment, student)
+                    comment.auto_comment = "No response." if score == 0 else None
             gb.db.commit()

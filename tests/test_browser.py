@@ -49,8 +49,9 @@ def browser():
 
 
 @contextmanager
-def jupyter_server(app, root, env=None):
-    """Serve `root` with `jupyter lab` or `jupyter notebook` on a free loopback port; yield (base_url, token, log)."""
+def jupyter_server(app, root, env=None, cwd=None):
+    """Serve `root` with `jupyter lab`, `jupyter notebook` or `jupyter server` on a free loopback port, started in
+    `cwd` (where nbgrader's formgrader reads nbgrader_config.py); yield (base_url, token, log)."""
     token = secrets.token_hex(16)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -69,7 +70,7 @@ def jupyter_server(app, root, env=None):
         command.append("--allow-root")
     log_path = home / "server.log"
     with open(log_path, "w") as log:
-        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

@@ -29,11 +29,22 @@ BATCH_MUTANTS = ("head_frozen_too", "optimiser_gets_frozen_parameters", "gradien
 BY_NAME = {m.name: m for m in MUTANTS}
 
 
-@pytest.fixture(scope="module")
-def course(tmp_path_factory):
+def released_course(tmp_path_factory):
     course = scratch_course(tmp_path_factory.mktemp("course"), [ASSIGNMENT])
     generate_release(ASSIGNMENT, course)
     return course
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """The course stock nbgrader grades."""
+    return released_course(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def batch_course(tmp_path_factory):
+    """A course of its own for our grader, which writes autograded/ too: the stock results stay as nbgrader wrote them."""
+    return released_course(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -46,17 +57,17 @@ def stock(course):
 
 
 @pytest.fixture(scope="module")
-def batch_graded(course, tmp_path_factory):
+def batch_graded(batch_course, tmp_path_factory):
     """Our grader, through its command line, on a folder of notebooks: the demo batch and every correct style."""
     folder = tmp_path_factory.mktemp("submissions")
-    for student, (nb, _) in demo_submissions(course, mutants=BATCH_MUTANTS, assignment=ASSIGNMENT).items():
+    for student, (nb, _) in demo_submissions(batch_course, mutants=BATCH_MUTANTS, assignment=ASSIGNMENT).items():
         nbformat.write(nb, folder / f"{student}.ipynb")
-    source = read_notebook(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
-    release = read_notebook(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    source = read_notebook(batch_course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    release = read_notebook(batch_course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
     for i, group in enumerate(combine(STYLES)):
         nbformat.write(style_notebook(release, source, reference_answers(source), group), folder / f"styles-{i}.ipynb")
     out = tmp_path_factory.mktemp("grading")
-    assert cli(["grade", ASSIGNMENT, str(folder), "--out", str(out), "--course", str(course)]) == 0
+    assert cli(["grade", ASSIGNMENT, str(folder), "--out", str(out), "--course", str(batch_course)]) == 0
     with open(out / "grades.csv") as f:
         return {row["student_id"]: row for row in csv.DictReader(f)}, out
 

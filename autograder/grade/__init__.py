@@ -14,11 +14,12 @@ import dask
 from dask.distributed import Client, LocalCluster, as_completed
 from tqdm.auto import tqdm
 
+from autograder.autograded import write_autograded
 from autograder.course import COURSE_ROOT, manifest
 from autograder.grade import intake, reports
 from autograder.grade.sandbox import Limits
 from autograder.grade.task import grade_submission
-from autograder.gradebook import record_results
+from autograder.gradebook import ensure_assignment, record_results
 from autograder.notebooks import answer_cells, cells_by_grade_id, grade_id, read_notebook
 
 
@@ -48,6 +49,7 @@ def plan_job(spec, sub, seed=None):
     if job["problem"] is None:
         try:
             job["notebook"] = sub.notebook.read(limits.notebook_mb * 2**20)
+            job["notes"] += filter(None, [sub.notebook.changed_note(job["notebook"])])
         except intake.TooLarge as error:
             job["problem"] = ("too-large", str(error))
         except (OSError, zipfile.BadZipFile) as error:
@@ -56,6 +58,7 @@ def plan_job(spec, sub, seed=None):
     if model is not None and job["problem"] is None:  # a submission with a problem is not graded
         try:
             job["side_files"][spec["best_model_file"]] = model.read(limits.side_file_mb * 2**20)
+            job["notes"] += filter(None, [model.changed_note(job["side_files"][spec["best_model_file"]])])
         except (intake.TooLarge, OSError, zipfile.BadZipFile) as error:
             job["side_files"][spec["best_model_file"]] = {"refused": str(error)}
     return job
@@ -96,8 +99,12 @@ def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=No
     for result in results:
         reports.write_feedback(result, out / "feedback" / f"{result['student_id']}.html", spec["title"])
     reports.write_summary(results, out, spec["title"])
-    if record:
-        record_results(course_dir, assignment, spec["notebook_file"], results)
+    if record:  # as `nbgrader autograde` would: this run's submissions into autograded/ and the gradebook
+        ensure_assignment(course_dir, assignment, spec["notebook_file"])
+        graded_now = {sub.student_id for sub in subs}
+        now = [r for r in results if r["student_id"] in graded_now]
+        submitted = write_autograded(course_dir, spec, subs, now)
+        record_results(course_dir, assignment, spec["notebook_file"], now, submitted)
     return results
 
 
