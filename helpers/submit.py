@@ -76,6 +76,10 @@ def self_check(notebook, student_id=None, out_dir=None):
         raise SubmitError(f"student id {student_id!r} has characters other than letters, digits and . _ @ -")
     nb, info = _read(path)
     result = SelfCheck(notebook=path, assignment=info["assignment"])
+    running = os.environ.get("JPY_SESSION_NAME")  # the notebook a Jupyter kernel belongs to
+    if running and Path(running).name != path.name:
+        result.warnings.append(f"this kernel belongs to {Path(running).name}, but the check read {path.name}: "
+                               f"hand in the notebook you worked in")
     result.warnings += _read_only_warnings(nb, info)
     side_files = [name for name in info.get("side_files", []) if (path.parent / name).is_file()]
     result.warnings += [f"{name} is missing next to the notebook: run the notebook in full (not under the grading "

@@ -80,7 +80,8 @@ def test_a_solved_notebook_passes_and_its_package_grades_in_full(solved, tmp_pat
 
 
 @pytest.mark.xdist_group("reference_model")
-def test_the_notebooks_last_cell_warns_about_edited_and_deleted_read_only_cells_and_a_missing_model(solved, capsys):
+def test_the_notebooks_last_cell_warns_about_edited_and_deleted_read_only_cells_and_a_missing_model(solved, capsys,
+                                                                                                    monkeypatch):
     nb = nbformat.read(solved / NOTEBOOK, as_version=4)
     cells = cells_by_grade_id(nb)
     cells["check_loss"].source += "\nprint('my own note')"
@@ -89,7 +90,8 @@ def test_the_notebooks_last_cell_warns_about_edited_and_deleted_read_only_cells_
     (solved / MODEL).unlink()
     last_cell = nb.cells[-1].source
     assert 'self_check("two_layer_net.ipynb", student_id="")' in last_cell
-    os.chdir(solved)  # a kernel runs the cell in the notebook's folder
+    monkeypatch.chdir(solved)  # a kernel runs the cell in the notebook's folder
+    monkeypatch.setenv("JPY_SESSION_NAME", str(solved / "two_layer_net-Copy1.ipynb"))  # a copy is open in Jupyter
     namespace = {}
     exec(last_cell.replace('student_id=""', 'student_id="carol"'), namespace)  # noqa: S102 - the notebook's cell
     out = capsys.readouterr().out
@@ -97,8 +99,9 @@ def test_the_notebooks_last_cell_warns_about_edited_and_deleted_read_only_cells_
     assert "read-only cell check_loss was edited: grading uses the original" in out
     assert "read-only cell default_net_weights was deleted" in out
     assert f"{MODEL} is missing next to the notebook" in out
+    assert "this kernel belongs to two_layer_net-Copy1.ipynb, but the check read two_layer_net.ipynb" in out
     manifest, files = read_package(solved / "carol_two_layer_net.zip")
-    assert sorted(files) == sorted([MANIFEST_NAME, NOTEBOOK]) and len(manifest["self_check"]["warnings"]) == 3
+    assert sorted(files) == sorted([MANIFEST_NAME, NOTEBOOK]) and len(manifest["self_check"]["warnings"]) == 4
 
 
 def test_a_blank_notebook_is_refused_with_the_cell_that_stopped_it(tmp_path):
