@@ -23,11 +23,12 @@ import yaml
 from autograder.course import COURSE_ROOT, manifest
 from autograder.render import render
 
-#: Packages only instructors need: parallel grading, the test suite, browser tests.
-INSTRUCTOR_ONLY = ("dask", "distributed", "pytest", "pytest-xdist", "playwright")
+#: Packages only instructors need: parallel grading, the grader's transport (safetensors) and pages (jinja2, which
+#: nbgrader still brings along), reading environment.yml here (pyyaml), the test suite, browser tests.
+INSTRUCTOR_ONLY = ("dask", "distributed", "safetensors", "jinja2", "pyyaml", "pytest", "pytest-xdist", "playwright")
 #: Packages Google Colab already provides (other versions than the kit's pins, which the notebooks also run with).
 COLAB_PROVIDES = ("torch", "torchvision", "numpy", "jupyterlab", "notebook", "nbclient", "nbformat", "ipywidgets",
-                  "matplotlib", "tqdm", "pyyaml", "safetensors")
+                  "matplotlib", "tqdm")
 #: Needed only by the self-check before submitting (`python -m helpers.submit`), so not for ungraded notebooks on Colab.
 SELF_CHECK_ONLY = ("nbgrader",)
 README_TEMPLATE = "student_README.md.j2"
