@@ -196,7 +196,7 @@ def test_formgrader_shows_the_submission_and_stores_a_typed_manual_score(course,
         page.wait_for_load_state("networkidle")
         score.fill("1.5")
         score.press("Tab")
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 45  # generous: CI runs this beside the heaviest tests
         while part_grades(course, ASSIGNMENT, ["html"])["html"]["q_loss_as_scorer"] != (1.5, 2.0):
             assert time.monotonic() < deadline, f"formgrader did not store the score:\n{log.read_text()[-2000:]}"
             time.sleep(0.3)
