@@ -31,7 +31,7 @@ from pathlib import Path
 import nbformat
 from nbgrader import utils as nbgrader_utils
 
-from autograder.notebooks import grade_id, notebook_from_bytes, read_notebook
+from autograder.notebooks import grade_id, notebook_from_bytes, read_notebook, source_text
 
 #: nbgrader's bookkeeping files in a submission folder, copied to autograded/ (and the most bytes read of each).
 BOOKKEEPING = {"timestamp.txt": 1024, "submission_secret.txt": 1024}
@@ -133,7 +133,7 @@ def autograded_notebook(submitted, release, result):
 
 def _student_cell(cell, trusted_markdown):
     """A fresh cell with the submitted cell's type, text, metadata and outputs, its markup made safe to render."""
-    source = _text(cell.get("source"))
+    source = source_text(cell.get("source"))
     if cell.get("cell_type") == "code":
         new = nbformat.v4.new_code_cell(source)
         new.outputs = [o for o in map(safe_output, cell.get("outputs") or []) if o is not None]
@@ -169,13 +169,6 @@ def _is_graded_test(cell):
     return cell.cell_type == "code" and nbgrader_utils.is_grade(cell) and not nbgrader_utils.is_solution(cell)
 
 
-def _text(source):
-    """A cell source as one string (notebooks may store it as a list of lines)."""
-    if isinstance(source, list):
-        return "".join(str(line) for line in source)
-    return source if isinstance(source, str) else ""
-
-
 def safe_output(output):
     """The output without markup a browser would run (HTML, JavaScript, SVG, widgets); None when nothing is left.
 
@@ -185,13 +178,15 @@ def safe_output(output):
     kind = output.get("output_type")
     try:
         if kind == "stream":
-            return nbformat.v4.new_output("stream", name=output.get("name", "stdout"), text=_text(output.get("text")))
+            return nbformat.v4.new_output("stream", name=output.get("name", "stdout"),
+                                          text=source_text(output.get("text")))
         if kind == "error":
-            return nbformat.v4.new_output("error", ename=str(output.get("ename", "")), evalue=str(output.get("evalue", "")),
+            return nbformat.v4.new_output("error", ename=str(output.get("ename", "")),
+                                          evalue=str(output.get("evalue", "")),
                                           traceback=[str(line) for line in output.get("traceback") or []])
         if kind in ("display_data", "execute_result"):
             data = output.get("data") if isinstance(output.get("data"), dict) else {}
-            kept = {m: _text(v) for m, v in data.items() if m in SAFE_MIMETYPES}
+            kept = {m: source_text(v) for m, v in data.items() if m in SAFE_MIMETYPES}
             if not kept and data:
                 kept = {"text/plain": f"[{', '.join(sorted(data))} output, not shown for grading]"}
             if not kept:

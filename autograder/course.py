@@ -5,6 +5,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import nbformat
 from nbgrader.apps import NbGraderAPI
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -62,7 +63,6 @@ def generate_release(assignment, course_dir=COURSE_ROOT):
 def describe_for_self_check(path, assignment, info):
     """Write what the student's self-check (helpers.submit) needs into the release notebook's metadata
     (`course_kit`): the assignment, the side files to hand in, the grading budgets and the read-only cells."""
-    import nbformat
     nb = nbformat.read(path, as_version=4)
     budgets = info.get("budgets", {})
     nb.metadata["course_kit"] = {

@@ -51,9 +51,9 @@ def record_results(course_dir, assignment, notebook_file, results, submitted=Non
     (None: pending, formgrader lists them to grade); a written answer it does not name was deleted, or the
     notebook could not be read, and scores 0. Without it, written answers are left as they are. Manual scores a
     grader entered are kept; as in nbgrader, a part regraded after one was entered is flagged for review.
+    The gradebook must know the assignment already (`ensure_assignment`).
     """
     notebook = Path(notebook_file).stem
-    ensure_assignment(course_dir, assignment, notebook_file)
     with api(course_dir).gradebook as gb:
         for result in results:
             student = result["student_id"]

@@ -19,6 +19,14 @@ class NotebookError(ValueError):
     """A notebook file that cannot be used, with the reason."""
 
 
+def source_text(source):
+    """A cell's source (or an output's text) as one string: notebooks may store it as a list of lines, and a damaged
+    one may store anything else, which reads as empty."""
+    if isinstance(source, list):
+        return "".join(str(line) for line in source)
+    return source if isinstance(source, str) else ""
+
+
 def read_notebook(path):
     """Read and validate a notebook; raise NotebookError saying what is wrong with the file."""
     path = Path(path)

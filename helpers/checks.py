@@ -3,13 +3,14 @@
 A check cell runs inside ``with visible_check("nn_forward_pass"):``. Each `report_check` / `report_match` in it
 prints a verdict and records it. A function that still raises NotImplementedError (the stub) makes the cell print
 "nn_forward_pass is not implemented yet: ..." instead of a traceback, and the cell finishes, so a notebook runs
-from the top before every function is written. `recorded()` lists each check's outcome: `python -m helpers.submit`
+from the top before every function is written. `summary()` gives each check's outcome: `python -m helpers.submit`
 reads it after rerunning the notebook.
 """
 import contextlib
 import sys
 
 PASS, FAIL, NOT_IMPLEMENTED, ERROR, NO_VERDICT = "pass", "fail", "not implemented", "error", "no verdict"
+WORST_FIRST = (ERROR, NOT_IMPLEMENTED, FAIL, NO_VERDICT, PASS)
 
 _records = []  # one dict per visible check run in this kernel, in order
 _active = []   # the check whose cell is running (a stack, so nested checks attribute verdicts correctly)
@@ -37,9 +38,18 @@ def visible_check(name):
 
 
 def recorded():
-    """The latest outcome of each visible check run so far: [{"check", "status", "verdicts"[, "error"]}]."""
-    latest = {r["check"]: r for r in _records}
-    return [{k: v for k, v in r.items()} for r in latest.values()]
+    """Every visible check run so far, in order: [{"check", "status", "verdicts"[, "error"]}]."""
+    return [dict(r) for r in _records]
+
+
+def summary():
+    """{check name: its worst status over every cell that ran it}: a function with two check cells (the loss, then
+    the gradients) passes only when both do. Meant for a fresh run, where each cell runs once."""
+    worst = {}
+    for record in _records:
+        previous = worst.get(record["check"], PASS)
+        worst[record["check"]] = min(previous, record["status"], key=WORST_FIRST.index)
+    return worst
 
 
 def report_check(label, value, tolerance):

@@ -23,17 +23,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from helpers.checks import ERROR, FAIL, NO_VERDICT, NOT_IMPLEMENTED, PASS
 from helpers.utils import BUDGET_ENV, grading_budget, human_size
 
 MANIFEST_NAME = "submission.json"
 PACKAGE_FORMAT = 1
 SELF_CHECK_ENV = "COURSE_SELF_CHECK"
-STUDENT_ID = re.compile(r"[A-Za-z0-9._@-]+")
+#: The characters a student id may have (the grader writes any other as "_").
+ID_CHARACTERS = "A-Za-z0-9._@-"
+STUDENT_ID = re.compile(f"[{ID_CHARACTERS}]+")
 #: The whole rerun's limit when the notebook names none (the grader's own default is the same).
 DEFAULT_WALL_SECONDS = 300
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-WORST_FIRST = (ERROR, NOT_IMPLEMENTED, FAIL, NO_VERDICT, PASS)
 
 
 class SubmitError(ValueError):
@@ -179,21 +179,16 @@ def _rerun(path, side_files, info, result):
 
 
 def _visible_checks(client, nb):
-    """{check name: worst status} of the visible checks the kernel ran, read from helpers.checks."""
+    """{check name: worst status} of the visible checks the kernel ran (helpers.checks.summary)."""
     import nbformat
-    probe = nbformat.v4.new_code_cell("import json, helpers.checks\nprint(json.dumps(helpers.checks.recorded()))")
+    probe = nbformat.v4.new_code_cell("import json, helpers.checks\nprint(json.dumps(helpers.checks.summary()))")
     client.timeout = 30
     nb.cells.append(probe)  # nbclient writes outputs into the notebook's own cell list
     try:
         client.execute_cell(probe, len(nb.cells) - 1)
-        records = json.loads("".join(o.get("text", "") for o in probe.outputs if o.get("name") == "stdout"))
+        return json.loads("".join(o.get("text", "") for o in probe.outputs if o.get("name") == "stdout"))
     except Exception:  # noqa: BLE001 - the report then says no check ran; the reason is already in stopped_at
         return {}
-    checks = {}
-    for record in records:
-        previous = checks.get(record["check"], PASS)
-        checks[record["check"]] = min(previous, record["status"], key=WORST_FIRST.index)
-    return checks
 
 
 def _cell_name(cell, index):

@@ -83,3 +83,15 @@ def test_in_a_kernel_a_stub_called_outside_a_check_shows_one_line_not_a_tracebac
                                     "says YOUR CODE HERE, run that cell, then run this one again."]
     other = nb.cells[2].outputs[0]
     assert other.ename == "ZeroDivisionError" and len(other.traceback) > 1  # other errors keep their traceback
+
+
+def test_a_function_with_two_check_cells_passes_only_when_both_pass():
+    """The self-check's summary: nn_forward_backward's loss check fails, its gradient check passes."""
+    with visible_check("nn_forward_backward"):
+        report_check("loss difference", 0.3, 1e-4)
+    with visible_check("nn_forward_backward"):
+        report_check("W1 max relative error", 1e-9, 1e-6)
+    with visible_check("nn_forward_pass"):
+        nn_forward_pass({}, None)
+    assert checks.summary() == {"nn_forward_backward": "fail", "nn_forward_pass": "not implemented"}
+    assert [r["status"] for r in checks.recorded()] == ["fail", "pass", "not implemented"]

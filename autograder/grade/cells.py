@@ -12,7 +12,7 @@ import ast
 import threading
 from dataclasses import dataclass, field
 
-from autograder.notebooks import grade_id
+from autograder.notebooks import grade_id, source_text
 
 
 #: Calls cheap enough to keep in an added cell's constant definitions, by the name they end with
@@ -82,7 +82,7 @@ def plan(nb, answer_cells):
     not run. Returns (cells, notes).
     """
     code_cells = [c for c in nb.cells if isinstance(c, dict) and c.get("cell_type") == "code"]
-    sources = [_text(c.get("source", "")) for c in code_cells]
+    sources = [source_text(c.get("source", "")) for c in code_cells]
     ids = [grade_id(c) for c in code_cells]
     chosen, notes = {}, []
     for cell_id, names in answer_cells.items():
@@ -183,6 +183,3 @@ def _defines(text, name):
     except SyntaxError:
         return f"def {name}(" in text or f"class {name}" in text
 
-
-def _text(source):
-    return "".join(source) if isinstance(source, list) else str(source)

@@ -19,12 +19,12 @@ from pathlib import Path
 
 from nbgrader.plugins.zipcollect import FileNameCollectorPlugin
 
-from helpers.submit import MANIFEST_NAME
+from helpers.submit import ID_CHARACTERS, MANIFEST_NAME
 from helpers.utils import human_size
 
 #: Blackboard-style LMS names, as in nbgrader's zip_collect docs: <anything>_<student>_attempt_<time>_<file>
 LMS_NAME = r".*_(?P<student_id>[^_/]+)_attempt_(?P<timestamp>[0-9\-]+)_(?P<file_id>.+)"
-SAFE_ID = re.compile(r"[^A-Za-z0-9._@-]")
+SAFE_ID = re.compile(f"[^{ID_CHARACTERS}]")
 #: The largest submission.json read from a package.
 MANIFEST_BYTES = 64 * 2**10
 
