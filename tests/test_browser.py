@@ -99,7 +99,6 @@ class NotebookPage:
 
     def __init__(self, page, app, name, server_log):
         self.page, self.app, self.name, self.server_log = page, app, name, server_log
-        self.dialogs = []  # texts of the dialogs closed on the way
 
     def shot(self, target, label):
         """Save a screenshot of `target` (the page or one element) as <app>-<notebook>-<label>.png."""
@@ -109,21 +108,12 @@ class NotebookPage:
         return path
 
     def run_all_cells(self):
-        """Run → Run All Cells from the menu bar; wait until every code cell has run, or one shows an error."""
-        for attempt in range(3):
-            self._dismiss_dialogs()
-            self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-            self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
-            # A notebook whose kernel connection is not quite ready yet (seen in Notebook 7 on a loaded machine)
-            # clears the prompts and runs nothing, or opens a dialog: then, as a user would, close it and run all again.
-            try:
-                self.page.wait_for_function(
-                    """() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
-                        .some(e => /\\[(\\*|\\d+)\\]/.test(e.textContent))""", timeout=45_000)
-                break
-            except Exception as error:
-                if attempt == 2:
-                    raise self._stuck("did not start running after three Run All Cells") from error
+        """Run → Run All Cells from the menu bar; wait until every code cell has run, or one shows an error.
+
+        `open_notebook` has waited for the notebook's kernel to be attached: a Run All pressed before that runs
+        (almost) nothing and opens JupyterLab's "Select Kernel" dialog, so a dialog here fails the test."""
+        self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
         try:
             self.page.wait_for_function(
                 """() => {
@@ -131,33 +121,19 @@ class NotebookPage:
                         .map(e => e.textContent);
                     const errors = document.querySelectorAll('.jp-OutputArea-output[data-mime-type$="stderr"]');
                     const failed = [...errors].some(e => /Traceback|Error:/.test(e.textContent));
-                    return failed || (prompts.length > 0 && prompts.every(t => /\\[\\d+\\]/.test(t)));
+                    const dialog = document.querySelector('.jp-Dialog') !== null;
+                    return dialog || failed || (prompts.length > 0 && prompts.every(t => /\\[\\d+\\]/.test(t)));
                 }""", timeout=RUN_SECONDS * 1000)
         except Exception as error:
             raise self._stuck(f"did not run through in {RUN_SECONDS} s") from error
+        if self.page.locator(".jp-Dialog").count():
+            raise self._stuck("opened a dialog during Run All")
         self.assert_no_errors()
-
-    def _dismiss_dialogs(self):
-        """Close a dialog left open (e.g. one about the kernel connection) and keep its text in self.dialogs;
-        a dialog saying the kernel died fails the test."""
-        for dialog in self.page.locator(".jp-Dialog").all():
-            text = " ".join(dialog.text_content().split())
-            self.dialogs.append(text)
-            assert not re.search(r"died|dead|crash", text, re.I), f"{self.app}: {self.name}: {text}"
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            with open(SCREENSHOTS / f"{self.app}-{self.name}-dialogs.txt", "a") as log:
-                log.write(text + "\n")
-            self.shot(self.page, f"dialog-{len(self.dialogs)}")
-            if re.search(r"Select Kernel", text):  # a notebook run before its kernel was attached: take the default
-                dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
-            else:
-                self.page.keyboard.press("Escape")
-            dialog.wait_for(state="detached", timeout=10_000)
 
     def _stuck(self, what):
         """An AssertionError saying where the notebook stopped, with a screenshot and the server's log."""
         prompts = self.page.locator(".jp-CodeCell .jp-InputArea-prompt").all_text_contents()
-        dialogs = self.dialogs + self.page.locator(".jp-Dialog").all_text_contents()
+        dialogs = [" ".join(text.split()) for text in self.page.locator(".jp-Dialog").all_text_contents()]
         return AssertionError(f"{self.app}: {self.name} {what}; prompts {prompts}, dialogs {dialogs}, screenshot "
                               f"{self.shot(self.page, 'stuck')}, server log:\n{self.server_log.read_text()[-3000:]}")
 
@@ -239,9 +215,31 @@ def open_notebook(browser, server, app, path):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{base}/{APPS[app].format(path.name)}?token={token}")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-    # Run All before the kernel is connected does nothing: wait until the notebook's kernel reports idle.
-    page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=120_000)
-    return NotebookPage(page, app, path.stem, log)
+    notebook = NotebookPage(page, app, path.stem, log)
+    wait_for_kernel(notebook, server, path.name)
+    return notebook
+
+
+def wait_for_kernel(notebook, server, name, seconds=120):
+    """Wait until the notebook's kernel is attached: the server has a session for the notebook whose kernel is idle
+    and connected to this page, and the page shows it idle.
+
+    The page's execution indicator says "idle" from the moment the notebook is shown, seconds before JupyterLab
+    has started or attached any kernel (longer on a busy machine). Run All pressed in that window asks each cell
+    to start a kernel: the requests race, JupyterLab opens "Select Kernel", and the run is lost (the prompts stay
+    [ ]), as it would be for a person who pressed Run All that early."""
+    base, token, _ = server
+    deadline = time.monotonic() + seconds
+    while True:
+        with urllib.request.urlopen(f"{base}/api/sessions?token={token}", timeout=10) as response:
+            sessions = json.load(response)
+        kernel = next((s.get("kernel") or {} for s in sessions if s.get("path") == name), {})
+        if kernel.get("execution_state") == "idle" and kernel.get("connections", 0) >= 1:
+            break
+        if time.monotonic() > deadline:
+            raise notebook._stuck(f"had no kernel attached after {seconds} s (sessions: {sessions})")
+        time.sleep(0.5)
+    notebook.page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=seconds * 1000)
 
 
 @pytest.mark.parametrize("app", APPS)

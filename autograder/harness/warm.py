@@ -10,7 +10,9 @@ Each submission gets three processes, all forked from this one:
   - a waiter, which enters new mount, PID, IPC, network and UTS namespaces;
   - an init (PID 1 of the new PID namespace), which mounts a fresh /proc (showing this submission's processes
     only), a fresh /tmp and /dev/shm, the job's own folder at /job, hides the spool of job folders and makes
-    the rest of the file system read-only; when it ends, every process the submission left behind is killed;
+    the rest of the file system read-only; when it ends, every process the submission left behind is killed.
+    What bubblewrap mounted below /tmp (the kit's interpreter and virtualenv, when they live under /tmp) is
+    mounted again, read-only, in the fresh /tmp: without it, any module not imported yet could not be found;
   - the job process, which drops every capability (effective, permitted, inheritable, bounding), sets
     no_new_privs and runs the harness, under the resource limits the sandbox was started with (a forked
     process counts its CPU time from zero).
@@ -22,7 +24,9 @@ import ctypes
 import importlib
 import json
 import os
+import re
 import signal
+import stat
 import sys
 from pathlib import Path
 
@@ -72,7 +76,7 @@ def isolate(job_dir):
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     _mount("none", "/", None, MS_REC | MS_PRIVATE)  # nothing below propagates back to the warm process
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
+    _fresh_tmp()
     if os.path.isdir("/dev/shm"):
         _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
     _mount(str(job_dir), JOB, None, MS_BIND | MS_REC)
@@ -82,6 +86,38 @@ def isolate(job_dir):
     _forked()
     drop_capabilities()
     os.chdir(JOB)
+
+
+def mounts_below(folder):
+    """Mount points strictly below `folder` in this process's mount namespace (from /proc/self/mountinfo)."""
+    prefix = folder.rstrip("/") + "/"
+    points = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        # Field 5 is the mount point, with space, tab, newline and backslash written as octal escapes.
+        point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), line.split()[4])
+        if point.startswith(prefix):
+            points.append(point)
+    return points
+
+
+def _fresh_tmp():
+    """A fresh, empty /tmp for the job, with whatever bubblewrap mounted below the old one (the interpreter and
+    virtualenv of a kit that lives under /tmp) mounted again, read-only, at the same paths.
+
+    Each top-level folder of the old /tmp that holds such a mount is carried over whole (it holds nothing else:
+    bubblewrap's /tmp is a tmpfs of its own) and made read-only, so the job can neither write there nor move the
+    interpreter's folders out of the way."""
+    tops = sorted({"/tmp/" + point[len("/tmp/"):].split("/", 1)[0] for point in mounts_below("/tmp")})
+    kept = [(top, os.open(top, os.O_PATH)) for top in tops]
+    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
+    for top, fd in kept:
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            os.mkdir(top, 0o555)
+        else:
+            os.close(os.open(top, os.O_WRONLY | os.O_CREAT, 0o444))
+        _mount(f"/proc/self/fd/{fd}", top, None, MS_BIND | MS_REC)
+        _mount("none", top, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        os.close(fd)
 
 
 def drop_capabilities():
