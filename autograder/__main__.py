@@ -22,6 +22,9 @@ def main(argv=None):
     grade.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
     grade.add_argument("--workers", type=int, help="local Dask workers (default: one per CPU core)")
     grade.add_argument("--course", default=None, help="nbgrader course folder (default: this kit)")
+    grade.add_argument("--no-canary", action="store_true",
+                       help="skip the canary: grading the reference solution first, on every worker, and refusing the "
+                            "batch unless it gets every autograded point")
     grade.add_argument("--cold-sandboxes", action="store_true",
                        help="start a fresh interpreter for every submission instead of forking it from a warm one "
                             "(slower; to compare, or to rule the warm sandboxes out)")
@@ -51,22 +54,35 @@ def _bundle(args):
 
 
 def _grade(args):
+    """Exit status: 0 when every submission was graded, 1 when some rows are `grader-error` (the grader failed on
+    them: fix the cause and regrade them with --student), 2 when the batch was refused (bad input, or the canary)."""
     from autograder.course import COURSE_ROOT
     from autograder.grade import grade_batch, intake
+    from autograder.grade.canary import CanaryFailed
     from autograder.grade.sandbox import isolation
     print(f"Isolation: {isolation(warm=not args.cold_sandboxes)}")
     try:
         results = grade_batch(args.assignment, args.submissions, args.out, course_dir=args.course or COURSE_ROOT,
                               student=args.student, scheduler=args.scheduler, workers=args.workers,
-                              warm=not args.cold_sandboxes)
+                              warm=not args.cold_sandboxes, canary=not args.no_canary)
     except (intake.IntakeError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except CanaryFailed as failure:
+        print(f"error: {failure}\n(the canary's results: {args.out}/canary.json)", file=sys.stderr)
         return 2
     statuses = {}
     for result in results:
         statuses[result["status"]] = statuses.get(result["status"], 0) + 1
     print(f"Graded {len(results)} submissions: " + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())))
     print(f"Reports: {args.out}/grades.csv, {args.out}/summary.html, {args.out}/feedback/")
+    failed = [r for r in results if r["status"] == "grader-error"]
+    if failed:
+        print(f"error: the grader failed on {len(failed)} submission{'s' if len(failed) > 1 else ''} "
+              f"({', '.join(r['student_id'] for r in failed[:10])}{', ...' if len(failed) > 10 else ''}): they are "
+              "not graded (status grader-error, left out of the gradebook). The first cause: "
+              f"{failed[0]['message']}\nFix it, then regrade each with --student ID.", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -15,22 +15,16 @@ from sqlalchemy.exc import SAWarning
 from autograder.checks import ASSIGNMENTS
 from autograder.course import COURSE_ROOT, api, generate_release, manifest, scratch_course
 from autograder.grade import grade_batch
+from autograder.grade.canary import CanaryFailed, full_marks, reference_submission
+from autograder.grade.reports import number
 from autograder.grade.sandbox import isolation
 from autograder.gradebook import part_grades
 from autograder.mistakes import catalogue
-from autograder.notebooks import read_notebook, reference_answers, submission, written_answers
-from autograder.reference_model import reference_checkpoint
+from autograder.notebooks import read_notebook, reference_answers, submission
 
-CHECKPOINT = "best_two_layer_net.pth"
 DEMO_MUTANTS = {"two_layer_net": ("relu_on_scores", "loss_summed", "decay_every_iteration", "argmax_wrong_axis"),
                 "transfer_learning": ("head_frozen_too", "batchnorm_updates_when_frozen", "eval_mode_forgotten",
                                       "state_dict_not_copied")}
-
-
-def side_files(assignment):
-    """{file name: path} of the reference submission's side files: the instructor's reference best model, where the
-    assignment's manifest asks for one (two_layer_net)."""
-    return {name: reference_checkpoint("fashion_mnist") for name in manifest(assignment).get("side_files", [])}
 
 
 def demo_submissions(course_dir, mutants=None, assignment="two_layer_net"):
@@ -39,9 +33,8 @@ def demo_submissions(course_dir, mutants=None, assignment="two_layer_net"):
     source = read_notebook(Path(course_dir) / "source" / assignment / notebook)
     release = read_notebook(Path(course_dir) / "release" / assignment / notebook)
     answers = reference_answers(source)
-    model = side_files(assignment)
-    batch = {"reference": (submission(release, source, {**answers, **written_answers(source)}), model),
-             "blank": (release, {})}
+    reference, model = reference_submission(course_dir, assignment, notebook)
+    batch = {"reference": (reference, model), "blank": (release, {})}
     by_name = {m.name: m for m in catalogue(assignment)}
     for name in DEMO_MUTANTS[assignment] if mutants is None else mutants:
         mutant = by_name[name]
@@ -112,7 +105,7 @@ def demo_assignment(assignment, course, out):
     generate_release(assignment)
     generate_release(assignment, course)
     mutants = DEMO_MUTANTS[assignment]
-    print(f"2/4 Building the demo batch: reference{' (model trained once, then cached)' if side_files(assignment) else ''}, "
+    print(f"2/4 Building the demo batch: reference{' (model trained once, then cached)' if 'side_files' in manifest(assignment) else ''}, "
           f"blank release, {len(mutants)} catalogued mistakes, a damaged file")
     batch = demo_submissions(course, assignment=assignment)
     write_submitted(course, batch, assignment)
@@ -123,15 +116,24 @@ def demo_assignment(assignment, course, out):
     broken = course / "submitted" / "damaged-file" / assignment
     broken.mkdir(parents=True)
     (broken / f"{assignment}.ipynb").write_text('{"cells": [')
-    print(f"4/4 The batch grader (sandboxed: {isolation()}; parallel on Dask) grades all {len(batch) + 1}:")
+    print(f"4/4 The batch grader (sandboxed: {isolation()}; parallel on Dask) grades the reference first (the canary), "
+          f"then all {len(batch) + 1}:")
     start = time.perf_counter()
-    results = grade_batch(assignment, course / "submitted", out, course_dir=course)
+    try:
+        results = grade_batch(assignment, course / "submitted", out, course_dir=course)
+    except CanaryFailed as failure:
+        raise SystemExit(f"make demo failed: {failure}") from None
     elapsed = time.perf_counter() - start
     parts = list(results[0]["parts"])
     header = ["student_id", "status"] + [short(p) for p in parts] + ["total", "max"]
-    rows = [[r["student_id"], r["status"]] + [f"{r['parts'][p]['score']:g}" for p in parts]
-            + [f"{r['total']:g}", f"{r['max_total']:g}"] for r in results]
+    rows = [[r["student_id"], r["status"]] + [number(r["parts"][p]["score"]) or "-" for p in parts]
+            + [number(r["total"]) or "-", number(r["max_total"])] for r in results]
     print_table(header, rows)
     print(f"\n{len(results)} submissions in {elapsed:.1f} s ({60 * len(results) / elapsed:.0f} per minute); "
           "written answers (max includes them) are graded by hand in formgrader.")
     print(f"Reports: {out / 'grades.csv'}\n         {out / 'summary.html'}\n         {out / 'feedback'}/<student_id>.html")
+    reference = next(r for r in results if r["student_id"] == "reference")
+    if not full_marks(reference) or any(r["status"] == "grader-error" for r in results):
+        raise SystemExit(f"make demo failed: the reference solution got {number(reference['total']) or 'no grade'} "
+                         f"(status {reference['status']}), not every autograded point, or the grader failed on a "
+                         "submission: see the table above")

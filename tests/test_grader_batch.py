@@ -59,7 +59,7 @@ def test_lms_zip_keeps_each_students_latest_attempt(course, notebooks, reference
         z.writestr("HW2_bob_attempt_2026-11-20-12-00-00_my notebook.ipynb", notebooks["blank"])
         z.writestr("HW2_carol_attempt_2026-11-20-12-00-00_notes.txt", "no notebook here")
     results = grade_batch("two_layer_net", archive, tmp_path / "out", course_dir=course, workers=2,
-                          show_progress=False)
+                          show_progress=False, canary=False)
     by_id = {r["student_id"]: r for r in results}
     assert totals(results) == {"alice": 34.0, "bob": 0.0, "carol": 0.0}
     assert by_id["carol"]["status"] == "missing-notebook"
@@ -92,7 +92,7 @@ def test_checkpoint_that_inflates_to_a_gigabyte_is_refused_before_it_is_read(cou
     (folder / "bomber.ipynb").write_text(notebooks["honest"])
     bomb = checkpoint_bomb(folder / "bomber" / CHECKPOINT, 2**30)
     assert bomb.stat().st_size < 2 * 2**20
-    result, = grade_batch("two_layer_net", folder, tmp_path / "out", course_dir=course, show_progress=False)
+    result, = grade_batch("two_layer_net", folder, tmp_path / "out", course_dir=course, show_progress=False, canary=False)
     model = result["parts"]["test_best_model"]
     assert result["status"] == "ok" and result["total"] == 34.0 - 6
     assert "the checkpoint declares 1.0 GB of tensors; the limit is 256 MB" in model["diagnoses"][0]
@@ -123,7 +123,7 @@ def test_submissions_are_read_a_window_at_a_time(course, tmp_path, monkeypatch):
     monkeypatch.setattr(grade, "plan_job", read_and_count)
     monkeypatch.setattr(grade, "grade_submission", grade_and_forget)
     results = grade_batch("two_layer_net", folder, tmp_path / "out", course_dir=course, workers=2, window=3,
-                          show_progress=False, record=False)
+                          show_progress=False, canary=False, record=False)
     assert len(results) == 40 and {r["status"] for r in results} == {"invalid-notebook"}
     assert len(most) == 40 and max(most) == 3, most
 
@@ -136,7 +136,7 @@ def test_nbgrader_tree_regrade_one_student_and_reports(course, notebooks, refere
         (folder / "two_layer_net.ipynb").write_text(notebooks[student])
         shutil.copy(reference_model, folder / CHECKPOINT)
     out = tmp_path / "out"
-    assert cli(["grade", "two_layer_net", str(tree), "--out", str(out), "--course", str(course), "--workers", "2"]) == 0
+    assert cli(["grade", "two_layer_net", str(tree), "--out", str(out), "--course", str(course), "--workers", "2", "--no-canary"]) == 0
     first = (out / "grades.csv").read_text()
     rows = list(csv.DictReader(first.splitlines()))
     assert [r["student_id"] for r in rows] == ["blank", "honest"]
@@ -147,7 +147,7 @@ def test_nbgrader_tree_regrade_one_student_and_reports(course, notebooks, refere
     # The blank student fixes their work; regrading only them leaves the other row as it was.
     (tree / "blank" / "two_layer_net" / "two_layer_net.ipynb").write_text(notebooks["honest"])
     assert cli(["grade", "two_layer_net", str(tree), "--out", str(out), "--course", str(course),
-                "--student", "blank", "--workers", "1"]) == 0
+                "--student", "blank", "--workers", "1", "--no-canary"]) == 0
     rows = list(csv.DictReader((out / "grades.csv").read_text().splitlines()))
     assert [float(r["total"]) for r in rows] == [34.0, 34.0]
     for name in ("summary.html", "summary.png", "common_mistakes.csv", "feedback/honest.html", "feedback/blank.html"):
@@ -210,6 +210,6 @@ def test_stock_nbgrader_is_fooled_by_a_rewritten_test_result_and_we_are_not(cour
     folder.mkdir()
     (folder / "cheat.ipynb").write_text(notebooks["cheat"])
     ours = grade_batch("two_layer_net", folder, tmp_path / "out", course_dir=course, workers=1,
-                       show_progress=False, record=False)[0]
+                       show_progress=False, canary=False, record=False)[0]
     assert stock_total >= 30, stock  # every in-kernel check reported "pass": a blank notebook with full marks
     assert ours["total"] == 0

@@ -61,7 +61,7 @@ def test_a_solved_notebook_passes_and_its_package_grades_in_full(solved, tmp_pat
 
     # The grader takes the package as it is, alone or in a folder of packages; a file changed after packaging is noted.
     out_dir = tmp_path_factory.mktemp("grading")
-    [alone] = grade_batch("two_layer_net", package, out_dir / "alone", show_progress=False, record=False)
+    [alone] = grade_batch("two_layer_net", package, out_dir / "alone", show_progress=False, canary=False, record=False)
     assert (alone["student_id"], alone["status"], alone["total"]) == ("alice", "ok", 34)
     assert any(note.startswith("submission package alice_two_layer_net.zip") for note in alone["notes"])
     assert not any("changed afterwards" in note for note in alone["notes"])
@@ -74,7 +74,7 @@ def test_a_solved_notebook_passes_and_its_package_grades_in_full(solved, tmp_pat
             data = original.read(name)
             edited.writestr(name, data.replace(b'"alice"', b'"bob"') if name == MANIFEST_NAME
                             else data + b" " if name == NOTEBOOK else data)
-    results = grade_batch("two_layer_net", folder, out_dir / "folder", show_progress=False, record=False)
+    results = grade_batch("two_layer_net", folder, out_dir / "folder", show_progress=False, canary=False, record=False)
     assert [(r["student_id"], r["status"], r["total"]) for r in results] == [("alice", "ok", 34), ("bob", "ok", 34)]
     assert any(f"{NOTEBOOK} is not the file the self-check packaged" in note for note in results[1]["notes"])
 

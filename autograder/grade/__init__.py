@@ -1,12 +1,16 @@
 """Batch grading: `python -m autograder grade ASSIGNMENT SUBMISSIONS --out DIR`.
 
-intake -> one job per submission -> Dask (a LocalCluster sized to the machine, or an existing cluster)
--> sandboxed run + judging on the workers (autograder.grade.task) -> results/<student>.json ->
-grades.csv, feedback/<student>.html, summary.html -> the nbgrader gradebook.
-Every submission found gets a row; a grader failure on one becomes that row's status, never a lost row.
+intake -> Dask (a LocalCluster sized to the machine, or an existing cluster) -> the canary (the reference solution,
+graded first on every worker; autograder.grade.canary) -> one job per submission -> sandboxed run + judging on the
+workers (autograder.grade.task) -> results/<student>.json -> grades.csv, feedback/<student>.html, summary.html ->
+the nbgrader gradebook.
+Every submission found gets a row; a grader failure on one becomes that row's status (`grader-error`, its parts
+not graded), never a lost row and never a zero: such rows are left out of the gradebook until regraded.
 """
+import contextlib
 import json
 import os
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -16,9 +20,9 @@ from tqdm.auto import tqdm
 
 from autograder.autograded import write_autograded
 from autograder.course import COURSE_ROOT, manifest
-from autograder.grade import intake, reports
+from autograder.grade import canary, intake, reports
 from autograder.grade.sandbox import Limits
-from autograder.grade.task import grade_submission
+from autograder.grade.task import grade_submission, grader_failed_part
 from autograder.gradebook import ensure_assignment, record_results
 from autograder.notebooks import answer_cells, cells_by_grade_id, grade_id, read_notebook
 
@@ -65,22 +69,24 @@ def plan_job(spec, sub, seed=None):
 
 
 def grader_error(job, error):
-    """The row of a submission whose grading itself failed: kept, zero, and explained."""
-    message = f"the grader failed on this submission ({type(error).__name__}: {error}); please report it"
+    """The row of a submission whose grading itself failed: kept, not graded, and explained."""
+    message = f"not graded because the grader failed on this submission ({type(error).__name__}: {error})"
     return {"student_id": job["student_id"], "status": "grader-error", "message": message,
-            "parts": {gid: {"score": 0.0, "max": pts, "seed": 0, "diagnoses": [message], "subchecks": []}
-                      for gid, pts in job["points"].items()},
+            "parts": {gid: grader_failed_part(pts, message) for gid, pts in job["points"].items()},
             "manual_parts": job["manual_parts"], "notes": job["notes"], "isolation": "",
-            "total": 0.0, "max_total": sum(job["points"].values()) + sum(job["manual_parts"].values()), "seconds": 0.0}
+            "total": None, "max_total": sum(job["points"].values()) + sum(job["manual_parts"].values()), "seconds": 0.0}
 
 
 def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=None, scheduler=None, workers=None,
-                show_progress=True, record=True, window=None, warm=True):
+                show_progress=True, record=True, window=None, warm=True, canary=True):
     """Grade every submission (or only `student`) and write the reports; returns the results, sorted.
 
-    At most `window` submissions (default: twice the worker threads) are read into memory and in flight at once,
-    so the grader's memory does not grow with the size of the class. `warm=False` runs every submission in a
-    cold sandbox (a fresh interpreter) even where warm ones work.
+    With `canary`, the reference solution is graded first on every Dask worker, through the same path, and the
+    batch is refused (canary.CanaryFailed, nothing graded or written but DIR/canary.json) unless it gets every
+    autograded point. At most `window` submissions (default: twice the worker threads) are read into memory and in
+    flight at once, so the grader's memory does not grow with the size of the class. `warm=False` runs every
+    submission in a cold sandbox (a fresh interpreter) even where warm ones work. Rows whose status is
+    `grader-error` are not recorded in the gradebook (their earlier grades, if any, stay).
     """
     out = Path(out)
     spec = dict(assignment_spec(assignment, course_dir), warm=warm)
@@ -91,8 +97,11 @@ def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=No
             raise intake.IntakeError(f"no submission from {student!r} in {submissions}")
     results_dir = out / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
-    for result in _run(spec, subs, scheduler, workers, show_progress, window):
-        (results_dir / f"{result['student_id']}.json").write_text(json.dumps(result, indent=1))
+    with _client(scheduler, workers) as client:
+        if canary:
+            _canary(client, spec, course_dir, out, show_progress)
+        for result in _dispatch(client, spec, subs, window or 2 * sum(client.nthreads().values()), show_progress):
+            (results_dir / f"{result['student_id']}.json").write_text(json.dumps(result, indent=1))
     # Re-runs (e.g. --student) rewrite the reports from every result kept in DIR/results.
     results = sorted((json.loads(p.read_text()) for p in results_dir.glob("*.json")), key=lambda r: r["student_id"])
     reports.write_grades_csv(results, out / "grades.csv")
@@ -102,16 +111,41 @@ def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=No
     if record:  # as `nbgrader autograde` would: this run's submissions into autograded/ and the gradebook
         ensure_assignment(course_dir, assignment, spec["notebook_file"])
         graded_now = {sub.student_id for sub in subs}
-        now = [r for r in results if r["student_id"] in graded_now]
-        submitted = write_autograded(course_dir, spec, subs, now)
+        now = [r for r in results if r["student_id"] in graded_now and r["status"] != "grader-error"]
+        graded = {r["student_id"] for r in now}
+        submitted = write_autograded(course_dir, spec, [sub for sub in subs if sub.student_id in graded], now)
         record_results(course_dir, assignment, spec["notebook_file"], now, submitted)
     return results
 
 
-def _run(spec, subs, scheduler, workers, show_progress, window):
-    """Yield each submission's result as it finishes: jobs are read and submitted lazily, `window` at a time."""
-    if not subs:
-        return
+def _canary(client, spec, course_dir, out, show_progress):
+    """Grade the reference solution on every worker of `client`; raise canary.CanaryFailed unless each run gets
+    every autograded point. Its results go to DIR/canary.json, never to the batch's reports."""
+    if not (Path(course_dir) / "release" / spec["assignment"] / spec["notebook_file"]).is_file():
+        ensure_assignment(course_dir, spec["assignment"], spec["notebook_file"])  # the reference is built on it
+    with tempfile.TemporaryDirectory(prefix="course-kit-canary-") as folder:
+        job = plan_job(spec, canary.canary_submission(course_dir, spec, folder))
+    workers = sorted(client.scheduler_info()["workers"])
+    futures = {worker: client.submit(grade_submission, job, workers=[worker], allow_other_workers=False, pure=False)
+               for worker in workers}
+    results = {}
+    for worker, future in futures.items():
+        try:
+            results[worker] = future.result()
+        except Exception as error:  # noqa: BLE001 - a worker that cannot grade fails the canary, with the cause
+            results[worker] = grader_error(job, error)
+    (Path(out) / "canary.json").write_text(json.dumps(results, indent=1))
+    canary.check(spec["assignment"], results)
+    if show_progress:
+        seconds = max(result["seconds"] for result in results.values())
+        print(f"Canary: the reference solution got every autograded point on {len(results)} worker"
+              f"{'s' if len(results) > 1 else ''} ({seconds:.1f} s)")
+
+
+@contextlib.contextmanager
+def _client(scheduler, workers):
+    """A Dask client: of the cluster at `scheduler`, or of a LocalCluster of `workers` threads (default: one per
+    core) for the duration."""
     # Dask keeps its last 1000 task messages, arguments included, for debugging: each job carries a notebook and a
     # checkpoint, so that log alone would hold a whole class's files in memory. (Set it on remote workers too.)
     with dask.config.set({"distributed.admin.low-level-log-length": 0}):
@@ -123,7 +157,7 @@ def _run(spec, subs, scheduler, workers, show_progress, window):
                                    dashboard_address=":0")
             client = Client(cluster)
         try:
-            yield from _dispatch(client, spec, subs, window or 2 * sum(client.nthreads().values()), show_progress)
+            yield client
         finally:
             client.close()
             if cluster is not None:
@@ -132,6 +166,8 @@ def _run(spec, subs, scheduler, workers, show_progress, window):
 
 def _dispatch(client, spec, subs, window, show_progress):
     """Read and submit each submission's job once fewer than `window` are in flight; yield results as they finish."""
+    if not subs:
+        return
     in_flight, planned = as_completed(), {}
     bar = tqdm(total=len(subs), desc="grading", unit="submission", disable=not show_progress)
     for sub in subs:

@@ -34,7 +34,8 @@ def normalise_diagnosis(text):
 def write_grades_csv(results, path):
     """grades.csv: student_id, status, one column per part (autograded, then manual), total, max_total.
 
-    One row per result, sorted by student_id; manual parts are left empty until a person grades them.
+    One row per result, sorted by student_id; manual parts are left empty until a person grades them, and so are
+    the parts and total of a `grader-error` row that the grader could not grade.
     """
     auto, manual = _part_ids(results)
     path = Path(path)
@@ -43,22 +44,23 @@ def write_grades_csv(results, path):
         writer = csv.writer(f)
         writer.writerow(["student_id", "status", *auto, *manual, "total", "max_total"])
         for r in sorted(results, key=lambda r: r["student_id"]):
-            scores = [_number(r["parts"][gid]["score"]) if gid in r["parts"] else "" for gid in auto]
+            scores = [number(r["parts"][gid]["score"]) if gid in r["parts"] else "" for gid in auto]
             writer.writerow([r["student_id"], r["status"], *scores, *[""] * len(manual),
-                             _number(r["total"]), _number(r["max_total"])])
+                             number(r["total"]), number(r["max_total"])])
     return path
 
 
 def write_feedback(result, path, title):
     """A self-contained HTML feedback page for one student, rendered only from `result`."""
-    parts = [{"id": gid, "score": _number(part["score"]), "max": _number(part["max"]),
-              "diagnoses": part["diagnoses"],
-              "subchecks": [{"passed": s["passed"], "name": s["name"], "weight": _number(s["weight"]),
+    parts = [{"id": gid, "score": number(part["score"]), "max": number(part["max"]),
+              "diagnoses": part["diagnoses"], "grader_error": part.get("grader_error"),
+              "subchecks": [{"passed": s["passed"], "name": s["name"], "weight": number(s["weight"]),
                              "detail": s["detail"]} for s in part["subchecks"]]}
              for gid, part in result["parts"].items()]
     page = render("feedback.html.j2", title=title, student_id=result["student_id"], status=result["status"],
-                  ok=result["status"] == "ok", message=result["message"], total=_number(result["total"]),
-                  max_total=_number(result["max_total"]), manual_points=_number(sum(result["manual_parts"].values())),
+                  grader_failed=result["total"] is None,
+                  ok=result["status"] == "ok", message=result["message"], total=number(result["total"]),
+                  max_total=number(result["max_total"]), manual_points=number(sum(result["manual_parts"].values())),
                   parts=parts, notes=result["notes"], isolation=result["isolation"] or "unknown")
     return _write_page(path, page)
 
@@ -78,18 +80,20 @@ def write_summary(results, out_dir, title):
     with csv_path.open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["part", "diagnosis", "count", "share"])
-        writer.writerows([part, diagnosis, count, _number(count / len(results))]
+        writer.writerows([part, diagnosis, count, number(count / len(results))]
                          for (part, diagnosis), count in mistakes)
 
-    scores = [{"part": gid, "max": _number(_part_max(results, gid)),
-               **_mean_median([r["parts"][gid]["score"] for r in results if gid in r["parts"]])} for gid in auto]
-    total = {"max": _number(_autograded_max(results, auto)), **_mean_median([r["total"] for r in results])}
+    scores = [{"part": gid, "max": number(_part_max(results, gid)), **_mean_median(_part_scores(results, gid))}
+              for gid in auto]
+    total = {"max": number(_autograded_max(results, auto)), **_mean_median(_totals(results))}
     common = [{"part": part, "diagnosis": diagnosis, "submissions": count,
                "share": f"{100 * count / len(results):.0f}%"}
               for (part, diagnosis), count in mistakes[:TOP_MISTAKES]]
     not_ok = [{"student_id": r["student_id"], "status": r["status"], "message": r["message"]}
-              for r in sorted(results, key=lambda r: r["student_id"]) if r["status"] != "ok"]
-    page = render("summary.html.j2", title=title, submissions=len(results),
+              for r in sorted(results, key=lambda r: (r["status"] != "grader-error", r["student_id"]))
+              if r["status"] != "ok"]
+    grader_failed = [row for row in not_ok if row["status"] == "grader-error"]
+    page = render("summary.html.j2", title=title, submissions=len(results), grader_failed=grader_failed,
                   statuses=sorted(Counter(r["status"] for r in results).items()), scores=scores, total=total,
                   image=base64.b64encode(png.read_bytes()).decode("ascii"), top=TOP_MISTAKES, mistakes=common,
                   not_ok=not_ok)
@@ -113,6 +117,15 @@ def _part_ids(results):
     return list(results[0]["parts"]), list(results[0]["manual_parts"])
 
 
+def _part_scores(results, gid):
+    """The scores of part `gid`, leaving out the submissions the grader could not grade there."""
+    return [r["parts"][gid]["score"] for r in results if gid in r["parts"] and r["parts"][gid]["score"] is not None]
+
+
+def _totals(results):
+    return [r["total"] for r in results if r["total"] is not None]
+
+
 def _part_max(results, gid):
     return next(r["parts"][gid]["max"] for r in results if gid in r["parts"])
 
@@ -123,9 +136,8 @@ def _autograded_max(results, auto):
 
 def _histograms(results, auto, title):
     """PNG bytes of one histogram per autograded part, plus one of the autograded totals."""
-    panels = [(gid, [r["parts"][gid]["score"] for r in results if gid in r["parts"]], _part_max(results, gid))
-              for gid in auto]
-    panels.append(("autograded total", [r["total"] for r in results], _autograded_max(results, auto)))
+    panels = [(gid, _part_scores(results, gid), _part_max(results, gid)) for gid in auto]
+    panels.append(("autograded total", _totals(results), _autograded_max(results, auto)))
     cols = min(3, len(panels))
     rows = math.ceil(len(panels) / cols)
     fig = Figure(figsize=(4.5 * cols, 3.2 * rows), layout="constrained")
@@ -133,7 +145,7 @@ def _histograms(results, auto, title):
     for i, (name, scores, top) in enumerate(panels):
         ax = fig.add_subplot(rows, cols, i + 1)
         ax.hist(scores, bins=10, range=(0, top or 1), color="#4c72b0", edgecolor="white")
-        ax.set_title(f"{name} (out of {_number(top)})", fontsize=10)
+        ax.set_title(f"{name} (out of {number(top)})", fontsize=10)
         ax.set_xlabel("score")
         ax.set_ylabel("submissions")
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -147,12 +159,12 @@ def _mean_median(values):
     """{"mean", "median"} of `values`, formatted; empty strings when there are none."""
     if not values:
         return {"mean": "", "median": ""}
-    return {"mean": _number(statistics.mean(values)), "median": _number(statistics.median(values))}
+    return {"mean": number(statistics.mean(values)), "median": number(statistics.median(values))}
 
 
-def _number(x):
-    """Up to 4 decimals, without trailing zeros: 1.6, 4, 0.3333."""
-    return f"{x:.4f}".rstrip("0").rstrip(".")
+def number(x):
+    """Up to 4 decimals, without trailing zeros: 1.6, 4, 0.3333; "" for None (not graded)."""
+    return "" if x is None else f"{x:.4f}".rstrip("0").rstrip(".")
 
 
 def _write_page(path, page):

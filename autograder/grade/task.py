@@ -1,6 +1,11 @@
 """Grading one submission: draw hidden cases, run the student's code in the sandbox, judge the plain
 outputs here (a process that never runs student code), and evaluate the submitted best model.
 
+A failure the student's code did not cause (the sandbox dying before any student code ran, outputs the harness
+could not record, a best model that cannot be evaluated because the data set is missing) is the grader's: that part
+is not graded (score None, its cause kept) and the row's status is `grader-error`, never a zero with a diagnosis
+meant for the student.
+
 `grade_submission` takes and returns plain data only, so it can run on any Dask worker that has the kit.
 """
 import json
@@ -25,7 +30,7 @@ def grade_submission(job):
     result = {"student_id": job["student_id"], "status": "ok", "message": "", "parts": {},
               "manual_parts": dict(job["manual_parts"]), "notes": list(job["notes"]),
               "isolation": sandbox.isolation(job.get("warm", True))}
-    reports, status = {}, job.get("problem")
+    reports, faults, status = {}, {}, job.get("problem")
     if status is None:
         try:
             nb = notebook_from_bytes(job["notebook"], job["notebook_name"])
@@ -35,8 +40,9 @@ def grade_submission(job):
             status = ("invalid-notebook", str(error))
     if status is None:
         with sandbox.lease(job["limits"], f"grade-{job['student_id']}-", job.get("warm", True)) as box:
-            reports, incidents, result["part_seconds"], result["step_seconds"] = _run_code_parts(job, code_cells, box)
-            reports.update(_best_model(job, box.job_dir))
+            reports, faults, incidents, result["part_seconds"], result["step_seconds"] = _run_code_parts(
+                job, code_cells, box)
+            _best_model(job, box.job_dir, reports, faults)
             result["sandbox"] = box.describe()
         result["notes"] += [note for cell in code_cells for note in cell.notes]
         if incidents:
@@ -45,16 +51,27 @@ def grade_submission(job):
                               for r in reports.values() for d in r.diagnoses):
         status = ("memory-limit", f"ran out of its {job['limits'].memory_mb} MB of memory in a part; that part "
                                   "scores zero, the others are graded")
+    if faults:
+        status = ("grader-error", "not graded because the grader failed, not the student's code: " + "; ".join(
+            f"{grade_id} {cause}" for grade_id, cause in faults.items()) + (f" (also: {status[1]})" if status else ""))
     if status is not None:
         result["status"], result["message"] = status
     for grade_id, points in job["points"].items():
+        if grade_id in faults:
+            result["parts"][grade_id] = grader_failed_part(points, faults[grade_id])
+            continue
         report = reports.get(grade_id) or _not_graded(grade_id, result["message"] or "not graded")
         result["parts"][grade_id] = report.to_dict(points)
-    result["total"] = round(sum(p["score"] for p in result["parts"].values()), 4)
+    result["total"] = None if faults else round(sum(p["score"] for p in result["parts"].values()), 4)
     result["max_total"] = sum(job["points"].values()) + sum(job["manual_parts"].values())
     result["seconds"] = round(time.perf_counter() - start, 3)
     result["worker"] = f"{socket.gethostname()}:{os.getpid()}"
     return result
+
+
+def grader_failed_part(points, cause):
+    """A part the grader failed to grade: no score (None), and the cause, kept for the instructor."""
+    return {"score": None, "max": points, "seed": 0, "grader_error": cause, "diagnoses": [], "subchecks": []}
 
 
 def _not_graded(grade_id, why):
@@ -64,12 +81,15 @@ def _not_graded(grade_id, why):
 
 
 def _run_code_parts(job, code_cells, box):
-    """Sandboxed runs of every code part; returns ({grade_id: Report}, [(status, message)] of what went wrong,
-    {grade_id: seconds the part ran}, {step kind ("start", "setup", "cell", "part"): seconds in all}).
+    """Sandboxed runs of every code part; returns ({grade_id: Report}, {grade_id: why the grader could not grade it},
+    [(status, message)] of what went wrong, {grade_id: seconds the part ran}, {step kind ("start", "setup", "cell",
+    "part"): seconds in all}).
 
     A part that hangs past its budget or brings the sandbox down scores zero with the reason, and the parts after
     it run in a fresh sandbox; a cell that does so is run with less of it (cells.Cell.degrade). Each rerun drops
-    at least one part or degrades one cell, and `wall_seconds` caps them all.
+    at least one part or degrades one cell, and `wall_seconds` caps them all. A sandbox that fails before any
+    student code ran (while starting, or in the trusted set-up cell), and parts whose outputs the harness could not
+    record, are the grader's failures.
     """
     parts = {part.grade_id: part for part in PARTS[job["assignment"]]}
     limits, drawn, scratch = job["limits"], {}, box.job_dir
@@ -78,7 +98,7 @@ def _run_code_parts(job, code_cells, box):
         rng, seed = new_rng(job.get("seed"))
         drawn[grade_id] = (part.draw(rng), seed)
         transport.save(drawn[grade_id][0], scratch / "cases" / f"{grade_id}.safetensors")
-    pending, reports, incidents, seconds, steps = list(parts), {}, [], {}, {}
+    pending, reports, faults, incidents, seconds, steps = list(parts), {}, {}, [], {}, {}
     clock = time.perf_counter()
     while pending:
         left = limits.wall_seconds - (time.perf_counter() - clock)
@@ -91,16 +111,27 @@ def _run_code_parts(job, code_cells, box):
                         if kind == "part" and step_id in parts and took is not None})
         for kind, _, took in outcome.steps:
             steps[kind] = round(steps.get(kind, 0.0) + (took or 0.0), 4)
-        for grade_id in [g for g in pending if (scratch / "outputs" / f"{g}.safetensors").is_file()]:
-            pending.remove(grade_id)
-            reports[grade_id], incident = _judge(parts[grade_id], drawn[grade_id], scratch, cell_errors, job,
-                                                 code_cells)
-            incidents += [incident] if incident else []
+        for grade_id in list(pending):
+            if (scratch / "outputs" / f"{grade_id}.safetensors").is_file():
+                pending.remove(grade_id)
+                reports[grade_id], incident = _judge(parts[grade_id], drawn[grade_id], scratch, cell_errors, job,
+                                                     code_cells)
+                incidents += [incident] if incident else []
+            elif (scratch / "outputs" / f"{grade_id}.grader-error").is_file():
+                pending.remove(grade_id)
+                faults[grade_id] = sandbox.read_regular(scratch / "outputs" / f"{grade_id}.grader-error",
+                                                        2000).decode("utf-8", "replace")
         if outcome.complete:
+            faults.update({grade_id: "was not recorded by the harness, which finished without an error"
+                           for grade_id in pending})
             break
         status, why = _failure(outcome, limits, left)
         kind, step_id = outcome.step
         cell = next((c for c in code_cells if c.id == step_id), None)
+        if kind in ("start", "setup"):  # no student code has run yet
+            cause = f"could not run: the sandbox {why} {'while starting' if kind == 'start' else 'in the set-up cell'}"
+            faults.update({grade_id: cause + _last_line(outcome.stderr) for grade_id in pending})
+            break
         if kind == "part" and step_id in pending:
             pending.remove(step_id)
             reports[step_id] = _not_graded(step_id, f"{', '.join(parts[step_id].names)} {why}")
@@ -111,7 +142,13 @@ def _run_code_parts(job, code_cells, box):
         else:
             incidents.append((status, f"the sandbox {why} before {', '.join(pending)} could run"))
             break
-    return reports, incidents, seconds, steps
+    return reports, faults, incidents, seconds, steps
+
+
+def _last_line(stderr):
+    """': <the last line the sandbox wrote to stderr>', or '' when it wrote nothing."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    return f": {lines[-1][:300]}" if lines else ""
 
 
 def _sandbox_run(job, code_cells, parts, box, wall_left):
@@ -183,24 +220,27 @@ def _failure(outcome, limits, wall_left):
     return "crashed", f"stopped the interpreter (exit code {outcome.returncode})"
 
 
-def _best_model(job, scratch):
+def _best_model(job, scratch, reports, faults):
     """Evaluate the submitted checkpoint in this (trusted) process with the safe loader, which checks the sizes
-    the file declares before it inflates anything."""
+    the file declares before it inflates anything, into `reports`. The check turns any fault of the file into a
+    diagnosis itself: an error it raises is the grader's (e.g. the data set to evaluate on is missing), into
+    `faults`."""
     if job["assignment"] not in BEST_MODEL:
-        return {}
+        return
     grade_id, check = BEST_MODEL[job["assignment"]]
     name = job["best_model_file"]
     content = job["side_files"].get(name)
     if content is None:
-        return {grade_id: _not_graded(grade_id, f"{name} was not submitted with the notebook")}
-    if isinstance(content, dict):  # refused at intake: too large, or unreadable
-        return {grade_id: _not_graded(grade_id, content["refused"])}
-    path = scratch / name
-    path.write_bytes(content)
-    try:
-        return {grade_id: check(path, max_bytes=job["limits"].side_file_mb * 2**20)}
-    except Exception as error:  # noqa: BLE001 - an odd checkpoint costs this part only
-        return {grade_id: _not_graded(grade_id, f"{name} could not be evaluated ({type(error).__name__}: {error})")}
+        reports[grade_id] = _not_graded(grade_id, f"{name} was not submitted with the notebook")
+    elif isinstance(content, dict):  # refused at intake: too large, or unreadable
+        reports[grade_id] = _not_graded(grade_id, content["refused"])
+    else:
+        path = scratch / name
+        path.write_bytes(content)
+        try:
+            reports[grade_id] = check(path, max_bytes=job["limits"].side_file_mb * 2**20)
+        except Exception as error:  # noqa: BLE001 - the grader's failure: this part is not graded
+            faults[grade_id] = f"could not be evaluated ({type(error).__name__}: {error})"
 
 
 def _read_json(path):

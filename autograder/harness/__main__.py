@@ -7,6 +7,8 @@ next part runs in the same process. Before each step the harness appends a line 
 ({"step": "setup" | "cell" | "part" | "done", "id": ...}), so the grader outside knows which step a hang or
 crash happened in and what time budget applies. Each part's outputs are written to
 JOB_DIR/outputs/<part>.safetensors as soon as it finishes, so a later hang or crash loses nothing already done.
+Outputs that cannot be transported (another type, too large) are the student's code's doing and are recorded as
+such; a failure to record outputs that can be is the grader's, written to JOB_DIR/outputs/<part>.grader-error.
 Nothing here judges anything.
 """
 import importlib
@@ -15,6 +17,7 @@ import os
 import signal
 import sys
 import time
+import traceback
 import types
 from pathlib import Path
 
@@ -42,10 +45,12 @@ def _out_of_time(signum, frame):
 
 
 def prepare():
-    """Put the plotting stand-ins in place before anything imports the real modules."""
+    """Put the plotting stand-ins in place before anything imports the real modules, and check that outputs can be
+    recorded here (importing what the transport imports lazily) before any student code runs."""
     for name in ("matplotlib.pyplot", "helpers.vis", "helpers.widgets"):
         if not isinstance(sys.modules.get(name), _NoPlotting):
             sys.modules[name] = _NoPlotting(name)
+    transport.self_test()
 
 
 def main(job_dir):
@@ -108,13 +113,19 @@ def _run_part(module, part, namespace, job_dir):
 
 
 def _save(outputs, out_dir, grade_id):
-    """Write one part's outputs; outputs that cannot be recorded cost that part only, with the reason."""
+    """Write one part's outputs. Outputs that cannot be transported cost that part only, with the reason; when
+    recording outputs that can be transported fails, the reason goes to <part>.grader-error instead."""
     partial = out_dir / f"{grade_id}.part"
     try:
         transport.save(outputs, partial)
-    except Exception as error:  # noqa: BLE001 - odd student output (a set, a huge tensor...) must not stop the run
-        transport.save({"harness_error": f"gave outputs that could not be recorded ({describe_exception(error)})"},
-                       partial)
+    except transport.Untransportable as error:  # odd student output (a set, a huge tensor...) must not stop the run
+        transport.save({"harness_error": f"gave outputs that could not be recorded ({error})"}, partial)
+    except MemoryError:
+        raise
+    except Exception as error:  # noqa: BLE001 - the transport's own failure: the grader's, not the student's
+        traceback.print_exc()
+        (out_dir / f"{grade_id}.grader-error").write_text(f"recording its outputs failed ({describe_exception(error)})")
+        return
     os.replace(partial, out_dir / f"{grade_id}.safetensors")
 
 

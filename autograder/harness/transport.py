@@ -4,6 +4,7 @@ import json
 import os
 
 import torch
+import safetensors.torch
 from safetensors.torch import load_file, save_file
 
 MAX_BYTES = 64 * 2**20
@@ -13,26 +14,52 @@ class TransportError(ValueError):
     """A file that is not a valid transport file (too big, malformed, wrong types)."""
 
 
-def save(obj, path):
-    tensors = {}
+class Untransportable(TypeError):
+    """Outputs that cannot be transported: a value of another type, or more than MAX_BYTES of tensors. Raised before
+    anything is written, so a failure after that point is the transport's own, never the outputs'."""
 
-    def encode(value, key):
+
+def encode(obj):
+    """(tensors, skeleton) of `obj`: each tensor a detached CPU copy of its own, the skeleton plain JSON data.
+    Raises Untransportable for anything else."""
+    tensors, size = {}, [0]
+
+    def walk(value, key):
         if torch.is_tensor(value):
+            size[0] += value.numel() * value.element_size()
+            if size[0] > MAX_BYTES:
+                raise Untransportable(f"{key}: the outputs hold more than {MAX_BYTES // 2**20} MB of tensors")
             name = f"t{len(tensors)}"
             # A copy of its own: the same tensor may appear twice, or share memory with another
             # (a view, or the very label tensor handed over at every step), which safetensors refuses.
             tensors[name] = value.detach().to("cpu").contiguous().clone()
             return {"$tensor": name}
         if isinstance(value, dict):
-            return {"$dict": {str(k): encode(v, f"{key}.{k}") for k, v in value.items()}}
+            return {"$dict": {str(k): walk(v, f"{key}.{k}") for k, v in value.items()}}
         if isinstance(value, (list, tuple)):
-            return [encode(v, f"{key}[{i}]") for i, v in enumerate(value)]
+            return [walk(v, f"{key}[{i}]") for i, v in enumerate(value)]
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
-        raise TypeError(f"{key}: cannot transport {type(value).__name__}")
+        raise Untransportable(f"{key}: cannot transport {type(value).__name__}")
 
-    skeleton = encode(obj, "root")
+    skeleton = walk(obj, "root")
+    return tensors, skeleton
+
+
+def save(obj, path):
+    tensors, skeleton = encode(obj)
     save_file(tensors, str(path), metadata={"skeleton": json.dumps(skeleton)})
+
+
+def self_test():
+    """Round-trip a sample of every kind of value through safetensors in memory, so that whatever the transport
+    imports lazily is imported now, before any student code runs; raises if the transport does not work here."""
+    sample = {"f64": torch.arange(6, dtype=torch.float64).reshape(2, 3), "f32": torch.ones(3),
+              "i64": torch.arange(4), "bool": torch.tensor([True, False]), "list": [1, 2.5, "text", None, True]}
+    tensors, skeleton = encode(sample)
+    back = safetensors.torch.load(safetensors.torch.save(tensors, metadata={"skeleton": json.dumps(skeleton)}))
+    if any(not torch.equal(back[name], tensor) for name, tensor in tensors.items()):
+        raise RuntimeError("the transport's round trip changed a tensor")
 
 
 def load(path, max_bytes=MAX_BYTES):

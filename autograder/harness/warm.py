@@ -28,6 +28,7 @@ import re
 import signal
 import stat
 import sys
+import sysconfig
 from pathlib import Path
 
 SPOOL = Path("/spool")
@@ -182,10 +183,18 @@ def _serve(modules):
 
 
 def _probe(name):
-    """Isolate a child on /spool/NAME and have it prove it: it writes /job/isolated."""
+    """Isolate a child on /spool/NAME and have it prove it: it writes /job/isolated once it also sees the
+    interpreter's libraries (its standard library and site-packages), as every job must."""
+    def prove():
+        folders = {sysconfig.get_path(key) for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+        missing = sorted(folder for folder in folders if not os.path.isdir(folder))
+        if missing:
+            raise RuntimeError(f"an isolated job cannot see {', '.join(missing)}")
+        (JOB / "isolated").write_text(str(os.getpid()))
+
     pid = os.fork()
     if pid == 0:
-        _run_job(name, lambda: (JOB / "isolated").write_text(str(os.getpid())))
+        _run_job(name, prove)
     _, status = os.waitpid(pid, 0)
     sys.exit(_exit_code(status))
 

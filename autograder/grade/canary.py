@@ -1,0 +1,87 @@
+"""The canary: before a batch, the grader grades the instructor's own solution through the path the students'
+submissions take (intake, the same sandbox kind, every Dask worker of the batch) and refuses the batch unless the
+solution gets every autograded point on each worker. A grader that cannot grade the reference in full would charge
+every student for its own failure.
+"""
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from autograder.course import manifest
+from autograder.grade import intake
+from autograder.notebooks import read_notebook, reference_answers, submission, written_answers
+from autograder.reference_model import reference_checkpoint
+
+#: The canary's student id: it is graded like a submission, but never written to the batch's reports or gradebook.
+CANARY_ID = "canary-reference-solution"
+
+
+class CanaryFailed(RuntimeError):
+    """The reference solution did not get every autograded point: `results` ({worker: result}) say where."""
+
+    def __init__(self, assignment, results):
+        self.assignment, self.results = assignment, results
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self):
+        """What the canary got, worker by worker and part by part, with each lost part's diagnosis or cause."""
+        lines = [f"The grader refuses to grade this batch of {self.assignment}: the instructor's reference solution, "
+                 "graded first as a student's submission, did not get every autograded point."]
+        for worker, result in self.results.items():
+            lines.append(f"  worker {worker}: status {result['status']}, {_points(result)}")
+            for grade_id, part in result["parts"].items():
+                if part.get("grader_error"):
+                    lines.append(f"    {grade_id}: not graded, the grader failed: {part['grader_error']}")
+                elif part["score"] < part["max"]:
+                    why = "; ".join(part["diagnoses"]) or "no diagnosis"
+                    lines.append(f"    {grade_id}: {part['score']:g} / {part['max']:g}: {why}")
+                else:
+                    lines.append(f"    {grade_id}: {part['score']:g} / {part['max']:g}")
+        lines.append("Fix the cause (see the sandbox's isolation and the causes above), or pass --no-canary to grade "
+                     "anyway.")
+        return lines
+
+
+def reference_side_files(assignment, course_dir):
+    """{file name: path} of the reference submission's side files: the instructor's reference best model, where the
+    assignment's manifest asks for one (two_layer_net; trained once, about a minute, then cached)."""
+    return {name: reference_checkpoint("fashion_mnist") for name in manifest(assignment, course_dir).get("side_files", [])}
+
+
+def reference_submission(course_dir, assignment, notebook_file):
+    """(notebook, {side file name: path}) of the reference: the release notebook with every answer cell and written
+    answer of the source's solution."""
+    source = read_notebook(Path(course_dir) / "source" / assignment / notebook_file)
+    release = read_notebook(Path(course_dir) / "release" / assignment / notebook_file)
+    answers = {**reference_answers(source), **written_answers(source)}
+    return submission(release, source, answers), reference_side_files(assignment, course_dir)
+
+
+def canary_submission(course_dir, spec, folder):
+    """The reference laid out as one submission in `folder`, read back through intake as students' are."""
+    notebook, side_files = reference_submission(course_dir, spec["assignment"], spec["notebook_file"])
+    nbformat.write(notebook, Path(folder) / f"{CANARY_ID}.ipynb")
+    if side_files:
+        (Path(folder) / CANARY_ID).mkdir()
+        for name, path in side_files.items():
+            shutil.copy(path, Path(folder) / CANARY_ID / name)
+    sub, = intake.collect(folder, spec["assignment"], spec["notebook_file"])
+    return sub
+
+
+def full_marks(result):
+    """True when every autograded part of `result` got all its points."""
+    return all(part["score"] is not None and part["score"] >= part["max"] for part in result["parts"].values())
+
+
+def check(assignment, results):
+    """Raise CanaryFailed unless every worker's canary result has full marks."""
+    if not results or not all(full_marks(result) for result in results.values()):
+        raise CanaryFailed(assignment, results)
+
+
+def _points(result):
+    scores = [part["score"] for part in result["parts"].values()]
+    got = "not graded" if None in scores else f"{sum(scores):g}"
+    return f"{got} of {sum(part['max'] for part in result['parts'].values()):g} autograded points"
