@@ -11,6 +11,8 @@ from pathlib import Path
 import nbformat
 import nbformat.reader
 
+from autograder.harness.core import compile_cell
+
 SOLUTION_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 MAGIC = re.compile(r"^\s*[%!].*$", re.M)
 
@@ -118,5 +120,5 @@ def exec_definitions(nb, answers):
     setup = cells_by_grade_id(nb)["setup"].source
     exec(compile(MAGIC.sub("", setup), "<setup>", "exec"), namespace)
     for gid, code in answers.items():
-        exec(compile(code, f"<{gid}>", "exec"), namespace)
+        exec(compile_cell(code, f"<{gid}>"), namespace)
     return namespace

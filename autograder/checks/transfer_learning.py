@@ -7,8 +7,9 @@ explains the usual mistakes. As in two_layer_net, `cases_*` draws, the harness r
 Part (nbgrader grade_id)        student code             what is checked
 test_make_model                 make_model               head size, frozen / trainable parameters, backbone weights kept
 test_trainable_parameters       trainable_parameters     exactly the parameters that require gradients, once each
-test_train_one_epoch            train_one_epoch          one zero_grad/backward/step per batch, fresh gradients, train
-                                                         mode, frozen BatchNorm statistics still, the mean loss
+test_train_one_epoch            train_one_epoch          one zero_grad/backward/step per batch, fresh gradients, the
+                                                         layers being trained in training mode, frozen BatchNorm
+                                                         statistics still, the mean loss
 test_evaluate                   evaluate                 exact mean loss and accuracy, eval mode, no gradients
 test_fit                        fit                      ReduceLROnPlateau schedule, early stopping, best weights
 """
@@ -178,10 +179,10 @@ def judge_train_one_epoch(cases, outputs, seed):
                                  f"gradients accumulate across batches ({out['stale_steps']} of {counts['step']} steps used "
                                  "stale gradients): call optimizer.zero_grad() before each backward()"
                                  if out["stale_steps"] else "see the loop diagnosis"))
-        train_mode = bool(out["forward_modes"]) and all(out["forward_modes"])
+        train_mode = bool(out["trained_in_train_mode"]) and all(out["trained_in_train_mode"])
         results["mode"].append((train_mode and all(out["grad_enabled"]),
-                                "the network was not in training mode: call model.train() at the start of the epoch"
-                                if not train_mode else "gradients were off during training (torch.no_grad)"))
+                                "the layers being trained were not in training mode: call model.train() at the start "
+                                "of the epoch" if not train_mode else "gradients were off during training (torch.no_grad)"))
         still = not out["batchnorm_moved"] or out.get("batchnorm_moved_via_make_model") is False
         results["batchnorm"].append((still, f"the frozen backbone's BatchNorm statistics moved "
                                             f"({_few(out['batchnorm_moved'])}): after model.train(), put every BatchNorm "
@@ -294,16 +295,21 @@ def _judge_accuracy(got, want):
 
 def cases_fit(rng):
     """Scripted validation curves: one that stalls (early stopping, after the learning rate is lowered), one that
-    improves to the end, one that worsens at once."""
+    improves to the end, one that worsens at once. In the one that stalls, the validation accuracy peaks two epochs
+    after the loss's best (an over-confident network): the best epoch is the loss's, not the accuracy's (and the
+    accuracy's is not the loss's + 1, which counting epochs from 1 gives)."""
     cases = []
     for shape in ("stalls", "improves", "worsens"):
         patience, lr_patience = rng.randint(2, 4), rng.randint(0, 1)
         epochs = rng.randint(9, 12)
         val = _scripted_curve(rng, shape, epochs, patience)
+        accuracy = [round(1.0 - v / 4, 4) for v in val]
+        if shape == "stalls":
+            best = val.index(min(val))
+            accuracy[best + 2] = round(accuracy[best] + 0.02, 4)  # patience >= 2: the run gets there
         cases.append({"shape": shape, "epochs": epochs, "patience": patience, "lr_patience": lr_patience,
                       "lr_factor": rng.choice([0.1, 0.5]), "lr": rng.choice([0.1, 0.01]), "val_loss": val,
-                      "val_acc": [round(1.0 - v / 4, 4) for v in val],
-                      "train_loss": [round(v * rng.uniform(0.6, 0.9), 4) for v in val]})
+                      "val_acc": accuracy, "train_loss": [round(v * rng.uniform(0.6, 0.9), 4) for v in val]})
     return {"cases": cases}
 
 
@@ -357,12 +363,11 @@ def judge_fit(cases, outputs, seed):
         results["history"].append(_judge_history(case, history, ran, out))
         results["stop"].append((ran == len(lrs), _stop_diagnosis(ran, len(lrs), best_epoch, case) + tag))
         results["schedule"].append(_judge_schedule(out["lrs_used"], lrs, case, tag))
+        by_accuracy = _best_by_accuracy(case, ran)
         results["best"].append((history["best_epoch"] == best_epoch,
-                                (f"best_epoch is {history['best_epoch']}, the epoch with the lowest validation loss is "
-                                 f"{best_epoch}" + (": best_epoch counts from 0, as the history lists do"
-                                                    if history["best_epoch"] == best_epoch + 1 else "") + tag)))
+                                _best_diagnosis(history["best_epoch"], best_epoch, by_accuracy) + tag))
         restored = out["final_weight"] == best_epoch + 1.0
-        results["restore"].append((restored, _restore_diagnosis(out["final_weight"], ran, best_epoch) + tag))
+        results["restore"].append((restored, _restore_diagnosis(out["final_weight"], ran, best_epoch, by_accuracy) + tag))
     add_all(report, "history: one entry per epoch run (train_loss, val_loss, val_acc, lr)", 0.15, results["history"])
     add_all(report, "early stopping after `patience` epochs without improvement", 0.25, results["stop"])
     add_all(report, "ReduceLROnPlateau on the validation loss", 0.25, results["schedule"])
@@ -410,7 +415,28 @@ def _judge_schedule(used, expected, case, tag):
                    "loss, with factor=lr_factor and patience=lr_patience" + tag)
 
 
-def _restore_diagnosis(final, ran, best_epoch):
+def _best_by_accuracy(case, ran):
+    """The epoch with the highest validation accuracy among the `ran` epochs, when it is not the loss's best; else
+    None."""
+    accuracy = case["val_acc"][:ran]
+    best = accuracy.index(max(accuracy)) if accuracy else None
+    return None if best is None or best == reference_fit(case)[1] else best
+
+
+BY_ACCURACY = ("the epoch with the highest validation accuracy ({}) was kept: keep the epoch with the lowest validation "
+               "loss ({}), as the notebook asks (and Keras's EarlyStopping(monitor='val_loss') does)")
+
+
+def _best_diagnosis(got, best_epoch, by_accuracy):
+    if by_accuracy is not None and got == by_accuracy:
+        return BY_ACCURACY.format(by_accuracy, best_epoch)
+    return (f"best_epoch is {got}, the epoch with the lowest validation loss is {best_epoch}"
+            + (": best_epoch counts from 0, as the history lists do" if got == best_epoch + 1 else ""))
+
+
+def _restore_diagnosis(final, ran, best_epoch, by_accuracy=None):
+    if by_accuracy is not None and final == by_accuracy + 1.0 and final != float(ran):
+        return BY_ACCURACY.format(by_accuracy, best_epoch)
     if final == float(ran):
         return (f"the network ends with the last epoch's weights, not the best epoch's ({best_epoch}): keep a copy "
                 "(copy.deepcopy(model.state_dict()); state_dict() alone returns references that keep changing) and "

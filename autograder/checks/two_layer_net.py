@@ -64,18 +64,21 @@ def draw_params(gen, D, H, C, scale=0.5, dtype=torch.float64):
 
 
 def draw_net_cases(rng, large=True):
-    """Cases for the forward/backward checks: odd shapes, float64 and float32, every device, and a
-    large-magnitude case whose scores overflow exp() unless the softmax is stabilised.
-    Tensors stay on the CPU; `device` says where the harness runs the case."""
+    """Cases for the forward/backward checks: odd shapes, float64 and float32, every device, a batch in which the
+    last class has no example (as in many small batches), and a large-magnitude case whose scores overflow exp()
+    unless the softmax is stabilised. Tensors stay on the CPU; `device` says where the harness runs the case."""
     gen = torch_gen(rng)
     cases = []
     for device in devices():
-        for dtype in (torch.float64, torch.float64, torch.float32):
-            N, D, H, C = rng.randint(3, 30), rng.randint(2, 20), rng.randint(2, 16), rng.randint(2, 9)
+        for dtype, labels_lack_last_class in ((torch.float64, False), (torch.float64, False), (torch.float32, True)):
+            N, D, H = rng.randint(3, 30), rng.randint(2, 20), rng.randint(2, 16)
+            C = rng.randint(3 if labels_lack_last_class else 2, 9)
             params = draw_params(gen, D, H, C)
             X = rng.uniform(0.5, 4.0) * torch.randn(N, D, generator=gen, dtype=torch.float64)
-            cases.append(_typed(dict(name=f"N={N} D={D} H={H} C={C} {str(dtype)[6:]} {device}", X=X,
-                                     y=torch.randint(C, (N,), generator=gen), params=params,
+            y = torch.randint(C - 1 if labels_lack_last_class else C, (N,), generator=gen)
+            if labels_lack_last_class:
+                y[0] = C - 2  # labels 0 .. C-2, so one_hot(y) without num_classes has C-1 columns (not 1: that broadcasts)
+            cases.append(_typed(dict(name=f"N={N} D={D} H={H} C={C} {str(dtype)[6:]} {device}", X=X, y=y, params=params,
                                      reg=rng.uniform(0.05, 0.5), large=False, device=device), dtype))
         if large:
             N, D, H, C = rng.randint(4, 12), rng.randint(2, 8), rng.randint(2, 8), rng.randint(3, 6)
@@ -267,13 +270,25 @@ def _grad_variants(case, key):
 # nn_train, through spies
 # ----------------------------------------------------------------------------------------------
 
-def draw_train_case(rng, small=False):
+#: In the coverage case, batches draw at least this many rows per training row: a correct sampler then misses a
+#: given row with probability below e^-25 (1.4e-11), and any of its 60 rows with probability below 1e-9.
+COVERAGE_DRAWS_PER_ROW = 25
+
+
+def draw_train_case(rng, small=False, coverage=False):
     """One nn_train case. Normally N > batch_size, so a batch is a sample; with `small`, batch_size >= N, where
-    sampling batch_size rows and using the whole training set as it is are both correct."""
+    sampling batch_size rows and using the whole training set as it is are both correct; with `coverage`, enough
+    iterations that every row of the training set must have been drawn (a sampler that can never draw some rows,
+    such as torch.randint(0, N - 1, ...), is caught)."""
     gen = torch_gen(rng)
+    decay = rng.uniform(0.5, 0.9)
     if small:
         N = rng.randint(3, 8)
         batch_size, per_epoch, num_iters = N + rng.randint(0, 4), 1, rng.randint(3, 5)
+    elif coverage:
+        N, batch_size = rng.randint(40, 60), rng.randint(8, 12)
+        per_epoch, num_iters = N // batch_size, math.ceil(COVERAGE_DRAWS_PER_ROW * N / batch_size)
+        decay = rng.uniform(0.9, 0.99)  # about 25 epochs: the learning rate must not vanish
     else:
         batch_size = rng.randint(5, 16)
         per_epoch = rng.randint(2, 5)
@@ -287,12 +302,12 @@ def draw_train_case(rng, small=False):
     grads = [draw_params(gen, D, H, C, scale=1.0) for _ in range(num_iters)]
     return dict(name=f"N={N} batch_size={batch_size}", X=X, y=torch.randint(C, (N,), generator=gen), X_val=X_val,
                 y_val=torch.randint(C, (M,), generator=gen), params=draw_params(gen, D, H, C), grads=grads, C=C,
-                batch_size=batch_size, num_iters=num_iters, lr=rng.uniform(0.05, 0.5), decay=rng.uniform(0.5, 0.9),
-                reg=rng.uniform(0.01, 0.2), per_epoch=max(N // batch_size, 1))
+                batch_size=batch_size, num_iters=num_iters, lr=rng.uniform(0.05, 0.5), decay=decay,
+                reg=rng.uniform(0.01, 0.2), per_epoch=max(N // batch_size, 1), coverage=coverage)
 
 
 def cases_train(rng):
-    return {"cases": [draw_train_case(rng), draw_train_case(rng, small=True)]}
+    return {"cases": [draw_train_case(rng), draw_train_case(rng, small=True), draw_train_case(rng, coverage=True)]}
 
 
 def expected_learning_rates(case):
@@ -338,6 +353,15 @@ def _judge_batches(case, calls):
     valid = all(((c["rows"] >= 0) & (c["rows"] < N)).all() for c in calls)
     if not valid:
         problems.append("a batch holds rows that are not training rows")
+    elif case.get("coverage") and calls:
+        never = sorted(set(range(N)) - set(torch.cat([c["rows"] for c in calls]).tolist()))
+        if never:
+            last = (": torch.randint(low, high, ...) never returns high, so torch.randint(N, ...) draws every row"
+                    if never == [N - 1] else "")
+            problems.append(f"row{'s' if len(never) > 1 else ''} {', '.join(map(str, never[:5]))}"
+                            f"{', ...' if len(never) > 5 else ''} of the {N} training rows never appeared in "
+                            f"{len(calls)} batches of {case['batch_size']} (a sampler that can draw every row misses "
+                            f"one here with probability below 1e-9): sample from all N rows{last}")
     elif any(c["y"].shape != c["rows"].shape or not torch.equal(c["y"], case["y"][c["rows"]]) for c in calls):
         problems.append("the labels of a batch do not belong to its rows: index X and y with the same indices")
     if any(c["reg"] != case["reg"] for c in calls):

@@ -22,7 +22,7 @@ import types
 from pathlib import Path
 
 from . import transport
-from .core import StudentError, call_student, describe_exception
+from .core import StudentError, call_student, compile_cell, describe_exception
 
 
 class _NoPlotting(types.ModuleType):
@@ -72,8 +72,8 @@ def main(job_dir):
     cell_errors = {}
     for cell in job["cells"]:
         step("cell", cell["id"])
-        for code in cell["chunks"]:
-            error = _run_cell(code, cell["id"], namespace)
+        for index, code in enumerate(cell["chunks"]):
+            error = _run_cell(code, f"<{cell['id']}, statement {index + 1}>", namespace)
             if error:
                 cell_errors.setdefault(cell["id"], error)
     (out_dir / "cell_errors.json").write_text(json.dumps(cell_errors))
@@ -83,10 +83,11 @@ def main(job_dir):
     step("done")
 
 
-def _run_cell(code, cell_id, namespace):
-    """Run one piece of a student's cell in the notebook namespace; a description of what went wrong, or None."""
+def _run_cell(code, filename, namespace):
+    """Run one piece of a student's cell in the notebook namespace; a description of what went wrong, or None.
+    Its source goes to linecache under `filename` (core.compile_cell)."""
     try:
-        call_student(exec, compile(code, f"<{cell_id}>", "exec"), namespace)
+        call_student(exec, compile_cell(code, filename), namespace)
     except SyntaxError as error:
         return f"has a syntax error: {error.msg} (line {error.lineno})"
     except StudentError as error:

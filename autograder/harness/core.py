@@ -2,12 +2,15 @@
 reduced to plain tensors, names temporarily rebound in the student's namespace."""
 import contextlib
 import io
+import linecache
 import sys
 import traceback
 import warnings
 
 import numpy as np
 import torch
+
+from .hints import hint, is_student_code
 
 
 class StudentError(Exception):
@@ -32,12 +35,24 @@ def call_student(fn, *args, **kwargs):
         raise StudentError(describe_exception(error)) from None
 
 
+def compile_cell(code, filename):
+    """`code` compiled as a cell named `filename` (e.g. "<nn_train>"), its source kept in linecache so that errors
+    name the line that raised them and hints can read the code."""
+    linecache.cache[filename] = (len(code), None, code.splitlines(keepends=True), filename)
+    return compile(code, filename, "exec")
+
+
 def describe_exception(error):
+    """One line: the exception, its message and the student's line that raised it (the last line of the student's
+    code in the traceback, else the last line), then a hint where the error has a usual cause in student code
+    (autograder.harness.hints)."""
     if isinstance(error, NotImplementedError):
         return "raised NotImplementedError: the cell still holds the stub; write your code in place of it"
     frames = traceback.extract_tb(error.__traceback__)
+    frames = [frame for frame in frames if is_student_code(frame.filename)] or frames
     where = f" (line {frames[-1].lineno}: {frames[-1].line})" if frames and frames[-1].line else ""
-    return f"raised {type(error).__name__}: {str(error)[:300]}{where}"
+    advice = hint(error)
+    return f"raised {type(error).__name__}: {str(error)[:300]}{where}" + (f"; hint: {advice}" if advice else "")
 
 
 def as_plain_tensor(value, name):

@@ -90,17 +90,22 @@ class SpyLoader:
 
 
 class Recorder:
-    """What happened, in order: forward passes (mode, gradients on), losses, backward passes, zero_grad, steps."""
+    """What happened, in order: forward passes (the network's mode, whether every module being trained was in
+    training mode, gradients on), losses, backward passes, zero_grad, steps."""
 
     def __init__(self, model, watched):
         self.events, self.losses, self.fresh, self.stale_steps = [], [], None, 0
-        self.forward_modes, self.grad_enabled = [], []
+        self.forward_modes, self.trained_in_train_mode, self.grad_enabled = [], [], []
         self.watched = watched
         model.register_forward_pre_hook(self._forward)
 
     def _forward(self, module, args):
         self.events.append("forward")
         self.forward_modes.append(bool(module.training))
+        # What training mode changes is how the modules being trained behave: a frozen backbone kept in eval mode
+        # with its head in training mode (model.eval(); model.fc.train()) trains exactly as model.train() does.
+        trained = [m for m in module.modules() if any(p.requires_grad for p in m.parameters(recurse=False))]
+        self.trained_in_train_mode.append(bool(trained) and all(m.training for m in trained))
         self.grad_enabled.append(torch.is_grad_enabled())
 
 
@@ -272,7 +277,7 @@ def _train_case(train_one_epoch, model, case):
     except StudentError as error:
         return {"error": error.text}
     return {"returned": returned, "events": recorder.events, "losses": [loss for loss, _ in recorder.losses],
-            "sizes": [size for _, size in recorder.losses], "forward_modes": recorder.forward_modes,
+            "sizes": [size for _, size in recorder.losses], "trained_in_train_mode": recorder.trained_in_train_mode,
             "grad_enabled": recorder.grad_enabled, "stale_steps": recorder.stale_steps, "passes": loader.passes,
             "batchnorm_moved": batchnorm_moved(model, buffers)}
 

@@ -338,6 +338,39 @@ def train_one_epoch(model, loader, optimizer, loss_fn, device):
     return sum(losses) / len(losses)
 '''
 
+EPOCH_LINEAR_PROBE = '''
+def train_one_epoch(model, loader, optimizer, loss_fn, device):
+    """One pass over `loader`, one optimiser step per batch; returns the mean training loss (a float)."""
+    model.eval()       # the frozen backbone, BatchNorm included, stays as it was trained
+    model.fc.train()   # only the new head learns
+    running, seen = 0.0, 0
+    for inputs, targets in loader:
+        inputs, targets = inputs.to(device), targets.to(device)
+        optimizer.zero_grad()
+        loss = loss_fn(model(inputs), targets)
+        loss.backward()
+        optimizer.step()
+        running += loss.item() * inputs.size(0)
+        seen += inputs.size(0)
+    return running / seen
+'''
+
+EPOCH_MODE_PER_MODULE = '''
+def train_one_epoch(model, loader, optimizer, loss_fn, device):
+    """One pass over `loader`, one optimiser step per batch; returns the mean training loss (a float)."""
+    for module in model.modules():  # training mode exactly where something is trained
+        module.train(any(p.requires_grad for p in module.parameters(recurse=False)))
+    batch_losses, batch_sizes = [], []
+    for images, labels in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(images.to(device)), labels.to(device))
+        loss.backward()
+        optimizer.step()
+        batch_losses.append(loss.item())
+        batch_sizes.append(len(labels))
+    return sum(l * n for l, n in zip(batch_losses, batch_sizes)) / sum(batch_sizes)
+'''
+
 # --- evaluate -----------------------------------------------------------------------------------------
 
 EVAL_INFERENCE_MODE_FLOAT_MEAN = '''
@@ -615,6 +648,12 @@ STYLES = (
     Style("epoch_any_frozen_numpy_mean", {"train_one_epoch": EPOCH_ANY_FROZEN_NUMPY_MEAN},
           description="every BatchNorm2d in eval mode as soon as any parameter is frozen; returns "
                       "np.mean(batch_losses), a numpy float64"),
+    Style("epoch_linear_probe", {"train_one_epoch": EPOCH_LINEAR_PROBE},
+          description="public linear-probe code: model.eval() then model.fc.train(), so the frozen backbone "
+                      "(BatchNorm included) stays in eval mode and only the head is in training mode"),
+    Style("epoch_mode_per_module", {"train_one_epoch": EPOCH_MODE_PER_MODULE},
+          description="each module in training mode exactly when it holds trainable parameters of its own "
+                      "(module.train(any(p.requires_grad ...))), the loss weighted by batch size"),
     Style("epoch_helper_tensor_sum", {"train_one_epoch": EPOCH_HELPER_TENSOR_SUM},
           added_cells=(("train_one_epoch", FREEZE_BN_HELPER),),
           description="model.apply(set_frozen_batchnorm_eval), a helper in a cell of its own; the loss summed as a 0-dim tensor "
