@@ -105,7 +105,7 @@ def demo_assignment(assignment, course, out):
     generate_release(assignment)
     generate_release(assignment, course)
     mutants = DEMO_MUTANTS[assignment]
-    print(f"2/4 Building the demo batch: reference{' (model trained once, then cached)' if 'side_files' in manifest(assignment) else ''}, "
+    print(f"2/4 Building the demo batch: reference{' (model trained once, then cached)' if manifest(assignment).get('side_files') else ''}, "
           f"blank release, {len(mutants)} catalogued mistakes, a damaged file")
     batch = demo_submissions(course, assignment=assignment)
     write_submitted(course, batch, assignment)
