@@ -124,7 +124,9 @@ def test_a_broken_sandbox_makes_the_canary_refuse_the_batch(monkeypatch, tmp_pat
     assert "did not get every autograded point" in text and HIDDEN_MODULE in text, text
     assert "test_nn_forward_pass: not graded, the grader failed" in text, text
     assert not (out / "grades.csv").exists() and not list((out / "results").glob("*.json"))
-    assert json.loads((out / "canary.json").read_text())
+    canary = json.loads((out / "canary.json").read_text())
+    assert all(part.get("grader_error") for result in canary.values() for grade_id, part in result["parts"].items()
+               if grade_id != "test_best_model"), canary
     # The command line prints the canary's per-part result and exits 2.
     assert cli(["grade", "two_layer_net", str(reference_batch), "--out", str(tmp_path / "cli"), "--course",
                 str(course), "--workers", "1"]) == 2

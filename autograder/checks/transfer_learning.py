@@ -363,7 +363,7 @@ def judge_fit(cases, outputs, seed):
         results["history"].append(_judge_history(case, history, ran, out))
         results["stop"].append((ran == len(lrs), _stop_diagnosis(ran, len(lrs), best_epoch, case) + tag))
         results["schedule"].append(_judge_schedule(out["lrs_used"], lrs, case, tag))
-        by_accuracy = _best_by_accuracy(case, ran)
+        by_accuracy = _best_by_accuracy(case, ran, best_epoch)
         results["best"].append((history["best_epoch"] == best_epoch,
                                 _best_diagnosis(history["best_epoch"], best_epoch, by_accuracy) + tag))
         restored = out["final_weight"] == best_epoch + 1.0
@@ -415,12 +415,12 @@ def _judge_schedule(used, expected, case, tag):
                    "loss, with factor=lr_factor and patience=lr_patience" + tag)
 
 
-def _best_by_accuracy(case, ran):
-    """The epoch with the highest validation accuracy among the `ran` epochs, when it is not the loss's best; else
-    None."""
+def _best_by_accuracy(case, ran, best_epoch):
+    """The epoch with the highest validation accuracy among the `ran` epochs, when it is not the loss's best
+    (`best_epoch`); else None."""
     accuracy = case["val_acc"][:ran]
     best = accuracy.index(max(accuracy)) if accuracy else None
-    return None if best is None or best == reference_fit(case)[1] else best
+    return None if best == best_epoch else best
 
 
 BY_ACCURACY = ("the epoch with the highest validation accuracy ({}) was kept: keep the epoch with the lowest validation "
