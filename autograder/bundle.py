@@ -4,6 +4,7 @@ Everything sits in one folder, so that the notebook's working directory holds th
 
     <name>/<notebook>.ipynb   the release notebooks, byte for byte
     <name>/helpers/*.py       the helper package (no autograder, no hidden checks, no reference values)
+    <name>/helpers/course.toml  the course's settings (which transfer experiment every student runs)
     <name>/environment.yml    the kit's conda environment without the instructors' packages
     <name>/requirements.txt   the same pins, for pip
     <name>/README.md          set-up, running, data and submitting (templates/student_README.md.j2)
@@ -84,6 +85,12 @@ def environment_yml(requirements, root=COURSE_ROOT):
     return "\n".join(lines) + "\n"
 
 
+def course_settings(root=COURSE_ROOT):
+    """The course's settings shipped with the helpers (helpers/course.toml) as a dict."""
+    with open(Path(root) / "helpers" / "course.toml", "rb") as f:
+        return tomllib.load(f)
+
+
 def readme(name, spec, requirements, root=COURSE_ROOT):
     """The bundle's README.md for assignment `name` with manifest `spec`."""
     python = re.sub(r"^>=\s*(\S+)$", r"\1 or newer", project(root)["requires-python"])
@@ -94,7 +101,7 @@ def readme(name, spec, requirements, root=COURSE_ROOT):
     colab = [r for r in requirements if requirement_name(r) not in COLAB_PROVIDES
              and (graded or requirement_name(r) not in SELF_CHECK_ONLY)]
     return render(README_TEMPLATE, name=name, title=spec["title"], notebooks=spec["notebooks"], graded=graded,
-                  data=spec.get("data", []),
+                  data=spec.get("data", []), experiment=course_settings(root).get(name, {}).get("experiment"),
                   side_files=", ".join(f"`{f}`" for f in spec.get("side_files", [])),
                   due=f"{due:%A %d %B %Y, %H:%M}" if due else None,
                   minutes=max(1, round(spec.get("budgets", {}).get("student_seconds", 0) / 60)),
@@ -114,12 +121,17 @@ def bundle_files(name, root=COURSE_ROOT):
         raise BundleError(f"{', '.join(missing)} not in {release}: run `make release` first")
     requirements = student_requirements(root)
     files = {nb: (release / nb).read_bytes() for nb in spec["notebooks"]}
-    files.update({path.relative_to(root).as_posix(): path.read_bytes() for path in (root / "helpers").rglob("*.py")
-                  if "__pycache__" not in path.parts})
+    files.update({path.relative_to(root).as_posix(): path.read_bytes() for path in helper_files(root)})
     files["environment.yml"] = environment_yml(requirements, root).encode()
     files["requirements.txt"] = requirements_txt(requirements).encode()
     files["README.md"] = readme(name, spec, requirements, root).encode()
     return {f"{name}/{path}": files[path] for path in sorted(files)}
+
+
+def helper_files(root=COURSE_ROOT):
+    """The helper package's files a student gets: its modules and the course's settings (helpers/course.toml)."""
+    helpers = Path(root) / "helpers"
+    return sorted(path for path in [*helpers.rglob("*.py"), helpers / "course.toml"] if "__pycache__" not in path.parts)
 
 
 def build(name, out_dir="dist", root=COURSE_ROOT):

@@ -1,41 +1,52 @@
 """Transfer learning: the experiment the transfer_learning notebook runs, with its data, backbones and summaries.
 
-Two experiments; `prepare_experiment('auto')` picks the first this machine can run without downloading:
+The course chooses one experiment for every student (helpers/course.toml, `[transfer_learning] experiment`):
 
+    fashion_halves    offline, as Yosinski et al. (2014) split ImageNet in halves: a ResNet-18 trained by the kit on
+                      Fashion-MNIST classes A (T-shirt/top, trouser, pullover, dress, coat: clothes) is transferred to
+                      classes B (sandal, shirt, sneaker, bag, ankle boot: mostly shoes and bags).
+    fashion_mixed     offline, a split whose halves both hold tops and footwear: A (T-shirt/top, trouser, pullover,
+                      sandal, sneaker) -> B (dress, coat, shirt, bag, ankle boot). The source is closer to its target.
     imagenet_cifar10  the homework's own: torchvision's ImageNet ResNet-18 transferred to CIFAR-10. Needs the
                       weights file in the torch hub cache (`torch.hub.get_dir()`/checkpoints) and CIFAR-10's files.
-    fashion_halves    offline, as Yosinski et al. (2014) split ImageNet in halves: a ResNet-18 trained by the kit on
-                      Fashion-MNIST classes A (0-4: tops, trousers, dresses, coats) is transferred to classes B
-                      (5-9: sandals, shirts, sneakers, bags, ankle boots) with 100 labelled images per class.
 
-Inputs are adapted with torchvision transforms (grey -> 3 channels, resizing, normalisation with the statistics
-the backbone was trained with), applied batch by batch as the loaders hand the images out: the images are kept as
-the dataset stores them (uint8), so 224-pixel inputs for ImageNet weights do not have to fit in memory at once.
+Each experiment keeps its target task's whole training set as a labelled pool; `Experiment.with_labels(k, seed)`
+draws k training and k validation images per class from it (another seed, other images), so the same experiment
+runs at several label budgets. Inputs are adapted with torchvision transforms (grey -> 3 channels, resizing,
+normalisation with the statistics the backbone was trained with), applied batch by batch as the loaders hand the
+images out: the images are kept as the dataset stores them (uint8), so 224-pixel inputs for ImageNet weights do not
+have to fit in memory at once.
 """
 import copy
 import hashlib
+import itertools
 import json
 import os
+import statistics
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlparse
 
 import torch
 from torch import nn
 
+from helpers.course import course_setting
 from helpers.data import DatasetNotFoundError, cache_dir, raw_images
 from helpers.utils import budget, progress, reset_seed
 
-EXPERIMENTS = ("imagenet_cifar10", "fashion_halves")
-#: Fashion-MNIST classes of the source task (A) and the target task (B).
-CLASSES_A, CLASSES_B = (0, 1, 2, 3, 4), (5, 6, 7, 8, 9)
+#: Fashion-MNIST splits: experiment -> (classes of the source task A, classes of the target task B).
+FASHION_SPLITS = {"fashion_halves": ((0, 1, 2, 3, 4), (5, 6, 7, 8, 9)),
+                  "fashion_mixed": ((0, 1, 2, 5, 7), (3, 4, 6, 8, 9))}
+EXPERIMENTS = tuple(FASHION_SPLITS) + ("imagenet_cifar10",)
 #: Side of the square images the backbones see: Fashion-MNIST's 28 pixels resized to 32; ImageNet weights on CIFAR-10
 #: at the homework's 224 on a GPU, smaller on a CPU so that an epoch takes minutes, not hours.
 FASHION_SIZE = 32
 IMAGENET_SIZE = {"cuda": 224, "other": 64}
-#: How the kit trains the Fashion-MNIST source model (classes A): about a minute on two CPU cores.
+#: How the kit trains a Fashion-MNIST source model on classes A: about a minute on two CPU cores.
 SOURCE_SETTINGS = {"images_per_class": 3000, "epochs": 2, "batch_size": 128, "learning_rate": 1e-3, "seed": 0}
+#: Labelled training images per class of the label-budget experiment.
+LABEL_BUDGETS = (5, 10, 20, 50, 100)
 
 
 class WeightsNotFoundError(FileNotFoundError):
@@ -46,20 +57,37 @@ class WeightsNotFoundError(FileNotFoundError):
 class Experiment:
     """A transfer experiment ready to run: the target task's data and its backbones.
 
-    `train`, `val`, `test`: (images (N, C, H, W) uint8 as stored, labels (N,) int64) of the target task; `loaders`
-    hands them out adapted by `transform`, as (N, 3, image_size, image_size) float32 batches.
+    `pool`: (images (N, C, H, W) uint8 as stored, labels (N,) int64) of every labelled training image of the target
+    task, from which `with_labels` draws `train` and `val` (as many images per class each); `test`: the target task's
+    test set. `loaders` hands them out adapted by `transform`, as (N, 3, image_size, image_size) float32 batches.
     `pretrained()` gives a fresh copy of the source network (its old head included); `scratch()` an untrained one.
     """
     name: str
-    description: str
+    task: str                       # source -> target, in words
     class_names: list
     image_size: int
     transform: object               # the torchvision transform applied to the raw images
-    train: tuple
-    val: tuple
-    test: tuple
+    pool: tuple = field(repr=False)
+    test: tuple = field(repr=False)
+    train: tuple = field(repr=False, default=None)
+    val: tuple = field(repr=False, default=None)
+    labels_per_class: int = 0
+    seed: int = 0
     source_weights: dict = field(repr=False, default=None)
     source_classes: int = 1000
+
+    @property
+    def description(self):
+        return f"{self.task}, {self.labels_per_class} labelled training images per class (draw {self.seed})"
+
+    def with_labels(self, labels_per_class, seed=0):
+        """This experiment with `labels_per_class` training and as many validation images per class, drawn from the
+        pool by `seed`; the test set stays. Under the grading budget at most 4 of each."""
+        per_class = budget(labels_per_class, min(labels_per_class, 4))
+        classes = range(len(self.class_names))
+        train = _draw(*self.pool, classes, per_class, offset=0, seed=seed)
+        val = _draw(*self.pool, classes, per_class, offset=per_class, seed=seed)
+        return replace(self, train=train, val=val, labels_per_class=labels_per_class, seed=seed)
 
     def pretrained(self):
         model = resnet18(self.source_classes)
@@ -69,26 +97,30 @@ class Experiment:
     def scratch(self):
         return resnet18(self.source_classes)
 
-    def loaders(self, batch_size=50, seed=0):
+    def loaders(self, batch_size=50, seed=0, augment=None):
         """(train, val, test) DataLoaders of transformed batches; the training loader reshuffles each epoch from
-        `seed`."""
+        `seed` and, given `augment` (a torchvision transform of one uint8 image), applies it to each training image
+        before the adaptation, drawing new random changes every time an image is handed out."""
         from torch.utils.data import DataLoader, TensorDataset
         shuffled = torch.Generator().manual_seed(seed)
         adapt = TransformBatch(self.transform)
         return (DataLoader(TensorDataset(*self.train), batch_size=batch_size, shuffle=True, generator=shuffled,
-                           collate_fn=adapt),
+                           collate_fn=TransformBatch(self.transform, augment)),
                 DataLoader(TensorDataset(*self.val), batch_size=4 * batch_size, collate_fn=adapt),
                 DataLoader(TensorDataset(*self.test), batch_size=4 * batch_size, collate_fn=adapt))
 
 
 class TransformBatch:
-    """A DataLoader collate_fn: stacks (image, label) pairs and applies the transform to the whole batch at once."""
+    """A DataLoader collate_fn: augments each image on its own (optional), stacks the (image, label) pairs and applies
+    the transform to the whole batch at once."""
 
-    def __init__(self, transform):
-        self.transform = transform
+    def __init__(self, transform, augment=None):
+        self.transform, self.augment = transform, augment
 
     def __call__(self, items):
         images, labels = zip(*items)
+        if self.augment is not None:
+            images = [self.augment(image) for image in images]
         return self.transform(torch.stack(images)), torch.stack(labels)
 
 
@@ -98,27 +130,47 @@ def resnet18(num_classes=1000):
     return build(weights=None, num_classes=num_classes)
 
 
-def prepare_experiment(name="auto", labels_per_class=100, device=None, root=None, verify_checksums=True):
-    """The experiment `name` ('auto', 'imagenet_cifar10' or 'fashion_halves'), its data and backbones ready.
+def prepare_experiment(name=None, labels_per_class=100, seed=0, test_per_class=None, device=None, root=None,
+                       verify_checksums=True):
+    """The experiment `name` (one of EXPERIMENTS; None: the course's, from helpers/course.toml), its data and
+    backbones ready, with `labels_per_class` labelled training images per class drawn by `seed`, and
+    `test_per_class` test images per class (None: the whole test set of the target classes).
 
-    'auto' runs the homework's ImageNet -> CIFAR-10 experiment when the weights and CIFAR-10 are on this machine, and
-    the Fashion-MNIST halves otherwise, saying why. Under the grading budget the data shrink to a few images.
-    `root` is the folder holding the data (None: the default places, see helpers.data); `verify_checksums` checks
-    CIFAR-10's files against torchvision's MD5 sums. Raises WeightsNotFoundError or DatasetNotFoundError, with how to
-    get what is missing, when `name` is explicit.
+    Under the grading budget the data shrink to a few images. `root` is the folder holding the data (None: the
+    default places, see helpers.data); `verify_checksums` checks CIFAR-10's files against torchvision's MD5 sums.
+    Raises WeightsNotFoundError or DatasetNotFoundError, saying how to get what is missing: nothing is downloaded.
     """
-    if name not in EXPERIMENTS + ("auto",):
-        raise ValueError(f"unknown experiment {name!r}; choose one of {EXPERIMENTS + ('auto',)}")
+    name = name or course_experiment()
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; choose one of {EXPERIMENTS}")
     device = torch.device(device) if device is not None else torch.device("cpu")
-    if name in ("auto", "imagenet_cifar10"):
-        try:
-            return _imagenet_cifar10(labels_per_class, device, root, verify_checksums)
-        except (WeightsNotFoundError, DatasetNotFoundError) as missing:
-            if name != "auto":
-                raise
-            print(f"The homework's ImageNet -> CIFAR-10 experiment cannot run here: {missing}\n"
-                  "Running the offline experiment instead: Fashion-MNIST classes A -> classes B.")
-    return _fashion_halves(labels_per_class, root)
+    if name == "imagenet_cifar10":
+        experiment = _imagenet_cifar10(device, root, verify_checksums, test_per_class)
+    else:
+        experiment = _fashion(name, root, test_per_class)
+    return experiment.with_labels(labels_per_class, seed)
+
+
+def course_experiment():
+    """The transfer experiment the course runs for every student: helpers/course.toml's
+    `[transfer_learning] experiment`."""
+    name = course_setting("transfer_learning", "experiment")
+    if name not in EXPERIMENTS:
+        raise ValueError(f"the course's settings name an unknown transfer experiment {name!r}; choose one of "
+                         f"{EXPERIMENTS}")
+    return name
+
+
+def check_experiment_available(name=None, root=None):
+    """Raise WeightsNotFoundError or DatasetNotFoundError (saying what to install) unless this machine has what
+    experiment `name` (None: the course's) needs; the Fashion-MNIST source network may still have to be trained."""
+    name = name or course_experiment()
+    if name == "imagenet_cifar10":
+        imagenet_weights_file_present()
+        raw_images("cifar10", root=root, download=False, verify_checksums=False)
+    else:
+        raw_images("fashion_mnist", root=root)
+    return name
 
 
 def imagenet_weights_file():
@@ -128,18 +180,23 @@ def imagenet_weights_file():
     return Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(url).path).name
 
 
-def imagenet_weights():
-    """The ImageNet ResNet-18 state dict from the torch hub cache; WeightsNotFoundError when it is not there."""
+def imagenet_weights_file_present():
+    """The path of the ImageNet ResNet-18 weights; WeightsNotFoundError, with how to get them, when they are not here."""
     path = imagenet_weights_file()
     if not path.is_file():
         raise WeightsNotFoundError(
             f"the ImageNet ResNet-18 weights are not in {path.parent}. On a machine with internet, run "
             "`python -c \"import torchvision; torchvision.models.resnet18(weights='IMAGENET1K_V1')\"` (it saves "
             f"{path.name} there), or copy that file into {path.parent} (set TORCH_HOME to use another folder).")
-    return torch.load(path, map_location="cpu", weights_only=True)
+    return path
 
 
-def _imagenet_cifar10(labels_per_class, device, root, verify_checksums):
+def imagenet_weights():
+    """The ImageNet ResNet-18 state dict from the torch hub cache; WeightsNotFoundError when it is not there."""
+    return torch.load(imagenet_weights_file_present(), map_location="cpu", weights_only=True)
+
+
+def _imagenet_cifar10(device, root, verify_checksums, test_per_class):
     from torchvision.models import ResNet18_Weights
     from torchvision.transforms import v2
     weights = imagenet_weights()
@@ -148,23 +205,23 @@ def _imagenet_cifar10(labels_per_class, device, root, verify_checksums):
     stats = ResNet18_Weights.IMAGENET1K_V1.transforms()
     transform = v2.Compose([v2.Resize(size, antialias=True), v2.ToDtype(torch.float32, scale=True),
                             v2.Normalize(mean=stats.mean, std=stats.std)])
-    classes = tuple(range(10))
-    train, val, test = _target_splits(raw, classes, labels_per_class)
-    return Experiment("imagenet_cifar10", f"ImageNet ResNet-18 -> CIFAR-10, {labels_per_class} labelled images per "
-                      f"class, {size}x{size} pixels", list(raw["class_names"]), size, transform, train, val, test,
-                      source_weights=weights, source_classes=1000)
+    pool, test = _target_sets(raw, tuple(range(10)), test_per_class)
+    return Experiment("imagenet_cifar10", f"ImageNet ResNet-18 -> CIFAR-10 at {size}x{size} pixels",
+                      list(raw["class_names"]), size, transform, pool, test, source_weights=weights, source_classes=1000)
 
 
-def _fashion_halves(labels_per_class, root):
+def _fashion(name, root, test_per_class):
+    classes_a, classes_b = FASHION_SPLITS[name]
     raw = raw_images("fashion_mnist", root=root)
-    source = source_model(root=root)
-    transform = fashion_transform(source["mean"], source["std"])
-    train, val, test = _target_splits(raw, CLASSES_B, labels_per_class)
-    names = [raw["class_names"][c] for c in CLASSES_B]
-    return Experiment("fashion_halves", f"ResNet-18 trained on Fashion-MNIST classes A ({', '.join(raw['class_names'][c] for c in CLASSES_A)}) "
-                      f"-> classes B ({', '.join(names)}), {labels_per_class} labelled images per class",
-                      names, FASHION_SIZE, transform, train, val, test,
-                      source_weights=source["state_dict"], source_classes=len(CLASSES_A))
+    source = source_model(classes_a, root=root)
+    pool, test = _target_sets(raw, classes_b, test_per_class)
+
+    def names(classes):
+        return ", ".join(raw["class_names"][c] for c in classes)
+    return Experiment(name, f"ResNet-18 trained on Fashion-MNIST classes A ({names(classes_a)}) -> classes B "
+                      f"({names(classes_b)})", [raw["class_names"][c] for c in classes_b], FASHION_SIZE,
+                      fashion_transform(source["mean"], source["std"]), pool, test,
+                      source_weights=source["state_dict"], source_classes=len(classes_a))
 
 
 def fashion_transform(mean, std):
@@ -174,20 +231,18 @@ def fashion_transform(mean, std):
                        v2.ToDtype(torch.float32, scale=True), v2.Normalize(mean=[mean] * 3, std=[std] * 3)])
 
 
-def _target_splits(raw, classes, labels_per_class):
-    """(train, val, test) of the target task, each (uint8 images, labels): `labels_per_class` training and as many
-    validation images per class, drawn from the training set (fixed order), and the whole test set of those classes
-    (a few images under the grading budget). Labels are renumbered 0..len(classes)-1."""
-    per_class = budget(labels_per_class, 4)
-    train = _select(raw["x_train"], raw["y_train"], classes, per_class, offset=0)
-    val = _select(raw["x_train"], raw["y_train"], classes, per_class, offset=per_class)
-    test = _select(raw["x_test"], raw["y_test"], classes, budget(None, 10), offset=0)
-    return train, val, test
+def _target_sets(raw, classes, test_per_class=None):
+    """(pool, test) of the target task, each (uint8 images, labels renumbered 0..len(classes)-1): every training
+    image of `classes`, and `test_per_class` test images of each (None: all; a few under the grading budget)."""
+    pool = _draw(raw["x_train"], raw["y_train"], classes, None, offset=0)
+    test = _draw(raw["x_test"], raw["y_test"], classes, budget(test_per_class, 10), offset=0)
+    return pool, test
 
 
-def _select(images, labels, classes, per_class, offset):
-    """The images of `classes`, `per_class` of each (None: all) from a fixed shuffle, and their renumbered labels."""
-    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(0))
+def _draw(images, labels, classes, per_class, offset, seed=0):
+    """The images of `classes`, `per_class` of each (None: all) from position `offset` of a shuffle drawn by `seed`,
+    and their labels renumbered 0..len(classes)-1."""
+    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
     chosen, renumbered = [], []
     for new_label, c in enumerate(classes):
         idx = order[labels[order] == c]
@@ -198,20 +253,21 @@ def _select(images, labels, classes, per_class, offset):
     return images[idx], torch.cat(renumbered)
 
 
-def source_model(root=None, settings=None):
-    """The Fashion-MNIST source network (ResNet-18 trained on classes A), trained once and then cached.
+def source_model(classes, root=None, settings=None):
+    """The Fashion-MNIST source network (ResNet-18 trained on `classes`, task A), trained once and then cached.
 
     Returns {'state_dict', 'mean', 'std', 'val_accuracy', 'settings'}. Training takes about a minute on two CPU
     cores and shows a progress bar; under the grading budget a few batches stand in for it (a separate cache entry).
     """
-    settings = dict(settings or SOURCE_SETTINGS)
+    settings = dict(settings or SOURCE_SETTINGS, classes=list(classes))
     if budget(False, True):
         settings.update(images_per_class=100, epochs=1)
     key = hashlib.sha256(json.dumps([settings, torch.__version__], sort_keys=True).encode()).hexdigest()[:12]
-    path = cache_dir() / "transfer" / f"fashion_A_resnet18-{key}.pth"
+    path = cache_dir() / "transfer" / f"fashion_{''.join(map(str, classes))}_resnet18-{key}.pth"
     if path.is_file():
         return torch.load(path, map_location="cpu", weights_only=True)
-    print(f"Training the source network (ResNet-18 on Fashion-MNIST classes A) once; it is cached in {path.parent}.")
+    print(f"Training the source network (ResNet-18 on Fashion-MNIST classes {list(classes)}) once; it is cached in "
+          f"{path.parent}.")
     trained = train_source_model(raw_images("fashion_mnist", root=root), settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.part")
@@ -221,16 +277,16 @@ def source_model(root=None, settings=None):
 
 
 def train_source_model(raw, settings):
-    """Train a ResNet-18 on classes A with Adam and cross-entropy; keep the weights of the best validation epoch."""
+    """Train a ResNet-18 on settings['classes'] with Adam and cross-entropy; keep the best validation epoch's weights."""
     reset_seed(settings["seed"])
-    per = settings["images_per_class"]
-    train = _select(raw["x_train"], raw["y_train"], CLASSES_A, per, offset=0)
-    val = _select(raw["x_train"], raw["y_train"], CLASSES_A, per // 5, offset=per)
+    per, classes = settings["images_per_class"], settings["classes"]
+    train = _draw(raw["x_train"], raw["y_train"], classes, per, offset=0)
+    val = _draw(raw["x_train"], raw["y_train"], classes, per // 5, offset=per)
     grey = train[0].float() / 255
     mean, std = grey.mean().item(), grey.std().item()
     transform = fashion_transform(mean, std)
     (x_train, y_train), (x_val, y_val) = ((transform(x), y) for x, y in (train, val))
-    model = resnet18(len(CLASSES_A))
+    model = resnet18(len(classes))
     optimizer = torch.optim.Adam(model.parameters(), lr=settings["learning_rate"])
     loss_fn = nn.CrossEntropyLoss()
     best = (-1.0, None)
@@ -278,39 +334,144 @@ def count_parameters(model):
 MODES = {"frozen": (True, True, 1e-2), "fine-tuned": (True, False, 1e-4), "from scratch": (False, False, 1e-3)}
 
 
+def build_mode(experiment, mode, make_model, device="cpu", modes=MODES):
+    """(model, Adam's learning rate) of `mode`: the notebook's make_model on a pretrained or fresh backbone."""
+    pretrained, freeze, lr = modes[mode]
+    backbone = experiment.pretrained() if pretrained else experiment.scratch()
+    return make_model(backbone, len(experiment.class_names), freeze).to(device), lr
+
+
+def train_and_test(experiment, model, optimizer, fit, evaluate, epochs=20, patience=3, seed=0, device="cpu",
+                   batch_size=50, augment=None):
+    """Train `model` with the notebook's `fit` on the experiment's training and validation sets, then test it.
+
+    Returns (fit's history, {'test_loss', 'test_acc', 'trainable', 'frozen', 'seconds', 'epochs_run', 'best_epoch',
+    'best_val_acc'}).
+    """
+    loss_fn = nn.CrossEntropyLoss()
+    train_loader, val_loader, test_loader = experiment.loaders(batch_size, seed, augment=augment)
+    start = time.perf_counter()
+    history = fit(model, train_loader, val_loader, optimizer, loss_fn, device, epochs, patience=patience)
+    test_loss, test_acc = evaluate(model, test_loader, loss_fn, device)
+    trainable, frozen = count_parameters(model)
+    return history, {"test_loss": float(test_loss), "test_acc": float(test_acc), "trainable": trainable,
+                     "frozen": frozen, "seconds": time.perf_counter() - start,
+                     "epochs_run": len(history["val_loss"]), "best_epoch": history["best_epoch"],
+                     "best_val_acc": float(history["val_acc"][history["best_epoch"]])}
+
+
 def compare_modes(experiment, make_model, trainable_parameters, fit, evaluate, epochs=20, patience=3, seed=0,
                   device="cpu", batch_size=50, modes=MODES):
     """Train one network per mode with the given functions (the notebook's own) and test each on the test set.
 
-    Returns (histories: mode -> fit's history, results: mode -> {'test_loss', 'test_acc', 'trainable', 'frozen',
-    'seconds', 'epochs_run', 'best_epoch', 'best_val_acc'}).
+    Returns (histories: mode -> fit's history, results: mode -> train_and_test's results, models: mode -> the
+    trained network, best weights restored).
     """
-    histories, results = {}, {}
-    loss_fn = nn.CrossEntropyLoss()
+    histories, results, models = {}, {}, {}
     for mode in progress(modes, desc="modes"):
-        pretrained, freeze, lr = modes[mode]
         reset_seed(seed)
-        backbone = experiment.pretrained() if pretrained else experiment.scratch()
-        model = make_model(backbone, len(experiment.class_names), freeze).to(device)
+        model, lr = build_mode(experiment, mode, make_model, device, modes)
         optimizer = torch.optim.Adam(trainable_parameters(model), lr=lr)
-        train_loader, val_loader, test_loader = experiment.loaders(batch_size, seed)
-        start = time.perf_counter()
-        history = fit(model, train_loader, val_loader, optimizer, loss_fn, device, epochs, patience=patience)
-        test_loss, test_acc = evaluate(model, test_loader, loss_fn, device)
-        trainable, frozen = count_parameters(model)
-        histories[mode] = history
-        results[mode] = {"test_loss": float(test_loss), "test_acc": float(test_acc), "trainable": trainable,
-                         "frozen": frozen, "seconds": time.perf_counter() - start, "epochs_run": len(history["val_loss"]),
-                         "best_epoch": history["best_epoch"],
-                         "best_val_acc": float(history["val_acc"][history["best_epoch"]])}
-    return histories, results
+        histories[mode], results[mode] = train_and_test(experiment, model, optimizer, fit, evaluate, epochs,
+                                                        patience, seed, device, batch_size)
+        models[mode] = model
+    return histories, results, models
 
 
 def results_table(results):
-    """The results of compare_modes as a text table, one row per mode."""
-    header = f"{'mode':<14}{'trainable':>12}{'frozen':>12}{'epochs run':>12}{'best epoch':>12}{'val acc':>10}" \
+    """The results of compare_modes as a text table, one row per mode (or per variant)."""
+    header = f"{'mode':<22}{'trainable':>12}{'frozen':>12}{'epochs run':>12}{'best epoch':>12}{'val acc':>10}" \
              f"{'test acc':>10}{'seconds':>9}"
-    rows = [f"{mode:<14}{r['trainable']:>12,}{r['frozen']:>12,}{r['epochs_run']:>12}{r['best_epoch']:>12}"
+    rows = [f"{mode:<22}{r['trainable']:>12,}{r['frozen']:>12,}{r['epochs_run']:>12}{r['best_epoch']:>12}"
             f"{100 * r['best_val_acc']:>9.1f}%{100 * r['test_acc']:>9.1f}%{r['seconds']:>9.1f}"
             for mode, r in results.items()]
     return "\n".join([header, "-" * len(header)] + rows)
+
+
+def label_budget_curve(experiment, make_model, trainable_parameters, fit, evaluate, budgets=LABEL_BUDGETS,
+                       seeds=(0, 1), epochs=20, patience=3, device="cpu", batch_size=50, modes=MODES):
+    """Every mode at every number of labelled images per class, once per seed (a seed draws other labelled images
+    and other random numbers), with the notebook's functions.
+
+    Returns one dict per run: {'labels_per_class', 'mode', 'seed', 'test_acc', 'epochs_run', 'best_epoch',
+    'seconds'}.
+    """
+    runs = []
+    for labels_per_class, seed in progress(list(itertools.product(budgets, seeds)), desc="label budgets"):
+        _, results, _ = compare_modes(experiment.with_labels(labels_per_class, seed), make_model,
+                                      trainable_parameters, fit, evaluate, epochs, patience, seed, device,
+                                      batch_size, modes)
+        runs += [{"labels_per_class": labels_per_class, "mode": mode, "seed": seed, "test_acc": r["test_acc"],
+                  "epochs_run": r["epochs_run"], "best_epoch": r["best_epoch"], "seconds": round(r["seconds"], 1)}
+                 for mode, r in results.items()]
+    return runs
+
+
+def budget_summary(runs):
+    """{labels_per_class: {mode: {'mean', 'low', 'high', 'n'}}} of the test accuracies (fractions) over seeds."""
+    summary_ = {}
+    for run in runs:
+        summary_.setdefault(run["labels_per_class"], {}).setdefault(run["mode"], []).append(run["test_acc"])
+    return {k: {mode: {"mean": statistics.mean(accs), "low": min(accs), "high": max(accs), "n": len(accs)}
+                for mode, accs in by_mode.items()}
+            for k, by_mode in sorted(summary_.items())}
+
+
+def budget_table(runs):
+    """The label-budget runs as a text table: per budget, each mode's mean test accuracy over seeds and its range,
+    then the gap between fine-tuned and from scratch."""
+    table = budget_summary(runs)
+    modes = list(dict.fromkeys(run["mode"] for run in runs))
+    seeds = len(set(run["seed"] for run in runs))
+    header = f"{'labels/class':>12}" + "".join(f"{mode:>24}" for mode in modes)
+    if {"fine-tuned", "from scratch"} <= set(modes):
+        header += f"{'fine-tuned - scratch':>22}"
+    lines = [f"Test accuracy, mean of {seeds} seed{'s' * (seeds > 1)} [lowest, highest]", header, "-" * len(header)]
+    for k, by_mode in table.items():
+        row = f"{k:>12}" + "".join(
+            f"{100 * s['mean']:>11.1f}% [{100 * s['low']:4.1f}, {100 * s['high']:4.1f}]" for s in by_mode.values())
+        if {"fine-tuned", "from scratch"} <= set(by_mode):
+            row += f"{100 * (by_mode['fine-tuned']['mean'] - by_mode['from scratch']['mean']):>+21.1f}"
+        lines.append(row)
+    return "\n".join(lines)
+
+
+@torch.no_grad()
+def backbone_features(model, images, transform, batch_size=500):
+    """The 512 features a ResNet-18 hands its head `fc`, for uint8 `images` (N, C, H, W): (N, 512), eval mode."""
+    model.eval()
+    head, model.fc = model.fc, nn.Identity()
+    try:
+        return torch.cat([model(transform(images[i:i + batch_size])) for i in range(0, len(images), batch_size)])
+    finally:
+        model.fc = head
+
+
+def project_2d(features):
+    """(N, D) -> (N, 2): the features' two principal components (PCA with torch.pca_lowrank), centred."""
+    centred = features - features.mean(dim=0)
+    _, _, v = torch.pca_lowrank(centred, q=2, center=False)
+    return centred @ v
+
+
+def nearest_mean_accuracy(train_features, train_labels, test_features, test_labels):
+    """Share of test images whose features lie closest (Euclidean) to their own class's mean training feature: how
+    well the features separate the classes before any head is trained."""
+    means = torch.stack([train_features[train_labels == c].mean(dim=0) for c in range(int(train_labels.max()) + 1)])
+    return (torch.cdist(test_features, means).argmin(dim=1) == test_labels).float().mean().item()
+
+
+@torch.no_grad()
+def predictions(model, loader, device="cpu"):
+    """(predicted labels, true labels) of `model` over `loader`, in eval mode, on the CPU."""
+    model.eval()
+    predicted, truth = [], []
+    for images, labels in loader:
+        predicted.append(model(images.to(device)).argmax(dim=1).cpu())
+        truth.append(labels)
+    return torch.cat(predicted), torch.cat(truth)
+
+
+def confusion_matrix(predicted, labels, num_classes):
+    """(num_classes, num_classes) counts: row = true class, column = predicted class."""
+    return torch.bincount(labels * num_classes + predicted, minlength=num_classes ** 2).view(num_classes, num_classes)

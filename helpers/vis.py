@@ -348,3 +348,103 @@ def show_examples(images, labels, class_names, count=8, title=None):
         ax.set_title(class_names[int(label)], fontsize="small")
     fig.suptitle(title or "Examples")
     return _finish(fig)
+
+
+def plot_label_budgets(runs, title=None, homework=None):
+    """Test accuracy against labelled training images per class (log scale), one line per mode: the mean over seeds,
+    a band from the lowest to the highest seed, and each seed's run as a dot.
+
+    runs: dicts {'labels_per_class', 'mode', 'seed', 'test_acc'} (helpers.transfer.label_budget_curve).
+    """
+    fig, ax = plt.subplots(figsize=(8, 5))
+    modes = list(dict.fromkeys(run["mode"] for run in runs))
+    budgets = sorted({run["labels_per_class"] for run in runs})
+    seeds = len({run["seed"] for run in runs})
+    for i, mode in enumerate(modes):
+        accs = [[100 * r["test_acc"] for r in runs if r["mode"] == mode and r["labels_per_class"] == k]
+                for k in budgets]
+        color = f"C{i}"
+        ax.plot(budgets, [np.mean(a) for a in accs], "o-", color=color, label=f"{mode} (mean)")
+        ax.fill_between(budgets, [min(a) for a in accs], [max(a) for a in accs], color=color, alpha=0.15)
+        for k, a in zip(budgets, accs):
+            ax.scatter([k] * len(a), a, s=12, color=color, alpha=0.6)
+    ax.set_xscale("log")
+    ax.set_xticks(budgets, [str(k) for k in budgets])
+    ax.set(xlabel="labelled training images per class (as many again for validation)", ylabel="test accuracy (%)",
+           title=title or f"Accuracy against labels: mean of {seeds} seed{'s' * (seeds > 1)}, band = lowest to highest")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _finish(fig)
+
+
+def plot_feature_projection(projections, labels, class_names, title=None):
+    """Side-by-side scatter plots of 2-D projections of features, one point per image, coloured by class.
+
+    projections: dict panel title -> (N, 2) points; labels: (N,) class indices.
+    """
+    fig, axes = plt.subplots(1, len(projections), figsize=(6 * len(projections), 5), squeeze=False)
+    labels = _to_tensor(labels).long().numpy()
+    for ax, (name, points) in zip(axes[0], projections.items()):
+        points = _to_tensor(points).numpy()
+        for c, class_name in enumerate(class_names):
+            ax.scatter(points[labels == c, 0], points[labels == c, 1], s=6, alpha=0.6, color=f"C{c}",
+                       label=class_name)
+        ax.set(title=name, xlabel="first principal component", ylabel="second principal component")
+    axes[0][0].legend(markerscale=3, fontsize="small")
+    fig.suptitle(title or "Features projected on their two principal components")
+    fig.tight_layout()
+    return _finish(fig)
+
+
+def show_residual_block(title=None):
+    """A diagram of a residual block: two weight layers compute F(x), the shortcut adds x, so H(x) = F(x) + x."""
+    fig, ax = plt.subplots(figsize=(7, 6))
+    ax.set(xlim=(0, 10), ylim=(0, 12), aspect="equal")
+    ax.axis("off")
+    boxes = [(10.5, "x"), (8.5, "3x3 conv + BatchNorm"), (6.5, "ReLU"), (4.5, "3x3 conv + BatchNorm"),
+             (2.5, "+"), (0.8, "ReLU  ->  H(x) = F(x) + x")]
+    for y, text in boxes:
+        style = "circle,pad=0.3" if text == "+" else "round,pad=0.4"
+        ax.text(4, y, text, ha="center", va="center", fontsize=12 if text != "+" else 16,
+                bbox=dict(boxstyle=style, facecolor="white" if text in ("x", "+") else "#dde8f6", edgecolor="0.3"))
+    for (y_from, _), (y_to, _) in zip(boxes, boxes[1:]):
+        ax.annotate("", xy=(4, y_to + 0.55), xytext=(4, y_from - 0.55), arrowprops=dict(arrowstyle="->", lw=1.5))
+    ax.annotate("", xy=(4.45, 2.5), xytext=(4.6, 10.5),
+                arrowprops=dict(arrowstyle="->", lw=1.5, color="C3", connectionstyle="bar,fraction=-0.35"))
+    ax.text(8.9, 6.5, "shortcut:\nidentity x", ha="center", va="center", color="C3", fontsize=11)
+    ax.text(0.3, 6.5, "F(x):\nthe residual\nthe layers learn", ha="center", va="center", fontsize=11)
+    ax.set_title(title or "A residual block (ResNet's BasicBlock)")
+    return _finish(fig)
+
+
+def plot_confusion_matrix(counts, class_names, title=None):
+    """A confusion matrix (row = true class, column = predicted), each cell its count and its share of the row."""
+    counts = _to_tensor(counts).numpy()
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(1.1 * len(class_names) + 2, 1.1 * len(class_names) + 1))
+    ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(class_names)):
+        for j in range(len(class_names)):
+            ax.text(j, i, f"{int(counts[i, j])}\n{100 * shares[i, j]:.0f}%", ha="center", va="center",
+                    fontsize="small", color="white" if shares[i, j] > 0.5 else "black")
+    ticks = range(len(class_names))
+    ax.set_xticks(ticks, class_names, rotation=45, ha="right")
+    ax.set_yticks(ticks, class_names)
+    ax.set(xlabel="predicted class", ylabel="true class", title=title or "Confusion matrix (test set)")
+    fig.tight_layout()
+    return _finish(fig)
+
+
+def show_misclassified(images, labels, predicted, class_names, count=10, title=None):
+    """Up to `count` images (N, C, H, W) the model got wrong, each titled 'true -> predicted'."""
+    wrong = (_to_tensor(labels) != _to_tensor(predicted)).nonzero().flatten()[:count]
+    count = max(len(wrong), 1)
+    fig, axes = plt.subplots(1, count, figsize=(1.7 * count, 2.4))
+    for ax, i in zip(np.atleast_1d(axes), wrong.tolist()):
+        _imshow(ax, _rescale(_to_tensor(images[i]).permute(1, 2, 0), 1.0))
+        ax.set_title(f"{class_names[int(labels[i])]}\n-> {class_names[int(predicted[i])]}", fontsize="small")
+    for ax in np.atleast_1d(axes)[len(wrong):]:
+        ax.axis("off")
+    fig.suptitle(title or "Misclassified test images (true -> predicted)")
+    fig.tight_layout()
+    return _finish(fig)

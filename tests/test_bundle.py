@@ -104,7 +104,8 @@ def leaks(files, secrets, references):
 def expected_files(name):
     helpers = sorted(p.relative_to(COURSE_ROOT).as_posix() for p in (COURSE_ROOT / "helpers").rglob("*.py")
                      if "__pycache__" not in p.parts)
-    return sorted(f"{name}/{path}" for path in [*manifest(name)["notebooks"], *helpers, "environment.yml",
+    return sorted(f"{name}/{path}" for path in [*manifest(name)["notebooks"], *helpers, "helpers/course.toml",
+                                                "environment.yml",
                                                 "requirements.txt", "README.md"])
 
 

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.xdist_group("transfer_learning_grading")  # one worker 
 ASSIGNMENT = "transfer_learning"
 PARTS = {"test_make_model": 4, "test_trainable_parameters": 2, "test_train_one_epoch": 4, "test_evaluate": 3,
          "test_fit": 5}
-WRITTEN = {"q_frozen_vs_finetune": 4, "q_callbacks": 3}
+WRITTEN = {"q_frozen_vs_finetune": 4, "q_callbacks": 3, "q_source_distance": 3}
 #: Graded by stock nbgrader (each runs the whole notebook, about half a minute).
 NBGRADER_MUTANTS = ("head_frozen_too", "state_dict_not_copied")
 #: Graded by the batch grader: one mistake per part.
@@ -86,6 +86,10 @@ def test_reference_gets_every_point_under_nbgrader_and_its_visible_checks_pass(c
     assert not errors and "look again" not in text
     assert text.count("->  pass") >= 10
     assert "frozen" in text and "from scratch" in text and "test acc" in text  # the results table ran
+    for ran in ("largest difference from block(x): 0.0e+00", "labels/class", "nearest class mean",
+                "fashion_mixed: ResNet-18 trained on Fashion-MNIST classes A (T-shirt/top, Trouser, Pullover, Sandal",
+                "augmentation + dropout"):
+        assert ran in text, ran  # the residual block by hand, the label budgets, features, sources, Keras tools
 
 
 def test_blank_release_gets_zero_under_nbgrader(stock):

@@ -265,3 +265,41 @@ def test_plot_decision_boundary_colours_each_predicted_class():
     assert_renders(fig)
     data_only = vis.plot_decision_boundary(None, X, y).axes[0]
     assert len(data_only.collections) == 3  # no filled regions without a predict function
+
+
+def test_plot_label_budgets_draws_mean_band_and_every_run():
+    runs = [{"labels_per_class": k, "mode": mode, "seed": seed, "test_acc": acc}
+            for k, base in ((5, 0.6), (50, 0.9)) for mode, shift in (("fine-tuned", 0.05), ("from scratch", 0.0))
+            for seed, acc in enumerate((base + shift - 0.02, base + shift + 0.02))]
+    fig = vis.plot_label_budgets(runs)
+    ax = fig.axes[0]
+    means = {line.get_label(): line.get_ydata().tolist() for line in ax.get_lines()}
+    assert means["fine-tuned (mean)"] == pytest.approx([65.0, 95.0])
+    assert means["from scratch (mean)"] == pytest.approx([60.0, 90.0])
+    assert ax.get_xscale() == "log" and "2 seeds" in ax.get_title()
+    assert sum(len(c.get_offsets()) for c in ax.collections if len(c.get_offsets()) == 2) == 8  # every run a dot
+
+
+def test_feature_projection_one_panel_per_view_coloured_by_class():
+    labels = torch.tensor([0, 1, 1, 2])
+    fig = vis.plot_feature_projection({"pretrained": torch.randn(4, 2), "random": torch.randn(4, 2)}, labels,
+                                      ["a", "b", "c"])
+    assert [ax.get_title() for ax in fig.axes] == ["pretrained", "random"]
+    assert [len(c.get_offsets()) for c in fig.axes[0].collections] == [1, 2, 1]
+
+
+def test_residual_block_diagram_names_its_parts():
+    texts = [t.get_text() for t in vis.show_residual_block().axes[0].texts]
+    assert "ReLU  ->  H(x) = F(x) + x" in texts and "+" in texts and any("identity x" in t for t in texts)
+
+
+def test_confusion_matrix_shows_counts_and_row_shares():
+    fig = vis.plot_confusion_matrix(torch.tensor([[3, 1], [0, 4]]), ["cat", "dog"])
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts == ["3\n75%", "1\n25%", "0\n0%", "4\n100%"]
+
+
+def test_misclassified_shows_only_the_mistakes_with_true_and_predicted_class():
+    images = torch.rand(4, 1, 8, 8)
+    fig = vis.show_misclassified(images, torch.tensor([0, 1, 1, 0]), torch.tensor([0, 0, 1, 1]), ["cat", "dog"])
+    assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["dog\n-> cat", "cat\n-> dog"]

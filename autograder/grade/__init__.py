@@ -8,6 +8,7 @@ Every submission found gets a row; a grader failure on one becomes that row's st
 not graded), never a lost row and never a zero: such rows are left out of the gradebook until regraded.
 """
 import contextlib
+import importlib
 import json
 import os
 import tempfile
@@ -42,6 +43,24 @@ def assignment_spec(assignment, course_dir=COURSE_ROOT):
             "manual_parts": {grade_id(c): c.metadata["nbgrader"]["points"] for c in graded if c.cell_type != "code"},
             "best_model_file": info["side_files"][0] if info.get("side_files") else None,
             "limits": Limits.from_manifest(info)}
+
+
+class MissingRequirement(FileNotFoundError):
+    """The grading machine lacks what the course's settings need for this assignment (data, weights)."""
+
+
+def check_requirements(assignment, course_dir=COURSE_ROOT):
+    """Run the manifest's `requirements` check (a 'module:function' raising FileNotFoundError with what is missing and
+    how to get it), so that a batch is refused up front rather than graded on a machine that cannot run it."""
+    check = manifest(assignment, course_dir).get("requirements")
+    if not check:
+        return
+    module, function = check.split(":")
+    try:
+        getattr(importlib.import_module(module), function)()
+    except FileNotFoundError as missing:
+        raise MissingRequirement(f"this machine cannot run {assignment} as the course has set it up: {missing}") \
+            from None
 
 
 def plan_job(spec, sub, seed=None):
@@ -83,13 +102,14 @@ def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=No
 
     With `canary`, the reference solution is graded first on every Dask worker, through the same path, and the
     batch is refused (canary.CanaryFailed, nothing graded or written but DIR/canary.json) unless it gets every
-    autograded point. At most `window` submissions (default: twice the worker threads) are read into memory and in
+    autograded point. A machine without what the course's settings need is refused first (MissingRequirement). At most `window` submissions (default: twice the worker threads) are read into memory and in
     flight at once, so the grader's memory does not grow with the size of the class. `warm=False` runs every
     submission in a cold sandbox (a fresh interpreter) even where warm ones work. Rows whose status is
     `grader-error` are not recorded in the gradebook (their earlier grades, if any, stay).
     """
     out = Path(out)
     spec = dict(assignment_spec(assignment, course_dir), warm=warm)
+    check_requirements(assignment, course_dir)
     subs = intake.collect(submissions, assignment, spec["notebook_file"])
     if student is not None:
         subs = [s for s in subs if s.student_id == student]
