@@ -12,6 +12,7 @@ from nbclient import NotebookClient
 
 from autograder.course import COURSE_ROOT
 from autograder.notebooks import exec_definitions, grade_id, read_notebook, reference_answers
+from helpers.submit import SELF_CHECK_ENV
 from helpers.utils import BUDGET_ENV
 
 ASSIGNMENT = "two_layer_net"
@@ -24,9 +25,12 @@ def notebook_path(assignment=ASSIGNMENT):
 
 
 def kernel_env(**overrides):
-    """This process's environment without the grading-budget switches, torch on THREADS threads, plus overrides."""
+    """This process's environment without the grading-budget switches, torch on THREADS threads, plus overrides.
+
+    The notebook's self-check cell is skipped (it needs the release's metadata, and reruns the notebook under the
+    grading budget, which the benchmarks time on its own)."""
     env = {k: v for k, v in os.environ.items() if k not in (BUDGET_ENV, "NBGRADER_EXECUTION")}
-    env.update(OMP_NUM_THREADS=str(THREADS), MKL_NUM_THREADS=str(THREADS), **overrides)
+    env.update(OMP_NUM_THREADS=str(THREADS), MKL_NUM_THREADS=str(THREADS), **{SELF_CHECK_ENV: "1"}, **overrides)
     return env
 
 

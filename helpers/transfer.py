@@ -380,9 +380,10 @@ def compare_modes(experiment, make_model, trainable_parameters, fit, evaluate, e
 
 def results_table(results):
     """The results of compare_modes as a text table, one row per mode (or per variant)."""
-    header = f"{'mode':<22}{'trainable':>12}{'frozen':>12}{'epochs run':>12}{'best epoch':>12}{'val acc':>10}" \
+    width = max(len("mode"), *map(len, results)) + 2
+    header = f"{'mode':<{width}}{'trainable':>12}{'frozen':>12}{'epochs run':>12}{'best epoch':>12}{'val acc':>10}" \
              f"{'test acc':>10}{'seconds':>9}"
-    rows = [f"{mode:<22}{r['trainable']:>12,}{r['frozen']:>12,}{r['epochs_run']:>12}{r['best_epoch']:>12}"
+    rows = [f"{mode:<{width}}{r['trainable']:>12,}{r['frozen']:>12,}{r['epochs_run']:>12}{r['best_epoch']:>12}"
             f"{100 * r['best_val_acc']:>9.1f}%{100 * r['test_acc']:>9.1f}%{r['seconds']:>9.1f}"
             for mode, r in results.items()]
     return "\n".join([header, "-" * len(header)] + rows)
