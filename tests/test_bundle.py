@@ -25,7 +25,11 @@ SECRET_LINE_CHARS = 25
 SHARED_IDIOMS = {
     "X_batch, y_batch = X[idx], y[idx]": "helpers.batched trains many nets at once (vmap over the student's own "
                                          "nn_forward_backward) and draws its minibatches the usual way",
+    "for images, labels in loader:": "helpers.transfer.predictions walks a loader the usual way to collect the "
+                                     "labels a trained network predicts (the notebook's evaluate does more)",
 }
+#: The one settings file students get: which transfer experiment the course runs (helpers/course.toml).
+COURSE_SETTINGS = "/helpers/course.toml"
 #: Regions nbgrader strips from the release: solutions (code and written answers) and hidden tests.
 SECRET_REGION = re.compile(r"BEGIN (SOLUTION|HIDDEN TESTS)[^\n]*\n(.*?)END \1", re.S)
 FORBIDDEN_PATH = re.compile(r"(^|/)(autograder|source|assignments)/|\.(pth|db|toml)$")
@@ -90,7 +94,8 @@ def searchable_text(path, content):
 
 def leaks(files, secrets, references):
     """Every way the bundle's `files` ({path: bytes}) give away what only instructors may see."""
-    found = [f"forbidden file {path}" for path in files if FORBIDDEN_PATH.search(path)]
+    found = [f"forbidden file {path}" for path in files
+             if FORBIDDEN_PATH.search(path) and not path.endswith(COURSE_SETTINGS)]
     for path, content in files.items():
         text = searchable_text(path, content)
         found += [f"{path} holds the secret line {line!r}" for line in secrets if line in text
@@ -125,9 +130,11 @@ def test_the_leak_check_catches_each_kind_of_leak(built):
     planted = {**files,
                "two_layer_net/autograder/checks/core.py": b"",
                "two_layer_net/best_two_layer_net.pth": b"",
+               "two_layer_net/two_layer_net.toml": b"",  # a manifest; only helpers/course.toml may ship
                "two_layer_net/helpers/extra.py": f"import autograder.checks\n# {secret}\nreference_forward\n".encode()}
     found = leaks(planted, secret_lines("two_layer_net"), reference_names())
     for kind in ("forbidden file two_layer_net/autograder/", "forbidden file two_layer_net/best_two_layer_net.pth",
+                 "forbidden file two_layer_net/two_layer_net.toml",
                  "helpers/extra.py holds the secret line", "helpers/extra.py names reference_forward",
                  "helpers/extra.py imports autograder"):
         assert any(kind in problem for problem in found), (kind, found)
