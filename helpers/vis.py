@@ -370,6 +370,7 @@ def plot_label_budgets(runs, title=None, homework=None):
             ax.scatter([k] * len(a), a, s=12, color=color, alpha=0.6)
     ax.set_xscale("log")
     ax.set_xticks(budgets, [str(k) for k in budgets])
+    ax.set_xticks([], minor=True)  # a log axis labels its minor ticks (6x10^0, ...): only the budgets here
     ax.set(xlabel="labelled training images per class (as many again for validation)", ylabel="test accuracy (%)",
            title=title or f"Accuracy against labels: mean of {seeds} seed{'s' * (seeds > 1)}, band = lowest to highest")
     ax.grid(alpha=0.3)
