@@ -255,7 +255,8 @@ def get_toy_data(num_inputs=5, input_size=4, hidden_size=10, num_classes=3,
     gen = torch.Generator().manual_seed(seed)
 
     def draw(*shape, scale):
-        return (scale * torch.randn(*shape, generator=gen, dtype=torch.float64)).to(device=device, dtype=dtype)
+        # dtype first, on the CPU: a device without float64 (Apple's MPS) then receives float32 only.
+        return (scale * torch.randn(*shape, generator=gen, dtype=torch.float64)).to(dtype).to(device)
 
     params = {"W1": draw(input_size, hidden_size, scale=1e-1), "b1": draw(hidden_size, scale=1e-1),
               "W2": draw(hidden_size, num_classes, scale=1e-1), "b2": draw(num_classes, scale=1e-1)}

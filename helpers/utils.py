@@ -39,6 +39,25 @@ def pick_device(prefer=None):
     return torch.device("cpu")
 
 
+def supports_float64(device):
+    """True when `device` can hold float64 tensors (CPU and CUDA can; Apple's MPS cannot)."""
+    try:
+        torch.zeros((), dtype=torch.float64, device=device)
+    except (TypeError, RuntimeError):
+        return False
+    return True
+
+
+def float64_device(device):
+    """Where float64 work for `device` runs: `device` itself when it supports float64, else the CPU.
+
+    Exact checks (numeric gradients, the toy problem) need float64; on an Apple GPU they run on the CPU instead,
+    while everything else stays on the GPU.
+    """
+    device = torch.device(device)
+    return device if supports_float64(device) else torch.device("cpu")
+
+
 def _mps_available():
     backend = getattr(torch.backends, "mps", None)
     return bool(backend and backend.is_available())

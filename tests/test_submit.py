@@ -7,9 +7,11 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import nbformat
 import pytest
+import torch
 
 from autograder.course import COURSE_ROOT
 from autograder.grade import grade_batch, intake
@@ -19,11 +21,15 @@ from helpers.submit import MANIFEST_NAME, SELF_CHECK_ENV, self_check
 
 NOTEBOOK = "two_layer_net.ipynb"
 MODEL = "best_two_layer_net.pth"
+CHECKS = ("nn_forward_pass", "nn_forward_backward", "nn_train", "TwoLayerNet")
+#: A sitecustomize that makes a process act as on an Apple-silicon Mac: an "mps" device without float64.
+FAKE_MPS = Path(__file__).with_name("fake_mps")
 
 
-def run_submit(folder, *args):
-    """`python -m helpers.submit ARGS` in `folder`, as a student runs it: (exit code, stdout + stderr)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("NBGRADER_EXECUTION", SELF_CHECK_ENV)}
+def run_submit(folder, *args, env=None):
+    """`python -m helpers.submit ARGS` in `folder`, as a student runs it (with `env`'s additions to the environment):
+    (exit code, stdout + stderr)."""
+    env = {**{k: v for k, v in os.environ.items() if k not in ("NBGRADER_EXECUTION", SELF_CHECK_ENV)}, **(env or {})}
     done = subprocess.run([sys.executable, "-m", "helpers.submit", *args], cwd=folder, env=env, text=True,
                           capture_output=True, timeout=600)
     return done.returncode, done.stdout + done.stderr
@@ -47,7 +53,7 @@ def test_a_solved_notebook_passes_and_its_package_grades_in_full(solved, tmp_pat
     code, out = run_submit(solved, NOTEBOOK, "--student", "alice")
     assert code == 0, out
     assert "The notebook ran top to bottom in" in out
-    for check in ("nn_forward_pass", "nn_forward_backward", "nn_train", "TwoLayerNet"):
+    for check in CHECKS:
         assert f"  pass             {check}\n" in out
     assert "Warnings" not in out
     package = solved / "alice_two_layer_net.zip"
@@ -77,6 +83,30 @@ def test_a_solved_notebook_passes_and_its_package_grades_in_full(solved, tmp_pat
     results = grade_batch("two_layer_net", folder, out_dir / "folder", show_progress=False, canary=False, record=False)
     assert [(r["student_id"], r["status"], r["total"]) for r in results] == [("alice", "ok", 34), ("bob", "ok", 34)]
     assert any(f"{NOTEBOOK} is not the file the self-check packaged" in note for note in results[1]["notes"])
+
+
+@pytest.mark.xdist_group("reference_model")
+@pytest.mark.parametrize("device", ["mps without float64", "cuda"])
+def test_every_visible_check_and_the_self_check_pass_on_a_students_gpu(solved, tmp_path, device):
+    """pick_device() gives the laptop's GPU. Apple's MPS has no float64 (simulated here: tests/fake_mps); there the
+    float64 checks must run on the CPU, and the rest still on "mps"."""
+    env = {}
+    if device == "cuda":
+        if not torch.cuda.is_available():
+            pytest.skip("no CUDA device on this machine")
+    else:
+        log = tmp_path / "fake_mps.log"
+        env = {"PYTHONPATH": str(FAKE_MPS), "FAKE_MPS_LOG": str(log)}
+    code, out = run_submit(solved, NOTEBOOK, "--student", "alice", env=env)
+    assert code == 0, out
+    assert "The notebook ran top to bottom in" in out
+    for check in CHECKS:
+        assert f"  pass             {check}\n" in out, out
+    if device != "cuda":
+        events = log.read_text().splitlines()
+        assert "served" in events  # the kernel's tensors were asked for on "mps"
+        # Only float64_device's probe asked "mps" for float64: every float64 check ran on the CPU.
+        assert [e for e in events if e.startswith("refused")] == ["refused zeros"], events
 
 
 @pytest.mark.xdist_group("reference_model")
