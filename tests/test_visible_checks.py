@@ -4,9 +4,11 @@ import re
 
 import pytest
 
+from autograder.checks.two_layer_net import check_find_best_net
 from autograder.mistakes import catalogue
 from autograder.notebooks import cells_by_grade_id, exec_definitions
 from autograder.styles.two_layer_net import STYLES
+from helpers.spies import param_set_problems
 
 SAMPLING_ORDERS = range(40)
 TOY_LOSS = "Final training loss on the toy problem"
@@ -37,7 +39,8 @@ def mistakes_of(cell):
     return [m for m in catalogue("two_layer_net") if m.cell == cell]
 
 
-CHECK_OF = {"nn_train": "check_train", "nn_predict": "check_predict", "TwoLayerNet": "check_two_layer_net"}
+CHECK_OF = {"nn_train": "check_train", "nn_predict": "check_predict", "TwoLayerNet": "check_two_layer_net",
+            "get_param_set": "check_param_set", "find_best_net": "check_find_best_net"}
 
 
 @pytest.mark.parametrize("function, cell", CHECK_OF.items())
@@ -81,3 +84,29 @@ def test_the_loss_is_checked_while_the_gradient_block_is_still_the_stub(source_n
     namespace = exec_definitions(source_nb, {**answers, "nn_forward_backward": wrong_loss})
     run_check(source_nb, namespace, "check_forward_pass")
     assert not any(passed for passed, _ in run_check(source_nb, namespace, "check_loss").values())
+
+
+@pytest.mark.parametrize("param_set, problem", [
+    (([0.1], [64], [0.0], [0.95]), None),  # no regularisation is a valid choice (the homework found it best)
+    (([0.1, 1], (64, 128.0), [1e-4, 0], [1]), None),
+    (([0.1], [64], [-1e-4], [0.95]), "regularization_strengths: each value should be a number >= 0"),
+    (([0], [64], [0.0], [0.95]), "learning_rates: each value should be a number > 0"),
+    (([0.1], [64.5], [0.0], [0.95]), "hidden_sizes: each value should be a whole number > 0"),
+    (([0.1], [64], [0.0], [1.5]), "learning_rate_decays: each value should be a number in (0, 1]"),
+    (([0.1], [], [0.0], [0.95]), "hidden_sizes should be a non-empty list"),
+    (([0.1], [64], [0.0]), "get_param_set() should return four lists"),
+    (([0.1], ["64"], [0.0], [0.95]), "hidden_sizes: each value should be a whole number > 0, not '64'"),
+])
+def test_the_param_set_rules_are_the_ones_the_notebook_states(param_set, problem):
+    problems = param_set_problems(param_set)
+    assert problems == [] if problem is None else problems[0].startswith(problem), problems
+
+
+@pytest.mark.parametrize("reg, earned", [(0.0, True), (-1e-4, False)])
+def test_the_hidden_test_holds_the_same_rules(source_nb, answers, reg, earned):
+    """A search with reg = 0 (as in the notebook's own sweep) earns get_param_set's share; a negative one does not."""
+    namespace = exec_definitions(source_nb, {**answers, "get_param_set": f"def get_param_set():\n"
+                                                                      f"    return [0.1], [64], [{reg}], [0.95]\n"})
+    report = check_find_best_net(namespace["find_best_net"], namespace["get_param_set"])
+    [subcheck] = [s for s in report.subchecks if s.name == "get_param_set returns four valid lists"]
+    assert subcheck.passed is earned, subcheck
