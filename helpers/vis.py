@@ -110,17 +110,26 @@ def _imshow(ax, img):
     ax.set_yticks([])
 
 
-def show_net_weights(W1, image_shape=None, title="First-layer weights as image templates"):
-    """Show each hidden unit's input weights as an image.
+def show_net_weights(W1, image_shape=None, title="First-layer weights as image templates", max_units=64):
+    """Show hidden units' input weights as images: all of them, or the `max_units` with the largest weights.
 
     W1: (D, H) first-layer weights, or (D+1, H) with a bias row, which is dropped.
     image_shape: (H, W, C); inferred for D = 3072 (32x32 RGB) and D = 784 (28x28 grey).
+    max_units: at most this many units, those whose weights have the largest norm (the ones training moved most
+    from their small random start), so that each image stays large enough to read; None shows every unit.
     """
     templates = _weights_as_images(W1, image_shape)
-    fig, ax = plt.subplots(figsize=(6, 6))
+    count = templates.shape[0]
+    if max_units is not None and count > max_units:
+        norms = np.linalg.norm(templates.reshape(count, -1), axis=1)
+        templates = templates[np.argsort(-norms)[:max_units]]
+        label = f"the {max_units} of {count} hidden units with the largest weights, each rescaled to [0, 1]"
+    else:
+        label = f"{count} hidden units, each rescaled to [0, 1]"
+    fig, ax = plt.subplots(figsize=(7, 7))
     _imshow(ax, visualize_grid(templates, ubound=1.0))
     ax.set_title(title)
-    ax.set_xlabel(f"{templates.shape[0]} hidden units, each rescaled to [0, 1]")
+    ax.set_xlabel(label)
     return _finish(fig)
 
 
@@ -184,7 +193,16 @@ def plot_sweep(values, train_accs, val_accs, param_name, log_x=False, title=None
     ax.annotate(f"{val_accs[best]:.3f}", (values[best], val_accs[best]),
                 textcoords="offset points", xytext=(0, 10), ha="center")
     if log_x:
-        ax.set_xscale("log")
+        positive = values[values > 0]
+        if len(positive) < len(values):
+            # 0 has no place on a log axis: a symmetric-log one is linear up to the smallest positive value.
+            ax.set_xscale("symlog", linthresh=positive.min() if len(positive) else 1.0)
+            edge = positive.min() if len(positive) else values.max()
+            ax.axvspan(values.min(), edge, color="grey", alpha=0.1, label=f"linear scale from {values.min():g} to {edge:g}")
+        else:
+            ax.set_xscale("log")
+        ax.set_xticks(values, [f"{v:g}" for v in values])
+        ax.set_xticks([], minor=True)
     ax.set(title=title or f"Accuracy vs {param_name}", xlabel=param_name, ylabel="accuracy")
     ax.legend()
     return _finish(fig)
