@@ -133,3 +133,23 @@ def stand_in_data(num_features=7, num_classes=4, num_val=100):
         X[:, 0] = y
         data[f"X_{split}"], data[f"y_{split}"] = X, y
     return data
+
+
+class EpochLosses:
+    """A pred_func for nn_train that also measures the loss once per epoch, on the validation set and on a fixed
+    sample of the training set, whenever the loop asks it for validation predictions; it predicts with `pred_func`.
+
+    Both losses include the same regularisation `reg` as training, so the two curves compare like with like.
+    history: {"epoch_train_loss": [...], "val_loss_history": [...]}, one float per epoch; plot_stats draws them.
+    """
+
+    def __init__(self, pred_func, X_train_sample, y_train_sample, X_val, y_val, reg=0.0):
+        self.pred_func, self.reg = pred_func, reg
+        self.train, self.val = (X_train_sample, y_train_sample), (X_val, y_val)
+        self.history = {"epoch_train_loss": [], "val_loss_history": []}
+
+    def __call__(self, params, loss_func, X):
+        if X is self.val[0]:
+            for key, (X_part, y_part) in (("epoch_train_loss", self.train), ("val_loss_history", self.val)):
+                self.history[key].append(float(loss_func(params, X_part, y=y_part, reg=self.reg)[0]))
+        return self.pred_func(params, loss_func, X)

@@ -154,17 +154,26 @@ def show_class_templates(W, class_names, image_shape=None, title="Learned class 
 
 
 def plot_stats(stat_dict, title=None):
-    """Plot a training run: loss per iteration and train/val accuracy per epoch.
+    """Plot a training run: loss per iteration, train/val accuracy per epoch, and train/val loss per epoch when the
+    run measured them (helpers.spies.EpochLosses).
 
-    stat_dict: 'loss_history' (n_iters,), 'train_acc_history' and
-    'val_acc_history' (n_epochs,).
+    stat_dict: 'loss_history' (n_iters,), 'train_acc_history' and 'val_acc_history' (n_epochs,); optionally
+    'epoch_train_loss' and 'val_loss_history' (n_epochs,).
     """
     loss = _to_array(stat_dict["loss_history"])
     train_acc = _to_array(stat_dict["train_acc_history"])
     val_acc = _to_array(stat_dict["val_acc_history"])
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(12, 4))
+    epoch_losses = "val_loss_history" in stat_dict
+    fig, axes = plt.subplots(1, 3 if epoch_losses else 2, figsize=(17 if epoch_losses else 12, 4))
+    ax_loss, ax_acc = axes[0], axes[-1]
     ax_loss.plot(np.arange(len(loss)), loss)
-    ax_loss.set(title="Training loss", xlabel="iteration", ylabel="loss")
+    ax_loss.set(title="Training loss (each minibatch)", xlabel="iteration", ylabel="loss")
+    if epoch_losses:
+        for key, label, marker in (("epoch_train_loss", "train", "o-"), ("val_loss_history", "val", "s-")):
+            values = _to_array(stat_dict[key])
+            axes[1].plot(np.arange(1, len(values) + 1), values, marker, label=label)
+        axes[1].set(title="Loss per epoch (training sample and validation set)", xlabel="epoch", ylabel="loss")
+        axes[1].legend()
     ax_acc.plot(np.arange(1, len(train_acc) + 1), train_acc, "o-", label="train")
     ax_acc.plot(np.arange(1, len(val_acc) + 1), val_acc, "s-", label="val")
     ax_acc.set(title="Classification accuracy", xlabel="epoch", ylabel="accuracy")

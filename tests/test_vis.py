@@ -191,6 +191,16 @@ def test_plot_sweep_marks_best_val():
     assert "learning rate" in ax.get_title()
 
 
+def test_plot_stats_adds_the_loss_per_epoch_when_the_run_measured_it():
+    stats = {"loss_history": [2.3, 2.0, 1.8, 1.7], "train_acc_history": [0.1, 0.5], "val_acc_history": [0.1, 0.4],
+             "epoch_train_loss": [2.2, 1.6], "val_loss_history": [2.25, 1.9]}
+    fig = vis.plot_stats(stats)
+    per_epoch = fig.axes[1]
+    assert len(fig.axes) == 3 and legend_labels(per_epoch) == ["train", "val"]
+    np.testing.assert_allclose(per_epoch.lines[1].get_ydata(), [2.25, 1.9])
+    assert len(vis.plot_stats({k: stats[k] for k in ("loss_history", "train_acc_history", "val_acc_history")}).axes) == 2
+
+
 def test_plot_sweep_shows_zero_on_a_log_axis():
     """reg = 0 is a real choice (no regularisation): it must be on the plot, not dropped by the log scale."""
     fig = vis.plot_sweep([0.0, 1e-4, 1e-2, 1.0], [0.9, 0.88, 0.85, 0.3], [0.85, 0.86, 0.84, 0.3], "reg", log_x=True)
