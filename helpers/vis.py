@@ -183,6 +183,28 @@ def plot_stats(stat_dict, title=None):
     return _finish(fig)
 
 
+def plot_runs(runs, title=None):
+    """Train and validation accuracy per epoch of several runs side by side, one small panel each, sharing the y axis,
+    so that their shapes can be compared (which underfits, which overfits, which has not finished).
+
+    runs: {label: stats dict with 'train_acc_history' and 'val_acc_history'}, in the order to show.
+    """
+    if not runs:
+        raise ValueError("plot_runs needs at least one run")
+    fig, axes = plt.subplots(1, len(runs), figsize=(3.2 * len(runs), 3.2), sharey=True, squeeze=False)
+    for ax, (label, stats) in zip(axes[0], runs.items()):
+        for key, name, marker in (("train_acc_history", "train", "o-"), ("val_acc_history", "val", "s-")):
+            values = _to_array(stats[key])
+            ax.plot(np.arange(1, len(values) + 1), values, marker, label=name)
+        ax.set(title=label, xlabel="epoch")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("accuracy")
+    axes[0][0].legend()
+    fig.suptitle(title or "Accuracy per epoch of each run")
+    fig.tight_layout()
+    return _finish(fig)
+
+
 def plot_sweep(values, train_accs, val_accs, param_name, log_x=False, title=None):
     """Plot train and val accuracy against one hyper-parameter; mark the best val point.
 
