@@ -115,6 +115,12 @@ def load_checkpoint(path, device="cpu", max_bytes=MAX_CHECKPOINT_BYTES):
     return checkpoint
 
 
+def confusion_matrix(predicted, labels, num_classes):
+    """(num_classes, num_classes) counts: row = true class, column = predicted class; predicted, labels: (N,) ints."""
+    predicted, labels = predicted.cpu(), labels.cpu()
+    return torch.bincount(labels * num_classes + predicted, minlength=num_classes ** 2).view(num_classes, num_classes)
+
+
 def human_size(nbytes):
     """A byte count for people, in binary units: ``human_size(5 * 2**30)`` is '5.0 GB', 256 * 2**20 is '256 MB'."""
     for unit, scale in (("GB", 2**30), ("MB", 2**20), ("kB", 2**10)):

@@ -201,6 +201,16 @@ def test_plot_stats_adds_the_loss_per_epoch_when_the_run_measured_it():
     assert len(vis.plot_stats({k: stats[k] for k in ("loss_history", "train_acc_history", "val_acc_history")}).axes) == 2
 
 
+def test_plot_runs_puts_each_run_in_a_panel_of_its_own():
+    runs = {f"reg {r:g}": {"train_acc_history": [0.1, 0.5 + r], "val_acc_history": [0.1, 0.4 + r]} for r in (0, 0.1, 0.2)}
+    fig = vis.plot_runs(runs, title="sweep")
+    assert [ax.get_title() for ax in fig.axes] == ["reg 0", "reg 0.1", "reg 0.2"] and fig.get_suptitle() == "sweep"
+    np.testing.assert_allclose(fig.axes[2].lines[1].get_ydata(), [0.1, 0.6])
+    assert fig.axes[0].get_shared_y_axes().joined(fig.axes[0], fig.axes[2])
+    with pytest.raises(ValueError, match="at least one run"):
+        vis.plot_runs({})
+
+
 def test_plot_sweep_shows_zero_on_a_log_axis():
     """reg = 0 is a real choice (no regularisation): it must be on the plot, not dropped by the log scale."""
     fig = vis.plot_sweep([0.0, 1e-4, 1e-2, 1.0], [0.9, 0.88, 0.85, 0.3], [0.85, 0.86, 0.84, 0.3], "reg", log_x=True)
