@@ -205,6 +205,23 @@ def plot_runs(runs, title=None):
     return _finish(fig)
 
 
+def plot_data_size(sizes, accuracies, title=None):
+    """Validation accuracy against the number of training images, one line per model, on a log axis.
+
+    sizes: (n,) training-set sizes; accuracies: {model name: (n,) accuracies, in the order of sizes}.
+    """
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name, accs in accuracies.items():
+        ax.plot(sizes, _to_array(accs), "o-", label=name)
+    ax.set_xscale("log")
+    ax.set_xticks(sizes, [f"{size:,}" for size in sizes])
+    ax.set_xticks([], minor=True)
+    ax.set(xlabel="training images", ylabel="validation accuracy", title=title or "Accuracy against training-set size")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _finish(fig)
+
+
 def plot_sweep(values, train_accs, val_accs, param_name, log_x=False, title=None):
     """Plot train and val accuracy against one hyper-parameter; mark the best val point.
 
