@@ -67,3 +67,13 @@ def test_each_questions_points_are_its_answer_cells(assignment):
             answer = cells[index + 1].metadata.get("nbgrader", {})
             assert answer.get("solution") and answer.get("grade"), f"question {m.group(1)} has no answer cell after it"
             assert answer["points"] == int(m.group(2)), (m.group(0), answer)
+
+
+def test_the_lab_answer_key_answers_every_question_the_lab_asks():
+    """The lab's questions are not graded, but instructors get an answer to each (assignments/, never shipped)."""
+    _, texts = markdown("learning_rate_lab")
+    asked = [len(re.findall(r"^\d+\. ", text, re.M)) for text in texts
+             if text.startswith("**Questions to think about**")]
+    key = (COURSE_ROOT / "assignments" / "learning_rate_lab_answer_key.md").read_text()
+    answered = [len(re.findall(r"^\*\*\d+\. ", part, re.M)) for part in key.split("\n## ")[1:]]
+    assert answered == asked == [6, 6]
