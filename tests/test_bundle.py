@@ -28,11 +28,11 @@ SHARED_IDIOMS = {
     "for images, labels in loader:": "helpers.transfer.predictions walks a loader the usual way to collect the "
                                      "labels a trained network predicts (the notebook's evaluate does more)",
 }
-#: The one settings file students get: which transfer experiment the course runs (helpers/course.toml).
-COURSE_SETTINGS = "/helpers/course.toml"
 #: Regions nbgrader strips from the release: solutions (code and written answers) and hidden tests.
 SECRET_REGION = re.compile(r"BEGIN (SOLUTION|HIDDEN TESTS)[^\n]*\n(.*?)END \1", re.S)
-FORBIDDEN_PATH = re.compile(r"(^|/)(autograder|source|assignments)/|\.(pth|db|toml)$")
+#: Instructor-only paths. The one TOML file students get is the course's settings, helpers/course.toml (which transfer
+#: experiment the class runs); any other (an assignment's manifest) is forbidden.
+FORBIDDEN_PATH = re.compile(r"(^|/)(autograder|source|assignments)/|\.(pth|db)$|(?<!/helpers/course)\.toml$")
 NOT_IMPLEMENTED = re.compile(r"(\w+(?:\.\w+)*) is not implemented yet")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 CELL_TIMEOUT = 300          # seconds; the slowest cell is transfer_learning's first training of its source network
@@ -94,8 +94,7 @@ def searchable_text(path, content):
 
 def leaks(files, secrets, references):
     """Every way the bundle's `files` ({path: bytes}) give away what only instructors may see."""
-    found = [f"forbidden file {path}" for path in files
-             if FORBIDDEN_PATH.search(path) and not path.endswith(COURSE_SETTINGS)]
+    found = [f"forbidden file {path}" for path in files if FORBIDDEN_PATH.search(path)]
     for path, content in files.items():
         text = searchable_text(path, content)
         found += [f"{path} holds the secret line {line!r}" for line in secrets if line in text

@@ -322,6 +322,8 @@ def test_plot_label_budgets_draws_mean_band_and_every_run():
     assert means["fine-tuned (mean)"] == pytest.approx([65.0, 95.0])
     assert means["from scratch (mean)"] == pytest.approx([60.0, 90.0])
     assert ax.get_xscale() == "log" and "2 seeds" in ax.get_title()
+    # Only the budgets label the axis: no minor-tick labels such as 6x10^0 between them.
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["5", "50"] and len(ax.get_xticks(minor=True)) == 0
     assert sum(len(c.get_offsets()) for c in ax.collections if len(c.get_offsets()) == 2) == 8  # every run a dot
 
 
