@@ -73,6 +73,11 @@ def slowest(seconds, n=5):
     return dict(sorted(seconds.items(), key=lambda item: item[1], reverse=True)[:n])
 
 
+def printed(nb, gids):
+    """{grade_id: the lines the cell printed} for each of gids: what the notebook's prose may quote."""
+    return {gid: stdout_of(nb, gid).strip().splitlines() for gid in gids}
+
+
 def stdout_of(nb, gid):
     """Everything the cell with grade_id `gid` printed."""
     cell = next(c for c in nb.cells if grade_id(c) == gid)
