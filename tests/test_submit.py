@@ -3,6 +3,7 @@ writes, round-tripped through `python -m autograder grade`."""
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -43,6 +44,11 @@ def solved(tmp_path, release_nb, source_nb, answers, reference_model):
     return tmp_path
 
 
+def warnings_besides_speed(warnings):
+    """The self-check's warnings, but for a slow run's, which says how busy this machine is, not what the notebook is."""
+    return [warning for warning in warnings if "longer than the usual" not in warning]
+
+
 def read_package(path):
     with zipfile.ZipFile(path) as archive:
         return json.loads(archive.read(MANIFEST_NAME)), {n: archive.read(n) for n in archive.namelist()}
@@ -55,7 +61,7 @@ def test_a_solved_notebook_passes_and_its_package_grades_in_full(solved, tmp_pat
     assert "The notebook ran top to bottom in" in out
     for check in CHECKS:
         assert f"  pass             {check}\n" in out
-    assert "Warnings" not in out
+    assert warnings_besides_speed(re.findall(r"^  ! (.*)$", out, re.M)) == [], out
     package = solved / "alice_two_layer_net.zip"
     manifest, files = read_package(package)
     assert sorted(files) == sorted([MANIFEST_NAME, NOTEBOOK, MODEL])
@@ -131,7 +137,7 @@ def test_the_notebooks_last_cell_warns_about_edited_and_deleted_read_only_cells_
     assert f"{MODEL} is missing next to the notebook" in out
     assert "this kernel belongs to two_layer_net-Copy1.ipynb, but the check read two_layer_net.ipynb" in out
     manifest, files = read_package(solved / "carol_two_layer_net.zip")
-    assert sorted(files) == sorted([MANIFEST_NAME, NOTEBOOK]) and len(manifest["self_check"]["warnings"]) == 4
+    assert sorted(files) == sorted([MANIFEST_NAME, NOTEBOOK]) and len(warnings_besides_speed(manifest["self_check"]["warnings"])) == 4
 
 
 def test_a_blank_notebook_is_refused_with_the_cell_that_stopped_it(tmp_path):
