@@ -4,7 +4,7 @@ Everything sits in one folder, so that the notebook's working directory holds th
 
     <name>/<notebook>.ipynb   the release notebooks, byte for byte
     <name>/helpers/*.py       the helper package (no autograder, no hidden checks, no reference values)
-    <name>/helpers/course.toml  the course's settings (which transfer experiment every student runs)
+    <name>/helpers/course.toml  the course's settings (the data set and the transfer experiment every student uses)
     <name>/environment.yml    the kit's conda environment without the instructors' packages
     <name>/requirements.txt   the same pins, for pip
     <name>/README.md          set-up, running, data and submitting (templates/student_README.md.j2)
@@ -102,6 +102,7 @@ def readme(name, spec, requirements, root=COURSE_ROOT):
              and (graded or requirement_name(r) not in SELF_CHECK_ONLY)]
     return render(README_TEMPLATE, name=name, title=spec["title"], notebooks=spec["notebooks"], graded=graded,
                   data=spec.get("data", []), experiment=course_settings(root).get(name, {}).get("experiment"),
+                  dataset=course_settings(root).get(name, {}).get("dataset"),
                   side_files=", ".join(f"`{f}`" for f in spec.get("side_files", [])),
                   due=f"{due:%A %d %B %Y, %H:%M}" if due else None,
                   minutes=max(1, round(spec.get("budgets", {}).get("student_seconds", 0) / 60)),

@@ -34,11 +34,11 @@ def kernel_env(**overrides):
     return env
 
 
-def execute(env, cell_timeout, side_files=None, assignment=ASSIGNMENT, first_cells=()):
+def execute(env, cell_timeout, side_files=None, assignment=ASSIGNMENT, first_cells=(), allow_errors=False):
     """Run the assignment's solution notebook with a python3 kernel in a temporary copy of its folder (source/ is left alone).
 
     side_files maps file name -> path to copy beside the notebook first; first_cells run before the notebook's own
-    (a test's changes to the environment). Returns (executed notebook,
+    (a test's changes to the environment); allow_errors runs on past a failing cell. Returns (executed notebook,
     wall seconds including kernel start-up); cells carry nbclient's timing metadata.
     """
     notebook = notebook_path(assignment)
@@ -50,6 +50,7 @@ def execute(env, cell_timeout, side_files=None, assignment=ASSIGNMENT, first_cel
         nb = read_notebook(folder / notebook.name)
         nb.cells[:0] = list(first_cells)
         client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3", record_timing=True,
+                                allow_errors=allow_errors,
                                 resources={"metadata": {"path": str(folder)}})
         start = time.perf_counter()
         client.execute(env=env)
@@ -70,6 +71,11 @@ def cell_seconds(nb):
 
 def slowest(seconds, n=5):
     return dict(sorted(seconds.items(), key=lambda item: item[1], reverse=True)[:n])
+
+
+def printed(nb, gids):
+    """{grade_id: the lines the cell printed} for each of gids: what the notebook's prose may quote."""
+    return {gid: stdout_of(nb, gid).strip().splitlines() for gid in gids}
 
 
 def stdout_of(nb, gid):

@@ -2,15 +2,20 @@
 import re
 
 from autograder.course import manifest
-from benchmarks.notebook import ASSIGNMENT, cell_seconds, execute, kernel_env, slowest, stdout_of
+from benchmarks.notebook import ASSIGNMENT, cell_seconds, execute, kernel_env, printed, slowest, stdout_of
 
 # grade_id of the cell -> what it prints, with the accuracy in percent as the group.
 ACCURACIES = {
     "default_net": r"Validation accuracy: ([\d.]+)%",
+    "debugged_net": r"debugged ([\d.]+)%",
     "run_search": r"Best validation accuracy: ([\d.]+)%",
     "test_accuracy": r"Test accuracy .*: ([\d.]+)%",
     "linear_baseline": r"Linear SVM validation accuracy: ([\d.]+)%",
 }
+
+# The cells whose printed numbers the notebook's prose quotes ("in the kit's run"; tests/test_notebook_prose.py).
+PRINTED = ("default_net", "init_scale", "sweep_hidden", "sweep_reg", "debugged_net", "run_search", "test_accuracy",
+           "linear_baseline", "data_size", "together", "batched_search")
 
 
 def run():
@@ -22,7 +27,8 @@ def run():
             "target_seconds": manifest(ASSIGNMENT)["budgets"]["student_seconds"],
             "slowest_cells_seconds": slowest(seconds),
             "dataset": dataset.group(1) if dataset else None,
-            "accuracy_percent": {gid: _percent(pattern, stdout_of(nb, gid)) for gid, pattern in ACCURACIES.items()}}
+            "accuracy_percent": {gid: _percent(pattern, stdout_of(nb, gid)) for gid, pattern in ACCURACIES.items()},
+            "printed": printed(nb, PRINTED)}
 
 
 def _percent(pattern, text):
@@ -33,5 +39,6 @@ def _percent(pattern, text):
 def summary(f):
     acc = f["accuracy_percent"]
     return (f"{f['wall_seconds']:.0f} s (target {f['target_seconds']} s) on {f['dataset']}: "
-            f"default net {acc['default_net']}%, best val {acc['run_search']}%, test {acc['test_accuracy']}%, "
+            f"default net {acc['default_net']}%, debugged {acc['debugged_net']}%, best val {acc['run_search']}%, "
+            f"test {acc['test_accuracy']}%, "
             f"linear SVM {acc['linear_baseline']}%")

@@ -1,6 +1,6 @@
 """The transfer_learning solution notebook end to end on CPU: as a student runs it (grading budget off) and as nbgrader grades it (grading budget on, hidden tests included), against the manifest's budgets, with the tables it prints (three modes, label budgets, features, sources, Keras tools)."""
 from autograder.course import manifest
-from benchmarks.notebook import cell_seconds, execute, kernel_env, slowest, stdout_of
+from benchmarks.notebook import cell_seconds, execute, kernel_env, printed, slowest, stdout_of
 from benchmarks.notebook_grading import hidden_test_points
 
 ASSIGNMENT = "transfer_learning"
@@ -14,8 +14,7 @@ def run():
     return {"student_wall_seconds": round(student_wall, 1), "student_target_seconds": budgets["student_seconds"],
             "student_slowest_cells_seconds": slowest(cell_seconds(student)),
             "student_results_table": stdout_of(student, "run_modes").strip().splitlines(),
-            "student_printed": {gid: stdout_of(student, gid).strip().splitlines()
-                                for gid in ("run_budgets", "features", "run_sources", "keras_tools")},
+            "student_printed": printed(student, ("run_budgets", "features", "run_sources", "keras_tools")),
             "grading_wall_seconds": round(graded_wall, 1), "grading_target_seconds": budgets["grading_seconds"],
             "grading_slowest_cells_seconds": slowest(cell_seconds(graded)),
             "hidden_test_points": earned, "hidden_test_max_points": possible}

@@ -8,20 +8,23 @@
     library_net  the assignment's two-layer net from torch.nn/autograd/torch.optim, for the lab
     batched  many two-layer nets trained at once (torch.func.vmap over the student's own functions)
     transfer the transfer-learning experiment: data, backbones, model summaries
-    utils    seeding, device choice, the grading budget, progress bars
+    utils    seeding, device choice (and where float64 runs), the grading budget, progress bars
     checks   visible checks: printed verdicts, recorded for the self-check; unwritten functions named plainly
+    spies    stand-ins that watch a student's function (a training loop's batches and learning rates)
     submit   the student's self-check and submission package (`python -m helpers.submit`)
 """
 from helpers.data import DatasetNotFoundError, get_toy_data, load_dataset
 from helpers.grad import compute_numeric_gradient, grad_check_sparse, rel_error
-from helpers.checks import install_notebook_hooks, report_check, report_match, visible_check
-from helpers.utils import budget, grading_budget, load_checkpoint, pick_device, progress, reset_seed, save_checkpoint
+from helpers.checks import install_notebook_hooks, loss_before_gradients, report_check, report_match, visible_check
+from helpers.utils import (budget, float64_device, grading_budget, load_checkpoint, pick_device, progress, reset_seed,
+                           save_checkpoint)
 
 __all__ = [
     "DatasetNotFoundError", "get_toy_data", "load_dataset",
     "compute_numeric_gradient", "grad_check_sparse", "rel_error",
-    "budget", "grading_budget", "load_checkpoint", "pick_device", "progress", "report_check", "report_match", "reset_seed",
-    "save_checkpoint", "visible_check",
+    "budget", "float64_device", "grading_budget", "load_checkpoint", "pick_device", "progress", "reset_seed",
+    "save_checkpoint",
+    "loss_before_gradients", "report_check", "report_match", "visible_check",
 ]
 
 install_notebook_hooks()

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import torch
 
+from helpers.course import course_setting, settings_file
+
 DATASETS = ("cifar10", "fashion_mnist")
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 CIFAR10_HOST = ("www.cs.toronto.edu", 443)
@@ -51,13 +53,32 @@ def data_dirs(root=None):
     return dirs + [Path(__file__).resolve().parent.parent / "data", cache_dir() / "data"]
 
 
-def load_dataset(name="auto", root=None, validation_ratio=0.1, num_train=None,
+def course_dataset():
+    """The dataset the course chose for two_layer_net in its settings (helpers/course.toml): one of DATASETS."""
+    name = course_setting("two_layer_net", "dataset")
+    if name not in DATASETS:
+        raise ValueError(f"the course's settings file {settings_file()} names the dataset {name!r} for two_layer_net; "
+                         f"choose one of {DATASETS}")
+    return name
+
+
+def check_course_dataset_available(root=None):
+    """Raise DatasetNotFoundError, saying how to get it, unless this machine has the course's two_layer_net dataset.
+    Returns its name."""
+    name = course_dataset()
+    raw_images(name, root=root, download=False, verify_checksums=False)
+    return name
+
+
+def load_dataset(name=None, root=None, validation_ratio=0.1, num_train=None,
                  dtype=torch.float32, device="cpu", bias_trick=False, flatten=True,
                  download=True, verify_checksums=True):
     """Load and preprocess a dataset (see the module docstring for the returned dict).
 
     Args:
-        name: 'cifar10', 'fashion_mnist', or 'auto' (CIFAR-10 when available, else Fashion-MNIST).
+        name: 'cifar10' or 'fashion_mnist'; None: the course's choice (course_dataset()), which every student
+            of a class and the grader share; 'auto': CIFAR-10 when available, else Fashion-MNIST (this machine's
+            choice, for trials outside a class).
         root: folder holding the files; None searches the default places.
         validation_ratio: share of the training set held out as validation, after a fixed shuffle.
         num_train: keep only this many training images (after the split), for quick runs.
@@ -70,6 +91,7 @@ def load_dataset(name="auto", root=None, validation_ratio=0.1, num_train=None,
     Raises:
         DatasetNotFoundError: no copy found; the message says how to get one.
     """
+    name = course_dataset() if name is None else name
     if name == "auto":
         try:
             raw = _raw_cifar10(root, download, verify_checksums)
@@ -255,7 +277,8 @@ def get_toy_data(num_inputs=5, input_size=4, hidden_size=10, num_classes=3,
     gen = torch.Generator().manual_seed(seed)
 
     def draw(*shape, scale):
-        return (scale * torch.randn(*shape, generator=gen, dtype=torch.float64)).to(device=device, dtype=dtype)
+        # dtype first, on the CPU: a device without float64 (Apple's MPS) then receives float32 only.
+        return (scale * torch.randn(*shape, generator=gen, dtype=torch.float64)).to(dtype).to(device)
 
     params = {"W1": draw(input_size, hidden_size, scale=1e-1), "b1": draw(hidden_size, scale=1e-1),
               "W2": draw(hidden_size, num_classes, scale=1e-1), "b2": draw(num_classes, scale=1e-1)}

@@ -45,8 +45,8 @@ def rel_error(x, y, eps=1e-10):
     y = y if torch.is_tensor(y) else torch.as_tensor(y, dtype=torch.float64)
     if x.shape != y.shape:
         raise ValueError(f"rel_error: shapes differ, {tuple(x.shape)} vs {tuple(y.shape)}")
-    x = x.detach().to("cpu", torch.float64)
-    y = y.detach().to("cpu", torch.float64)
+    # To the CPU first, then float64: some devices (Apple's MPS) have no float64.
+    x, y = x.detach().cpu().to(torch.float64), y.detach().cpu().to(torch.float64)
     if x.numel() == 0:
         return 0.0
     top = (x - y).abs().max().item()

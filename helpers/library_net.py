@@ -1,5 +1,5 @@
-"""The assignment's two-layer network built from library parts, so the learning-rate lab runs before
-the assignment is done.
+"""Models built from library parts: the assignment's two-layer network, so that the learning-rate lab runs before
+the assignment is done, and the linear SVM that two_layer_net compares its network with.
 
 ``LibraryTwoLayerNet`` has the interface of the assignment's ``TwoLayerNet`` that the lab's demos use
 (constructor, ``train``, ``predict``) and follows the same recipe: FC -> ReLU -> FC, softmax cross-entropy
@@ -59,3 +59,19 @@ class LibraryTwoLayerNet:
                 stats["val_acc_history"].append((self.predict(X_val) == y_val).float().mean().item())
                 scheduler.step()
         return stats
+
+
+def train_linear_svm(X, y, num_classes, learning_rate=1e-2, weight_decay=1e-4, num_iters=1500, batch_size=200):
+    """A linear SVM (nn.Linear, multiclass hinge loss nn.MultiMarginLoss, torch.optim.SGD with weight decay) trained
+    on X (N, D), y (N,) with minibatches drawn with replacement; returns the nn.Linear (its weight: one template per
+    class, (C, D))."""
+    linear = torch.nn.Linear(X.shape[1], num_classes).to(X.device)
+    optimizer = torch.optim.SGD(linear.parameters(), lr=learning_rate, weight_decay=weight_decay)
+    hinge = torch.nn.MultiMarginLoss()
+    for _ in range(num_iters):
+        idx = torch.randint(len(y), (batch_size,), device=X.device)
+        loss = hinge(linear(X[idx]), y[idx])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return linear

@@ -33,7 +33,7 @@ from torch import nn
 
 from helpers.course import course_setting
 from helpers.data import DatasetNotFoundError, cache_dir, raw_images
-from helpers.utils import budget, progress, reset_seed
+from helpers.utils import budget, confusion_matrix, progress, reset_seed  # confusion_matrix: the notebook imports it from here
 
 #: Fashion-MNIST splits: experiment -> (classes of the source task A, classes of the target task B).
 FASHION_SPLITS = {"fashion_halves": ((0, 1, 2, 3, 4), (5, 6, 7, 8, 9)),
@@ -471,8 +471,3 @@ def predictions(model, loader, device="cpu"):
         predicted.append(model(images.to(device)).argmax(dim=1).cpu())
         truth.append(labels)
     return torch.cat(predicted), torch.cat(truth)
-
-
-def confusion_matrix(predicted, labels, num_classes):
-    """(num_classes, num_classes) counts: row = true class, column = predicted class."""
-    return torch.bincount(labels * num_classes + predicted, minlength=num_classes ** 2).view(num_classes, num_classes)

@@ -39,6 +39,25 @@ def pick_device(prefer=None):
     return torch.device("cpu")
 
 
+def supports_float64(device):
+    """True when `device` can hold float64 tensors (CPU and CUDA can; Apple's MPS cannot)."""
+    try:
+        torch.zeros((), dtype=torch.float64, device=device)
+    except (TypeError, RuntimeError):
+        return False
+    return True
+
+
+def float64_device(device):
+    """Where float64 work for `device` runs: `device` itself when it supports float64, else the CPU.
+
+    Exact checks (numeric gradients, the toy problem) need float64; on an Apple GPU they run on the CPU instead,
+    while everything else stays on the GPU.
+    """
+    device = torch.device(device)
+    return device if supports_float64(device) else torch.device("cpu")
+
+
 def _mps_available():
     backend = getattr(torch.backends, "mps", None)
     return bool(backend and backend.is_available())
@@ -94,6 +113,12 @@ def load_checkpoint(path, device="cpu", max_bytes=MAX_CHECKPOINT_BYTES):
     if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("params"), dict):
         raise ValueError(f"{path} is not a checkpoint written by save_checkpoint")
     return checkpoint
+
+
+def confusion_matrix(predicted, labels, num_classes):
+    """(num_classes, num_classes) counts: row = true class, column = predicted class; predicted, labels: (N,) ints."""
+    predicted, labels = predicted.cpu(), labels.cpu()
+    return torch.bincount(labels * num_classes + predicted, minlength=num_classes ** 2).view(num_classes, num_classes)
 
 
 def human_size(nbytes):

@@ -110,17 +110,26 @@ def _imshow(ax, img):
     ax.set_yticks([])
 
 
-def show_net_weights(W1, image_shape=None, title="First-layer weights as image templates"):
-    """Show each hidden unit's input weights as an image.
+def show_net_weights(W1, image_shape=None, title="First-layer weights as image templates", max_units=64):
+    """Show hidden units' input weights as images: all of them, or the `max_units` with the largest weights.
 
     W1: (D, H) first-layer weights, or (D+1, H) with a bias row, which is dropped.
     image_shape: (H, W, C); inferred for D = 3072 (32x32 RGB) and D = 784 (28x28 grey).
+    max_units: at most this many units, those whose weights have the largest norm (the ones training moved most
+    from their small random start), so that each image stays large enough to read; None shows every unit.
     """
     templates = _weights_as_images(W1, image_shape)
-    fig, ax = plt.subplots(figsize=(6, 6))
+    count = templates.shape[0]
+    if max_units is not None and count > max_units:
+        norms = np.linalg.norm(templates.reshape(count, -1), axis=1)
+        templates = templates[np.argsort(-norms)[:max_units]]
+        label = f"the {max_units} of {count} hidden units with the largest weights, each rescaled to [0, 1]"
+    else:
+        label = f"{count} hidden units, each rescaled to [0, 1]"
+    fig, ax = plt.subplots(figsize=(7, 7))
     _imshow(ax, visualize_grid(templates, ubound=1.0))
     ax.set_title(title)
-    ax.set_xlabel(f"{templates.shape[0]} hidden units, each rescaled to [0, 1]")
+    ax.set_xlabel(label)
     return _finish(fig)
 
 
@@ -145,23 +154,71 @@ def show_class_templates(W, class_names, image_shape=None, title="Learned class 
 
 
 def plot_stats(stat_dict, title=None):
-    """Plot a training run: loss per iteration and train/val accuracy per epoch.
+    """Plot a training run: loss per iteration, train/val accuracy per epoch, and train/val loss per epoch when the
+    run measured them (helpers.spies.EpochLosses).
 
-    stat_dict: 'loss_history' (n_iters,), 'train_acc_history' and
-    'val_acc_history' (n_epochs,).
+    stat_dict: 'loss_history' (n_iters,), 'train_acc_history' and 'val_acc_history' (n_epochs,); optionally
+    'epoch_train_loss' and 'val_loss_history' (n_epochs,).
     """
     loss = _to_array(stat_dict["loss_history"])
     train_acc = _to_array(stat_dict["train_acc_history"])
     val_acc = _to_array(stat_dict["val_acc_history"])
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(12, 4))
+    epoch_losses = "val_loss_history" in stat_dict
+    fig, axes = plt.subplots(1, 3 if epoch_losses else 2, figsize=(17 if epoch_losses else 12, 4))
+    ax_loss, ax_acc = axes[0], axes[-1]
     ax_loss.plot(np.arange(len(loss)), loss)
-    ax_loss.set(title="Training loss", xlabel="iteration", ylabel="loss")
+    ax_loss.set(title="Training loss (each minibatch)", xlabel="iteration", ylabel="loss")
+    if epoch_losses:
+        for key, label, marker in (("epoch_train_loss", "train", "o-"), ("val_loss_history", "val", "s-")):
+            values = _to_array(stat_dict[key])
+            axes[1].plot(np.arange(1, len(values) + 1), values, marker, label=label)
+        axes[1].set(title="Loss per epoch (training sample and validation set)", xlabel="epoch", ylabel="loss")
+        axes[1].legend()
     ax_acc.plot(np.arange(1, len(train_acc) + 1), train_acc, "o-", label="train")
     ax_acc.plot(np.arange(1, len(val_acc) + 1), val_acc, "s-", label="val")
     ax_acc.set(title="Classification accuracy", xlabel="epoch", ylabel="accuracy")
     ax_acc.legend()
     fig.suptitle(title or "Training statistics")
     fig.tight_layout()
+    return _finish(fig)
+
+
+def plot_runs(runs, title=None):
+    """Train and validation accuracy per epoch of several runs side by side, one small panel each, sharing the y axis,
+    so that their shapes can be compared (which underfits, which overfits, which has not finished).
+
+    runs: {label: stats dict with 'train_acc_history' and 'val_acc_history'}, in the order to show.
+    """
+    if not runs:
+        raise ValueError("plot_runs needs at least one run")
+    fig, axes = plt.subplots(1, len(runs), figsize=(3.2 * len(runs), 3.2), sharey=True, squeeze=False)
+    for ax, (label, stats) in zip(axes[0], runs.items()):
+        for key, name, marker in (("train_acc_history", "train", "o-"), ("val_acc_history", "val", "s-")):
+            values = _to_array(stats[key])
+            ax.plot(np.arange(1, len(values) + 1), values, marker, label=name)
+        ax.set(title=label, xlabel="epoch")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("accuracy")
+    axes[0][0].legend()
+    fig.suptitle(title or "Accuracy per epoch of each run")
+    fig.tight_layout()
+    return _finish(fig)
+
+
+def plot_data_size(sizes, accuracies, title=None):
+    """Validation accuracy against the number of training images, one line per model, on a log axis.
+
+    sizes: (n,) training-set sizes; accuracies: {model name: (n,) accuracies, in the order of sizes}.
+    """
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name, accs in accuracies.items():
+        ax.plot(sizes, _to_array(accs), "o-", label=name)
+    ax.set_xscale("log")
+    ax.set_xticks(sizes, [f"{size:,}" for size in sizes])
+    ax.set_xticks([], minor=True)
+    ax.set(xlabel="training images", ylabel="validation accuracy", title=title or "Accuracy against training-set size")
+    ax.grid(alpha=0.3)
+    ax.legend()
     return _finish(fig)
 
 
@@ -184,7 +241,16 @@ def plot_sweep(values, train_accs, val_accs, param_name, log_x=False, title=None
     ax.annotate(f"{val_accs[best]:.3f}", (values[best], val_accs[best]),
                 textcoords="offset points", xytext=(0, 10), ha="center")
     if log_x:
-        ax.set_xscale("log")
+        positive = values[values > 0]
+        if len(positive) < len(values):
+            # 0 has no place on a log axis: a symmetric-log one is linear up to the smallest positive value.
+            ax.set_xscale("symlog", linthresh=positive.min() if len(positive) else 1.0)
+            edge = positive.min() if len(positive) else values.max()
+            ax.axvspan(values.min(), edge, color="grey", alpha=0.1, label=f"linear scale from {values.min():g} to {edge:g}")
+        else:
+            ax.set_xscale("log")
+        ax.set_xticks(values, [f"{v:g}" for v in values])
+        ax.set_xticks([], minor=True)
     ax.set(title=title or f"Accuracy vs {param_name}", xlabel=param_name, ylabel="accuracy")
     ax.legend()
     return _finish(fig)

@@ -1,17 +1,21 @@
 """Tests for helpers.utils: seeding, device choice, grading budget, progress bars, checkpoints, checks."""
 
+import importlib.util
 import os
 import pickle
 import random
 import shlex
+from pathlib import Path
 
 import pytest
 import torch
 
 from autograder.hostile import checkpoint_bomb
 from helpers.checks import report_check
-from helpers.utils import (BUDGET_ENV, budget, grading_budget, load_checkpoint, pick_device, progress,
-                           reset_seed, save_checkpoint)
+from helpers.data import get_toy_data
+from helpers.grad import rel_error
+from helpers.utils import (BUDGET_ENV, budget, float64_device, grading_budget, load_checkpoint, pick_device, progress,
+                           reset_seed, save_checkpoint, supports_float64)
 
 
 @pytest.fixture
@@ -68,6 +72,33 @@ def test_pick_device_prefer_cpu():
 def test_pick_device_prefer_cuda_without_cuda():
     with pytest.raises(RuntimeError, match="CUDA"):
         pick_device("cuda")
+
+
+def fake_mps():
+    """tests/fake_mps/sitecustomize.py's mode, in this process: "mps" calls served on the CPU, float64 refused there."""
+    spec = importlib.util.spec_from_file_location("fake_mps", Path(__file__).with_name("fake_mps") / "sitecustomize.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.FakeMPS()
+
+
+def test_float64_work_moves_to_the_cpu_only_on_a_device_without_float64():
+    assert float64_device("cpu") == torch.device("cpu")
+    assert float64_device("meta") == torch.device("meta")  # a device other than the CPU that has float64 keeps it
+    with fake_mps():
+        assert not supports_float64("mps") and supports_float64("cpu")
+        assert float64_device(torch.device("mps")) == torch.device("cpu")
+        with pytest.raises(TypeError, match="float64"):  # the simulation refuses what MPS refuses
+            torch.zeros(2, dtype=torch.float64, device="mps")
+
+
+def test_the_toy_data_and_rel_error_work_on_a_device_without_float64():
+    with fake_mps():
+        X, y, params = get_toy_data(dtype=torch.float32, device="mps")
+        X64, _, _ = get_toy_data(dtype=torch.float64, device=float64_device("mps"))
+        assert X.dtype == torch.float32 and X64.dtype == torch.float64
+        assert torch.equal(X, X64.float())  # the same numbers, whichever device and dtype
+        assert rel_error(X, X64.float()) == 0.0
 
 
 # grading_budget and budget

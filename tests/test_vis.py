@@ -100,6 +100,19 @@ def test_net_weights_cifar_layout():
     assert_renders(fig)
 
 
+def test_net_weights_of_a_wide_layer_show_its_strongest_units_large_enough_to_read():
+    W = torch.randn(784, 2048) * 1e-3
+    strong = torch.arange(0, 2048, 32)  # 64 units with far larger weights, each filled with its own constant sign
+    W[:, strong] = torch.where(torch.arange(64) % 2 == 0, 1.0, -1.0).expand(784, 64)
+    fig = vis.show_net_weights(W)
+    img = image_of(fig)
+    assert img.shape == (8 * 28 + 7, 8 * 28 + 7)  # 64 tiles of 28 x 28, not 2048
+    tiles = [img[r * 29:r * 29 + 28, c * 29:c * 29 + 28] for r in range(8) for c in range(8)]
+    assert all(tile.min() == tile.max() for tile in tiles)  # every tile shown is one of the constant strong units
+    assert fig.axes[0].get_xlabel().startswith("the 64 of 2048 hidden units with the largest weights")
+    assert image_of(vis.show_net_weights(W, max_units=None)).shape == (46 * 28 + 45, 46 * 28 + 45)
+
+
 def test_net_weights_mnist_is_grey():
     fig = vis.show_net_weights(torch.randn(784, 5, dtype=torch.float64))
     img = image_of(fig)
@@ -176,6 +189,38 @@ def test_plot_sweep_marks_best_val():
     assert any(label.startswith("best val: 0.450") for label in legend_labels(ax))
     assert [t.get_text() for t in ax.texts] == ["0.450"]
     assert "learning rate" in ax.get_title()
+
+
+def test_plot_stats_adds_the_loss_per_epoch_when_the_run_measured_it():
+    stats = {"loss_history": [2.3, 2.0, 1.8, 1.7], "train_acc_history": [0.1, 0.5], "val_acc_history": [0.1, 0.4],
+             "epoch_train_loss": [2.2, 1.6], "val_loss_history": [2.25, 1.9]}
+    fig = vis.plot_stats(stats)
+    per_epoch = fig.axes[1]
+    assert len(fig.axes) == 3 and legend_labels(per_epoch) == ["train", "val"]
+    np.testing.assert_allclose(per_epoch.lines[1].get_ydata(), [2.25, 1.9])
+    assert len(vis.plot_stats({k: stats[k] for k in ("loss_history", "train_acc_history", "val_acc_history")}).axes) == 2
+
+
+def test_plot_runs_puts_each_run_in_a_panel_of_its_own():
+    runs = {f"reg {r:g}": {"train_acc_history": [0.1, 0.5 + r], "val_acc_history": [0.1, 0.4 + r]} for r in (0, 0.1, 0.2)}
+    fig = vis.plot_runs(runs, title="sweep")
+    assert [ax.get_title() for ax in fig.axes] == ["reg 0", "reg 0.1", "reg 0.2"] and fig.get_suptitle() == "sweep"
+    np.testing.assert_allclose(fig.axes[2].lines[1].get_ydata(), [0.1, 0.6])
+    assert fig.axes[0].get_shared_y_axes().joined(fig.axes[0], fig.axes[2])
+    with pytest.raises(ValueError, match="at least one run"):
+        vis.plot_runs({})
+
+
+def test_plot_sweep_shows_zero_on_a_log_axis():
+    """reg = 0 is a real choice (no regularisation): it must be on the plot, not dropped by the log scale."""
+    fig = vis.plot_sweep([0.0, 1e-4, 1e-2, 1.0], [0.9, 0.88, 0.85, 0.3], [0.85, 0.86, 0.84, 0.3], "reg", log_x=True)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "symlog"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "0.0001", "0.01", "1"]
+    left, right = ax.get_xlim()
+    assert left < 0 < 1e-4 < right  # 0 lies inside the axes
+    assert any(label.startswith("linear scale from 0 to 0.0001") for label in legend_labels(ax))
+    assert_renders(fig)
 
 
 def test_plot_sweep_length_mismatch():

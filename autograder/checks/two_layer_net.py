@@ -25,8 +25,9 @@ import torch.nn.functional as F
 from autograder.checks.core import Part, Report, add_all, compare, devices, new_rng, torch_gen
 from autograder.harness import two_layer_net as harness
 from autograder.harness.core import as_plain_tensor
-from helpers.data import load_dataset
+from helpers.data import course_dataset, load_dataset
 from helpers.grad import rel_error
+from helpers.spies import param_set_problems
 from helpers.utils import MAX_CHECKPOINT_BYTES, load_checkpoint
 
 PARAMS = ("W1", "b1", "W2", "b2")
@@ -609,13 +610,10 @@ FIND_SUBCHECKS = (("tries every combination from get_param_set_fn()", 0.3),
 
 def judge_find_best_net(case, out, seed):
     report = Report("test_find_best_net", seed)
-    lists = out.get("param_set")
-    ok = (lists is not None and len(lists) == 4 and all(lists) and all(x > 0 for v in lists[:3] for x in v)
-          and all(0 < x <= 1 for x in lists[3]))
-    report.add("get_param_set returns four valid lists", 0.1, ok, "" if ok else (
-        f"get_param_set {out['param_set_error']}" if "param_set_error" in out else
-        "get_param_set() should return four non-empty lists: learning rates, hidden sizes, regularization "
-        "strengths (all > 0) and learning-rate decays in (0, 1]"))
+    # The notebook's visible check states the same rules (helpers.spies.param_set_problems).
+    problems = ([f"get_param_set {out['param_set_error']}"] if "param_set_error" in out else
+                param_set_problems(out.get("param_set")))
+    report.add("get_param_set returns four valid lists", 0.1, not problems, "; ".join(problems))
     if "error" in out:
         for name, weight in FIND_SUBCHECKS:
             report.add(name, weight, False, f"find_best_net {out['error']}")
@@ -681,7 +679,7 @@ def _accuracy(params, X, y):
 
 
 def check_best_model(path, data=None, seed=None, max_bytes=MAX_CHECKPOINT_BYTES):
-    """Evaluate a checkpoint saved by TwoLayerNet.save on the dataset it names.
+    """Evaluate a checkpoint saved by TwoLayerNet.save on the dataset it names, which must be the course's.
 
     `data` (a load_dataset dict) may be passed to avoid reloading; it must match the checkpoint's dataset.
     A checkpoint declaring more than `max_bytes` of tensors is refused before it is inflated.
@@ -698,6 +696,11 @@ def check_best_model(path, data=None, seed=None, max_bytes=MAX_CHECKPOINT_BYTES)
     except Exception as error:  # noqa: BLE001 - an untrusted file may fail to load in any way
         report.add(name, 1.0, False, f"{Path(path).name} could not be read as a TwoLayerNet checkpoint "
                                      f"({_first_line(error)}); run the cell that saves best_net")
+        return report
+    course = course_dataset()
+    if dataset != course:
+        report.add(name, 1.0, False, f"{Path(path).name} was trained on {dataset}, but this course uses {course} "
+                                     f"(its helpers/course.toml): train best_net on {course} and save it again")
         return report
     if data is None or data.get("dataset") != dataset:
         data = load_dataset(dataset, dtype=torch.float64)
