@@ -100,9 +100,10 @@ def readme(name, spec, requirements, root=COURSE_ROOT):
     graded = spec.get("graded", True)
     colab = [r for r in requirements if requirement_name(r) not in COLAB_PROVIDES
              and (graded or requirement_name(r) not in SELF_CHECK_ONLY)]
+    course = course_settings(root).get(name, {})  # the course's choices for this assignment (helpers/course.toml)
     return render(README_TEMPLATE, name=name, title=spec["title"], notebooks=spec["notebooks"], graded=graded,
-                  data=spec.get("data", []), experiment=course_settings(root).get(name, {}).get("experiment"),
-                  dataset=course_settings(root).get(name, {}).get("dataset"),
+                  data=spec.get("data", []), experiment=course.get("experiment"),
+                  dataset=course.get("dataset"),
                   side_files=", ".join(f"`{f}`" for f in spec.get("side_files", [])),
                   due=f"{due:%A %d %B %Y, %H:%M}" if due else None,
                   minutes=max(1, round(spec.get("budgets", {}).get("student_seconds", 0) / 60)),
