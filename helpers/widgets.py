@@ -27,11 +27,12 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
+from helpers.curves import divergence_message, divergence_point, is_diverged
 from helpers.data import TOY_2D_SETS, toy_2d_data
 from helpers.library_net import LibraryTwoLayerNet
 from helpers.surfaces import SURFACES, descend
 from helpers.utils import reset_seed
-from helpers.vis import divergence_message, divergence_point, is_diverged, plot_decision_boundary, plot_loss_curves
+from helpers.vis import plot_decision_boundary, plot_loss_curves
 
 DPI = 80
 SLIDER_STYLE = {"description_width": "initial"}

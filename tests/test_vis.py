@@ -262,25 +262,11 @@ def test_plot_loss_curves_with_diverged_runs():
     assert_renders(fig)
 
 
-def test_is_diverged():
-    assert not vis.is_diverged([2.3, 2.5, 1.0])
-    assert vis.is_diverged([2.3, 24.0])
-    assert vis.is_diverged(torch.tensor([1.0, float("inf")]))
-    assert vis.is_diverged([1.0, float("nan")])
-
-
 def test_figures_are_not_kept_by_pyplot():
     vis.plot_stats({"loss_history": [1.0], "train_acc_history": [0.1], "val_acc_history": [0.1]})
     vis.show_net_weights(torch.randn(784, 2))
     vis.plot_loss_curves({"a": [1.0, 0.5]})
     assert plt.get_fignums() == []
-
-
-def test_divergence_point():
-    assert vis.divergence_point([2.3, 2.5, 1.0]) is None
-    assert vis.divergence_point([2.3, 2.0, 24.0, 1.0]) == 2
-    assert vis.divergence_point(torch.tensor([1.0, 0.5, float("inf")])) == 2
-    assert vis.divergence_point([float("nan"), 1.0]) == 0
 
 
 def test_plot_loss_curves_into_given_axes():
