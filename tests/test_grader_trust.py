@@ -116,7 +116,7 @@ def reference_batch(tmp_path, reference_model, course):
 @pytest.mark.parametrize("where", ["recording", "start"])
 def test_a_broken_sandbox_makes_the_canary_refuse_the_batch(monkeypatch, tmp_path, course, reference_batch, where,
                                                             capsys):
-    monkeypatch.setattr(sandbox, "HARNESS_DIR", broken_harness(tmp_path, where))
+    monkeypatch.setattr(sandbox.commands, "HARNESS_DIR", broken_harness(tmp_path, where))
     out = tmp_path / "out"
     with pytest.raises(CanaryFailed) as refused:
         grade_batch("two_layer_net", reference_batch, out, course_dir=course, workers=1, show_progress=False)
@@ -136,7 +136,7 @@ def test_a_broken_sandbox_makes_the_canary_refuse_the_batch(monkeypatch, tmp_pat
 @pytest.mark.parametrize("where", ["recording", "start"])
 def test_without_the_canary_a_broken_sandbox_gives_grader_error_rows_never_zeros(monkeypatch, tmp_path, course,
                                                                                   reference_batch, where, capsys):
-    monkeypatch.setattr(sandbox, "HARNESS_DIR", broken_harness(tmp_path, where))
+    monkeypatch.setattr(sandbox.commands, "HARNESS_DIR", broken_harness(tmp_path, where))
     out = tmp_path / "out"
     assert cli(["grade", "two_layer_net", str(reference_batch), "--out", str(out), "--course", str(course),
                 "--workers", "1", "--no-canary"]) == 1

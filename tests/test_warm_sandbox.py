@@ -224,7 +224,7 @@ def test_a_fifo_and_a_link_in_the_job_folder_neither_block_nor_leak_into_the_gra
 
 @pytest.mark.skipif(not warm_sandboxes(), reason="warm sandboxes need bubblewrap with user namespaces")
 def test_a_warm_sandbox_that_cannot_start_sends_its_runs_to_cold_sandboxes_and_says_why(monkeypatch):
-    monkeypatch.setattr(sandbox, "_warm_modules", lambda: ["no_such_module"])
+    monkeypatch.setattr(sandbox.warm, "_warm_modules", lambda: ["no_such_module"])
     limits = Limits(processes=61, startup_seconds=20)  # limits of its own: a warm sandbox of its own
     for _ in range(2):
         with sandbox.lease(limits) as box:
