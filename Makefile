@@ -19,9 +19,7 @@ bench: setup
 	$(PY) -m benchmarks
 
 release: setup
-	$(PY) -m autograder release two_layer_net
-	$(PY) -m autograder release transfer_learning
-	$(PY) -m autograder release learning_rate_lab
+	$(PY) -m autograder release
 
 # dist/<name>-student.zip for ASSIGNMENT=<name>, or for every assignment: what students download (release notebooks,
 # helpers, environment.yml, requirements.txt, README.md), no solutions or hidden tests.

@@ -13,7 +13,7 @@ CLASS_SIZES = (50, 1000)
 def run():
     figures = {}
     with released_course("bench-memory-") as (tmp, course):
-        notebook, side_files = demo_submissions(course, mutants=())["reference"]
+        notebook, side_files = demo_submissions(course, ASSIGNMENT, mutants=())["reference"]
         text, model = nbformat.writes(notebook), side_files[CHECKPOINT]
         for size in CLASS_SIZES:
             folder = tmp / f"class-{size}"

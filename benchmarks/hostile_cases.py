@@ -8,9 +8,9 @@ from autograder.demo import CHECKPOINT
 from autograder.hostile import (FORWARD_WITH_RELU, HANG_EVERYWHERE, TRAINS_FOR_MINUTES, checkpoint_bomb,
                                 same_tensors_every_step, write_zeros)
 from autograder.notebooks import read_notebook, reference_answers, submission
-from autograder.reference_model import reference_checkpoint
+from assignments.two_layer_net.reference_model import reference_checkpoint
 from autograder.styles import combine, style_notebook
-from autograder.styles.two_layer_net import STYLES
+from assignments.two_layer_net.styles import STYLES
 from benchmarks.grader_process import grade_in_own_process, released_course
 
 ASSIGNMENT = "two_layer_net"

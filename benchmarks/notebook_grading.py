@@ -1,6 +1,6 @@
 """The solution notebook executed as nbgrader grades it (grading budget on, hidden tests included), against the grading budget."""
-from autograder.course import manifest
-from autograder.reference_model import reference_checkpoint
+from autograder import registry
+from assignments.two_layer_net.reference_model import reference_checkpoint
 from benchmarks.notebook import ASSIGNMENT, cell_seconds, execute, kernel_env, slowest
 
 CHECKPOINT = "best_two_layer_net.pth"
@@ -14,7 +14,7 @@ def run():
     earned, possible = hidden_test_points(nb)
     return {"wall_seconds": round(wall, 1),
             "cells_total_seconds": round(sum(seconds.values()), 1),
-            "target_seconds": manifest(ASSIGNMENT)["budgets"]["grading_seconds"],
+            "target_seconds": registry.assignment(ASSIGNMENT).budgets["grading_seconds"],
             "slowest_cells_seconds": slowest(seconds),
             "hidden_test_points": earned, "hidden_test_max_points": possible}
 

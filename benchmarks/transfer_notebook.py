@@ -1,5 +1,5 @@
 """The transfer_learning solution notebook end to end on CPU: as a student runs it (grading budget off) and as nbgrader grades it (grading budget on, hidden tests included), against the manifest's budgets, with the tables it prints (three modes, label budgets, features, sources, Keras tools)."""
-from autograder.course import manifest
+from autograder import registry
 from benchmarks.notebook import cell_seconds, execute, kernel_env, printed, slowest, stdout_of
 from benchmarks.notebook_grading import hidden_test_points
 
@@ -7,7 +7,7 @@ ASSIGNMENT = "transfer_learning"
 
 
 def run():
-    budgets = manifest(ASSIGNMENT)["budgets"]
+    budgets = registry.assignment(ASSIGNMENT).budgets
     student, student_wall = execute(kernel_env(COURSE_GRADING_BUDGET="0"), cell_timeout=900, assignment=ASSIGNMENT)
     graded, graded_wall = execute(kernel_env(NBGRADER_EXECUTION="autograde"), cell_timeout=600, assignment=ASSIGNMENT)
     earned, possible = hidden_test_points(graded)

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from autograder.notebooks import exec_definitions
-from autograder.styles.two_layer_net import STYLES
+from assignments.two_layer_net.styles import STYLES
 from helpers.batched import grid, train_together
 from helpers.utils import reset_seed
 

@@ -44,7 +44,7 @@ def course(tmp_path_factory, source_nb, release_nb, answers, reference_model):
     """A scratch course graded by `python -m autograder grade` from its submitted/ tree: a solved notebook with
     written answers, the blank release, a student whose written answer holds HTML and a script and who
     rewrote one test cell and deleted another, and a file that is not a notebook."""
-    course = scratch_course(tmp_path_factory.mktemp("course"))
+    course = scratch_course(tmp_path_factory.mktemp("course"), ["two_layer_net"])
     generate_release(ASSIGNMENT, course)
     release = read_notebook(course / "release" / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
     solved = submission(release, source_nb, {**answers, **ANSWERS})

@@ -34,7 +34,7 @@ CHEAT = '''def nn_forward_pass(params, X):
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    course = scratch_course(tmp_path_factory.mktemp("course"))
+    course = scratch_course(tmp_path_factory.mktemp("course"), ["two_layer_net"])
     generate_release("two_layer_net", course)
     return course
 
@@ -202,8 +202,8 @@ def test_grades_through_a_dask_scheduler_and_two_workers(course, notebooks, refe
 
 
 def test_stock_nbgrader_is_fooled_by_a_rewritten_test_result_and_we_are_not(course, notebooks, tmp_path):
-    write_submitted(course, {"cheat": (nbformat.reads(notebooks["cheat"], as_version=4), {})})
-    autograde(course, ["cheat"])
+    write_submitted(course, {"cheat": (nbformat.reads(notebooks["cheat"], as_version=4), {})}, "two_layer_net")
+    autograde(course, ["cheat"], "two_layer_net")
     stock = part_grades(course, "two_layer_net", ["cheat"])["cheat"]
     stock_total = sum(score for score, _ in stock.values() if score is not None)
     folder = tmp_path / "subs"

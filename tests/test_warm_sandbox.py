@@ -154,7 +154,7 @@ Path("/job/outputs/cell_errors.json").symlink_to("/dev/zero")
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, source_nb, release_nb, answers, reference_model):
-    course = scratch_course(tmp_path_factory.mktemp("course"))
+    course = scratch_course(tmp_path_factory.mktemp("course"), ["two_layer_net"])
     generate_release("two_layer_net", course)
     folder = tmp_path_factory.mktemp("submissions")
 

@@ -85,14 +85,27 @@ def new_rng(seed=None):
 
 
 @dataclass(frozen=True)
+class Check:
+    """How one code part is graded: `draw(rng) -> cases` (plain data), `run(*student_objects, cases) -> outputs`
+    (plain data; a function of the assignment's harness, so the sandbox can call it by name) and
+    `judge(cases, outputs, seed) -> Report`."""
+    draw: Callable
+    run: Callable
+    judge: Callable
+
+
+@dataclass(frozen=True)
 class Part:
     """One graded code part: its nbgrader grade_id, the student objects it takes, how its hidden cases
-    are drawn, the harness function that runs the student's code on them, and its judge."""
+    are drawn, the harness function that runs the student's code on them, its judge, its points and its time budget
+    in the sandbox (seconds; None: the default). Built by autograder.registry from the manifest and checks.py."""
     grade_id: str
     names: tuple            # student objects passed to `run`, in order
     draw: Callable          # rng -> cases (plain data)
-    run: Callable           # (*student_objects, cases) -> outputs (plain data); from autograder.harness
+    run: Callable           # (*student_objects, cases) -> outputs (plain data); from the assignment's harness
     judge: Callable         # (cases, outputs, seed) -> Report
+    points: float = 1
+    seconds: float | None = None
 
     def check(self, *student_objects, seed=None):
         """Draw, run and judge in this process (nbgrader's hidden-test cells)."""

@@ -1,9 +1,10 @@
 """The command lines a sandbox runs, and the isolation and resource limits they impose.
 
 With bubblewrap (Debian's `bubblewrap`): a new mount, PID, network, IPC and user namespace; read-only
-system, Python and virtualenv; the harness and helpers read-only; a private writable job folder that
-holds only this submission; no network, no view of the course folder, gradebook, source/, autograder/
-or other students; all capabilities dropped. Without it: a plain child process with the same limits
+system, Python and virtualenv; the harness (autograder/harness/ and each graded assignment's harness.py, nothing
+else of autograder/ or assignments/) and the helpers read-only; a private writable job folder that holds only this
+submission; no network, no view of the course folder, gradebook, source/, checks or other students; all
+capabilities dropped. Without it: a plain child process with the same limits
 and a cleared environment, reported as weaker isolation, never silently.
 
 CPU time, memory, file size and (not as root) process count are rlimits set by util-linux prlimit; as root,
@@ -20,10 +21,23 @@ from pathlib import Path
 
 import autograder.harness
 import helpers
+from autograder import registry
 
 HARNESS_DIR = Path(autograder.harness.__file__).resolve().parent
 HELPERS_DIR = Path(helpers.__file__).resolve().parent
+#: Where the sandbox finds what it may import: /grader is its PYTHONPATH.
+GRADER = "/grader"
 PIDS_CGROUP = Path("/sys/fs/cgroup/pids")
+
+
+def mounts():
+    """{path under /grader: path here} of everything the sandbox may import: the harness core as
+    autograder/harness, each graded assignment's harness.py as assignments/<name>/harness.py (namespace packages
+    there: no other file of autograder/ or assignments/ is inside), and the helpers."""
+    found = {"autograder/harness": HARNESS_DIR, "helpers": HELPERS_DIR}
+    for assignment in registry.assignments(graded=True):
+        found[f"assignments/{assignment.name}/harness.py"] = assignment.harness_file
+    return found
 
 
 @functools.lru_cache(maxsize=1)
@@ -90,7 +104,8 @@ def _bubblewrap(privileges, folders, python_args):
         args += ["--setenv", key, value]
     args += ["--tmpfs", "/tmp"]  # first: binds below may live under /tmp (e.g. a kit checked out there)
     args += _system_binds()
-    args += ["--ro-bind", str(HARNESS_DIR), "/grader/harness", "--ro-bind", str(HELPERS_DIR), "/grader/helpers"]
+    for inside, outside in mounts().items():
+        args += ["--ro-bind", str(outside), f"{GRADER}/{inside}"]
     return args + folders + ["--proc", "/proc", "--dev", "/dev", "--chdir", "/job", sys.executable, *python_args]
 
 
@@ -98,9 +113,9 @@ def command(job_dir, python_args=None):
     """The command line that runs the harness on `job_dir` (bubblewrap when available), or the sandboxed
     interpreter with other arguments (`python_args`, e.g. ["-c", code])."""
     if bubblewrap() is None:  # PYTHONPATH points at job_dir/grader
-        return [sys.executable, *(python_args or ["-m", "harness", str(job_dir)])]
+        return [sys.executable, *(python_args or ["-m", "autograder.harness", str(job_dir)])]
     return _bubblewrap(["--cap-drop", "ALL"], ["--bind", str(job_dir), "/job"],
-                       python_args or ["-m", "harness", "/job"])
+                       python_args or ["-m", "autograder.harness", "/job"])
 
 
 def warm_command(spool, args):
@@ -109,7 +124,7 @@ def warm_command(spool, args):
     Its interpreter keeps the capabilities of a user namespace of its own, and nothing else, so that each child
     can enter namespaces of its own; every child drops them all before it runs a submission."""
     return _bubblewrap(["--unshare-user", "--uid", "0", "--gid", "0", "--cap-add", "ALL"],
-                       ["--bind", str(spool), "/spool", "--dir", "/job"], ["-m", "harness.warm", *args])
+                       ["--bind", str(spool), "/spool", "--dir", "/job"], ["-m", "autograder.harness.warm", *args])
 
 
 def prepare_fallback(job_dir):
@@ -117,8 +132,12 @@ def prepare_fallback(job_dir):
     grader = Path(job_dir) / "grader"
     if grader.is_dir():  # a rerun of the same job
         return
-    shutil.copytree(HARNESS_DIR, grader / "harness", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(HELPERS_DIR, grader / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
+    for inside, outside in mounts().items():
+        if outside.is_dir():
+            shutil.copytree(outside, grader / inside, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            (grader / inside).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(outside, grader / inside)
 
 
 def limited(args, limits, group):

@@ -1,4 +1,5 @@
-"""The limits a sandbox runs one submission under, from the assignment's manifest ([budgets])."""
+"""The limits a sandbox runs one submission under, from the assignment's manifest ([budgets], and each part's
+`seconds`)."""
 from dataclasses import dataclass, field
 
 #: Beyond a part's budget, before the sandbox is killed from outside (code that blocks the harness's interruption).
@@ -8,7 +9,7 @@ PART_GRACE_SECONDS = 3
 @dataclass(frozen=True)
 class Limits:
     """Per-submission limits. Wall time is budgeted per step: the harness's start, the set-up cell, each of the
-    student's cells, and each part (`part_seconds`, by grade_id; the manifest's [budgets.parts]); `wall_seconds`
+    student's cells, and each part (`part_seconds`, by grade_id; the `seconds` of the manifest's [parts.*]); `wall_seconds`
     caps the whole submission, restarts included. CPU time, memory, file size and processes are per sandbox.
     `notebook_mb` and `side_file_mb` bound what a submitted notebook and best-model file may be, unpacked."""
     wall_seconds: float = 300
@@ -26,7 +27,8 @@ class Limits:
     @classmethod
     def from_manifest(cls, manifest):
         budgets = dict(manifest.get("budgets", {}))
-        return cls(part_seconds=dict(budgets.get("parts", {})),
+        return cls(part_seconds={grade_id: part["seconds"] for grade_id, part in manifest.get("parts", {}).items()
+                                 if "seconds" in part},
                    **{k: budgets[k] for k in ("wall_seconds", "cpu_seconds", "memory_mb", "processes",
                                               "startup_seconds", "cell_seconds", "notebook_mb", "side_file_mb")
                       if k in budgets})

@@ -1,6 +1,6 @@
 """Warm sandboxes (where a process inside bubblewrap may create namespaces): each grading thread keeps one
 bubblewrap sandbox whose interpreter has already imported torch, the harness and the helpers
-(`harness.warm`), and every submission runs in a child forked from it, in namespaces of its own, seeing only
+(`autograder.harness.warm`), and every submission runs in a child forked from it, in namespaces of its own, seeing only
 its own job folder, with the same limits (see autograder/harness/warm.py). Starting Python and importing
 torch is most of a cold sandbox's cost; a fork is not.
 """
@@ -14,6 +14,8 @@ import tempfile
 import weakref
 from pathlib import Path
 
+from autograder import registry
+
 from .cold import follow, kill_group, outcome, run
 from .commands import HELPERS_DIR, limited, pids_cgroup, remove_cgroup, warm_command
 from .progress import Progress
@@ -25,7 +27,7 @@ class WarmStartError(RuntimeError):
 
 class WarmSandbox:
     """One grading thread's warm sandbox: a spool folder for its job folders, and the interpreter inside
-    bubblewrap that serves them (harness.warm), started on first use and again after a run it had to kill."""
+    bubblewrap that serves them (autograder.harness.warm), started on first use and again after a run it had to kill."""
 
     def __init__(self, limits):
         self.limits = limits
@@ -117,6 +119,5 @@ def _stop(running, spool=None):
 def _warm_modules():
     """What a warm sandbox imports before its first job: every assignment's harness module, the helpers, and
     matplotlib (set-up cells import pyplot, a stand-in in the sandbox, whose package is the real one)."""
-    from autograder.checks import ASSIGNMENTS
-    return ([f"harness.{assignment}" for assignment in ASSIGNMENTS] + ["matplotlib", "helpers"]
+    return ([f"assignments.{name}.harness" for name in registry.names(graded=True)] + ["matplotlib", "helpers"]
             + [f"helpers.{module.name}" for module in pkgutil.iter_modules([str(HELPERS_DIR)])])

@@ -1,6 +1,6 @@
 """Running the transfer_learning student code on hidden cases, with spies for the loader, optimiser and loss.
 
-Each `run_*` takes the student's objects and the cases (plain data drawn by autograder.checks.transfer_learning)
+Each `run_*` takes the student's objects and the cases (plain data drawn by checks.py)
 and returns plain data for judging. Networks are never shipped: both sides rebuild them from a seed
 (`seeded_resnet18`), so the judge can recompute what the student's code should have produced.
 """
@@ -9,7 +9,8 @@ import torch
 from torch import nn
 from torchvision.models import resnet18  # imported with the harness, so that no part's time budget pays for it
 
-from .core import StudentError, as_plain_tensor, call_student, namespace_of, patched_names, plain_float
+from autograder.harness.core import (StudentError, as_plain_tensor, call_student, namespace_of, patched_names,
+                                     plain_float)
 
 _equal = torch.equal  # bound before student code runs, which may rebind torch.equal
 _cross_entropy = nn.functional.cross_entropy

@@ -1,6 +1,6 @@
 """Hidden checks for the transfer_learning assignment, one per graded part.
 
-Networks are rebuilt from seeds on both sides (`autograder.harness.transfer_learning.seeded_resnet18`); the
+Networks are rebuilt from seeds on both sides (`harness.seeded_resnet18`); the
 judge recomputes what correct code gives with library parts (`F.cross_entropy`, `ReduceLROnPlateau`) and
 explains the usual mistakes. As in two_layer_net, `cases_*` draws, the harness runs, `judge_*` compares.
 
@@ -18,8 +18,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from autograder.checks.core import Part, Report, add_all, torch_gen
-from autograder.harness import transfer_learning as harness
+from autograder.checks.core import Check, Report, add_all, torch_gen
+from assignments.transfer_learning import harness
 
 SIZE = harness.IMAGE_SIZE
 
@@ -444,18 +444,11 @@ def _restore_diagnosis(final, ran, best_epoch, by_accuracy=None):
     return f"the network ends with epoch {int(final) - 1}'s weights, expected the best epoch's ({best_epoch})"
 
 
-PARTS = (
-    Part("test_make_model", ("make_model",), cases_make_model, harness.run_make_model, judge_make_model),
-    Part("test_trainable_parameters", ("trainable_parameters",), cases_trainable_parameters,
-         harness.run_trainable_parameters, judge_trainable_parameters),
-    Part("test_train_one_epoch", ("train_one_epoch",), cases_train_one_epoch, harness.run_train_one_epoch,
-         judge_train_one_epoch),
-    Part("test_evaluate", ("evaluate",), cases_evaluate, harness.run_evaluate, judge_evaluate),
-    Part("test_fit", ("fit",), cases_fit, harness.run_fit, judge_fit),
-)
-CHECKS = {part.grade_id: part for part in PARTS}
-
-
-def check(grade_id, *student_objects, seed=None):
-    """Draw, run and judge one part in this process (the notebook's hidden-test cells)."""
-    return CHECKS[grade_id].check(*student_objects, seed=seed)
+CHECKS = {
+    "test_make_model": Check(cases_make_model, harness.run_make_model, judge_make_model),
+    "test_trainable_parameters": Check(cases_trainable_parameters, harness.run_trainable_parameters,
+                                       judge_trainable_parameters),
+    "test_train_one_epoch": Check(cases_train_one_epoch, harness.run_train_one_epoch, judge_train_one_epoch),
+    "test_evaluate": Check(cases_evaluate, harness.run_evaluate, judge_evaluate),
+    "test_fit": Check(cases_fit, harness.run_fit, judge_fit),
+}

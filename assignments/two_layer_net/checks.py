@@ -2,7 +2,7 @@
 
 The reference is written with library parts (`F.cross_entropy`, `torch.autograd`), independently of
 the hand-written solution in source/, so the two check each other. Every part has three steps:
-`cases_*` draws fresh hidden cases, `autograder.harness.two_layer_net.run_*` runs the student's code on
+`cases_*` draws fresh hidden cases, `harness.run_*` (this folder's harness.py) runs the student's code on
 them (the functions it calls are replaced by correct ones, spies or fakes, so one mistake costs one
 part), and `judge_*` compares with the reference and explains what is probably wrong. `check_*` chains
 them in one process (nbgrader's hidden-test cells); the batch grader runs the middle step in a sandbox.
@@ -22,8 +22,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from autograder.checks.core import Part, Report, add_all, compare, devices, new_rng, torch_gen
-from autograder.harness import two_layer_net as harness
+from autograder.checks.core import Check, Report, add_all, compare, devices, new_rng, torch_gen
+from assignments.two_layer_net import harness
+from assignments.two_layer_net.reference_model import reference_checkpoint
 from autograder.harness.core import as_plain_tensor
 from helpers.data import course_dataset, load_dataset
 from helpers.grad import rel_error
@@ -639,26 +640,17 @@ def judge_find_best_net(case, out, seed):
 
 
 # ----------------------------------------------------------------------------------------------
-# The parts, and the one-process checks the hidden-test cells call
+# The code parts' checks (the manifest declares the parts; autograder.checks.hidden_test runs them in nbgrader)
 # ----------------------------------------------------------------------------------------------
 
-PARTS = (
-    Part("test_nn_forward_pass", ("nn_forward_pass",), cases_forward_pass, harness.run_forward_pass,
-         judge_forward_pass),
-    Part("test_nn_forward_backward", ("nn_forward_backward",), cases_forward_backward, harness.run_forward_backward,
-         judge_forward_backward),
-    Part("test_nn_train", ("nn_train",), cases_train, harness.run_train, judge_train),
-    Part("test_nn_predict", ("nn_predict",), cases_predict, harness.run_predict, judge_predict),
-    Part("test_two_layer_net", ("TwoLayerNet",), case_two_layer_net, harness.run_two_layer_net, judge_two_layer_net),
-    Part("test_find_best_net", ("find_best_net", "get_param_set"), case_find_best_net, harness.run_find_best_net,
-         judge_find_best_net),
-)
-check_nn_forward_pass = PARTS[0].check
-check_nn_forward_backward = PARTS[1].check
-check_nn_train = PARTS[2].check
-check_nn_predict = PARTS[3].check
-check_two_layer_net = PARTS[4].check
-check_find_best_net = PARTS[5].check
+CHECKS = {
+    "test_nn_forward_pass": Check(cases_forward_pass, harness.run_forward_pass, judge_forward_pass),
+    "test_nn_forward_backward": Check(cases_forward_backward, harness.run_forward_backward, judge_forward_backward),
+    "test_nn_train": Check(cases_train, harness.run_train, judge_train),
+    "test_nn_predict": Check(cases_predict, harness.run_predict, judge_predict),
+    "test_two_layer_net": Check(case_two_layer_net, harness.run_two_layer_net, judge_two_layer_net),
+    "test_find_best_net": Check(case_find_best_net, harness.run_find_best_net, judge_find_best_net),
+}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -728,5 +720,7 @@ def check_best_model(path, data=None, seed=None, max_bytes=MAX_CHECKPOINT_BYTES)
     return report
 
 
-#: The best-model part: its grade_id and the check of a submitted checkpoint file.
-BEST_MODEL = ("test_best_model", check_best_model)
+#: The best-model part grades the checkpoint a student submits.
+FILE_CHECKS = {"test_best_model": check_best_model}
+#: The reference submission's checkpoint (the canary's and the demo's): trained once with library parts, then cached.
+REFERENCE_FILES = {"best_two_layer_net.pth": lambda: reference_checkpoint("fashion_mnist")}
