@@ -1,4 +1,4 @@
-# The two commands: `make demo` (the main job) and `make test` (every test).
+# The two commands: `make demo` (the main job) and `make test` (the lint, then every test).
 # Both set the machine up first when needed: Debian packages, .venv, pinned Python packages.
 # Also: `make bench`, `make release`, `make student-bundle [ASSIGNMENT=name]` (the zips students download, in dist/).
 PYTHON ?= python3
@@ -13,6 +13,7 @@ demo: setup
 	$(PY) -m autograder demo
 
 test: setup
+	$(PY) -m ruff check .
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 bench: setup

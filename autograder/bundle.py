@@ -26,8 +26,9 @@ from autograder.registry import COURSE_ROOT
 from autograder.render import render
 
 #: Packages only instructors need: parallel grading, the grader's transport (safetensors) and pages (jinja2, which
-#: nbgrader still brings along), reading environment.yml here (pyyaml), the test suite, browser tests.
-INSTRUCTOR_ONLY = ("dask", "distributed", "safetensors", "jinja2", "pyyaml", "pytest", "pytest-xdist", "playwright")
+#: nbgrader still brings along), reading environment.yml here (pyyaml), the test suite, browser tests, the linter.
+INSTRUCTOR_ONLY = ("dask", "distributed", "safetensors", "jinja2", "pyyaml", "pytest", "pytest-xdist", "playwright",
+                   "ruff")
 #: Packages Google Colab already provides (other versions than the kit's pins, which the notebooks also run with).
 COLAB_PROVIDES = ("torch", "torchvision", "numpy", "jupyterlab", "notebook", "nbclient", "nbformat", "ipywidgets",
                   "matplotlib", "tqdm")

@@ -75,7 +75,8 @@ def generate_release(assignment, course_dir=COURSE_ROOT):
     check_source(assignment, course_dir)
     result = api(course_dir).generate_assignment(assignment, force=True, create=True)
     if not result["success"]:
-        raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{result.get('error') or result.get('log')}")
+        raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n"
+                           f"{result.get('error') or result.get('log')}")
     release = Path(course_dir) / "release" / assignment
     for notebook in sorted(release.glob("*.ipynb")):
         describe_for_self_check(notebook, registry.assignment(assignment, course_dir))

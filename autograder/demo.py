@@ -2,7 +2,8 @@
 grade a small demo batch with the batch grader and print the grade table and where the reports are.
 
 The batch: the reference (the source's solutions, and the assignment's reference side files, e.g. two_layer_net's
-best model), the untouched release, the mutants its manifest names ([demo] mutants) and a damaged file. Everything goes to demo-output/.
+best model), the untouched release, the mutants its manifest names ([demo] mutants) and a damaged file. Everything
+goes to demo-output/.
 """
 import shutil
 import time
@@ -34,7 +35,8 @@ def demo_submissions(course_dir, assignment, mutants=None):
     by_name = {m.name: m for m in found.mutants}
     for name in found.demo_mutants if mutants is None else mutants:
         mutant = by_name[name]
-        batch[f"mutant-{name}"] = (submission(release, source, {**answers, mutant.cell: mutant.apply(answers[mutant.cell])}),
+        batch[f"mutant-{name}"] = (submission(release, source,
+                                              {**answers, mutant.cell: mutant.apply(answers[mutant.cell])}),
                                    side_files)
     return batch
 
@@ -91,10 +93,11 @@ def main(out=COURSE_ROOT / "demo-output"):
     if out.exists():
         shutil.rmtree(out)
     graded = registry.names(graded=True)
-    for number, assignment in enumerate(graded, 1):
-        print(f"\n=== Assignment {number} of {len(graded)}: {assignment} ===")
+    for index, assignment in enumerate(graded, 1):
+        print(f"\n=== Assignment {index} of {len(graded)}: {assignment} ===")
         # A course of its own per assignment: its submitted/ tree then holds this assignment's demo batch only.
-        demo_assignment(assignment, scratch_course(out / assignment / "course", [assignment]), out / assignment / "grading")
+        demo_assignment(assignment, scratch_course(out / assignment / "course", [assignment]),
+                        out / assignment / "grading")
 
 
 def demo_assignment(assignment, course, out):
@@ -131,7 +134,8 @@ def demo_assignment(assignment, course, out):
     print_table(header, rows)
     print(f"\n{len(results)} submissions in {elapsed:.1f} s ({60 * len(results) / elapsed:.0f} per minute); "
           "written answers (max includes them) are graded by hand in formgrader.")
-    print(f"Reports: {out / 'grades.csv'}\n         {out / 'summary.html'}\n         {out / 'feedback'}/<student_id>.html")
+    print(f"Reports: {out / 'grades.csv'}\n         {out / 'summary.html'}\n"
+          f"         {out / 'feedback'}/<student_id>.html")
     reference = next(r for r in results if r["student_id"] == "reference")
     if not full_marks(reference) or any(r["status"] == "grader-error" for r in results):
         raise SystemExit(f"make demo failed: the reference solution got {number(reference['total']) or 'no grade'} "

@@ -1,4 +1,5 @@
-"""One batch of mixed submissions graded by stock nbgrader autograde (sequential) and by the kit's batch grader (sandboxed, parallel; warm sandboxes, and cold ones for comparison), with their agreement."""
+"""One batch of mixed submissions graded by stock nbgrader autograde (sequential) and by the kit's batch grader
+(sandboxed, parallel; warm sandboxes, and cold ones for comparison), with their agreement."""
 import os
 import statistics
 import tempfile
@@ -26,7 +27,8 @@ def run():
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         tmp = Path(tmp)
         # One course per grader, so their gradebooks never meet; both get the very same submissions.
-        stock_course, our_course, cold_course = (scratch_course(tmp / name, [ASSIGNMENT]) for name in ("stock", "ours", "cold"))
+        stock_course, our_course, cold_course = (scratch_course(tmp / name, [ASSIGNMENT])
+                                                 for name in ("stock", "ours", "cold"))
         for course in (stock_course, our_course, cold_course):
             generate_release(ASSIGNMENT, course)
         batch = demo_submissions(stock_course, ASSIGNMENT, mutants=[m.name for m in MUTANTS])

@@ -1,4 +1,5 @@
-"""The batch grader's own peak memory grading a class of 50 and of 1000 submissions, side by side: files are read one window of submissions at a time, so memory should not grow with the class."""
+"""The batch grader's own peak memory grading a class of 50 and of 1000 submissions, side by side: files are read one
+window of submissions at a time, so memory should not grow with the class."""
 import os
 
 import nbformat

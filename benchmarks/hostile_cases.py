@@ -1,4 +1,5 @@
-"""Correct code in every style, cells of the student's own, and hostile submissions, graded by `python -m autograder grade` one case at a time: rows, statuses, scores, seconds and the grader's own peak memory per case."""
+"""Correct code in every style, cells of the student's own, and hostile submissions, graded by `python -m autograder
+grade` one case at a time: rows, statuses, scores, seconds and the grader's own peak memory per case."""
 import shutil
 import zipfile
 

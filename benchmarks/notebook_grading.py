@@ -1,4 +1,5 @@
-"""The solution notebook executed as nbgrader grades it (grading budget on, hidden tests included), against the grading budget."""
+"""The solution notebook executed as nbgrader grades it (grading budget on, hidden tests included), against the grading
+budget."""
 from autograder import registry
 from assignments.two_layer_net.reference_model import reference_checkpoint
 from benchmarks.notebook import ASSIGNMENT, cell_seconds, execute, kernel_env, slowest

@@ -1,4 +1,5 @@
-"""The solution notebook executed as a student runs it on a laptop CPU (grading budget off), with the accuracies it prints, against the student budget."""
+"""The solution notebook executed as a student runs it on a laptop CPU (grading budget off), with the accuracies it
+prints, against the student budget."""
 import re
 
 from autograder import registry

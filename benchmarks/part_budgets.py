@@ -1,4 +1,6 @@
-"""Each graded part's time budget (its `seconds` in the manifest) beside the time the reference solution takes in the sandbox, for every assignment: the margin a correct but slower solution has before it is stopped, and what one sandboxed submission costs."""
+"""Each graded part's time budget (its `seconds` in the manifest) beside the time the reference solution takes in the
+sandbox, for every assignment: the margin a correct but slower solution has before it is stopped, and what one sandboxed
+submission costs."""
 from autograder import registry
 from autograder.grade.task import grade_submission
 from benchmarks.grader_process import reference_job

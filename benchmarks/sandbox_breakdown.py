@@ -1,4 +1,7 @@
-"""Where one sandboxed submission's time goes, cold (a fresh interpreter per submission) and warm (forked from an interpreter that has already imported everything): starting bubblewrap and Python, importing torch, the harness and the helpers, the set-up cell, the student's cells, the graded parts, and the grader's own side (drawing hidden cases, judging, the best model)."""
+"""Where one sandboxed submission's time goes, cold (a fresh interpreter per submission) and warm (forked from an
+interpreter that has already imported everything): starting bubblewrap and Python, importing torch, the harness and the
+helpers, the set-up cell, the student's cells, the graded parts, and the grader's own side (drawing hidden cases,
+judging, the best model)."""
 import statistics
 import subprocess
 import tempfile
@@ -59,8 +62,9 @@ def summary(f):
     parts = []
     for assignment in registry.names(graded=True):
         cold, warm = f[assignment]["cold"], f[assignment]["warm"]
-        parts.append(f"{assignment}: cold {cold['submission_seconds']} s (start {cold['sandbox_steps_seconds']['start']}"
-                     f" s) vs warm {warm['submission_seconds']} s (start {warm['sandbox_steps_seconds']['start']} s),"
+        parts.append(f"{assignment}: cold {cold['submission_seconds']} s "
+                     f"(start {cold['sandbox_steps_seconds']['start']} s) vs warm {warm['submission_seconds']} s "
+                     f"(start {warm['sandbox_steps_seconds']['start']} s),"
                      f" x{f[assignment]['cold_over_warm']}")
     start = f["cold_start_seconds"]
     return "; ".join(parts) + "; cold start: " + ", ".join(f"{k} {v} s" for k, v in start.items())

@@ -1,4 +1,6 @@
-"""The student's self-check (`python -m helpers.submit NOTEBOOK --student ID`) on each graded assignment's solution notebook, as a student runs it on a 2-core CPU: wall time of the whole command (kernel start, the rerun under the grading budget, writing the package), beside the time the rerun itself reports and the package's size."""
+"""The student's self-check (`python -m helpers.submit NOTEBOOK --student ID`) on each graded assignment's solution
+notebook, as a student runs it on a 2-core CPU: wall time of the whole command (kernel start, the rerun under the
+grading budget, writing the package), beside the time the rerun itself reports and the package's size."""
 import shutil
 import statistics
 import subprocess

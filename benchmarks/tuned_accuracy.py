@@ -1,4 +1,5 @@
-"""The notebook's tuned settings (the solution's get_param_set and find_best_net, student settings) on Fashion-MNIST over three seeds: test accuracy, mean and best, and the search's wall time against the student budget."""
+"""The notebook's tuned settings (the solution's get_param_set and find_best_net, student settings) on Fashion-MNIST
+over three seeds: test accuracy, mean and best, and the search's wall time against the student budget."""
 import contextlib
 import io
 import statistics
@@ -41,5 +42,5 @@ def summary(f):
     seconds = [s["search_seconds"] for s in f["per_seed"]]
     return (f"test accuracy on {f['dataset']} over {len(seconds)} seeds: mean {f['test_percent_mean']:.2f}%, "
             f"best {f['test_percent_best']:.2f}% (target {f['target_percent']:g}%); find_best_net {min(seconds):.0f} "
-            f"to {max(seconds):.0f} s a seed, as busy as the machine was (student budget {f['student_budget_seconds']} s "
-            "for the notebook)")
+            f"to {max(seconds):.0f} s a seed, as busy as the machine was "
+            f"(student budget {f['student_budget_seconds']} s for the notebook)")

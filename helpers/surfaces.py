@@ -142,7 +142,8 @@ class Descent:
         if self.verdict == "crawling":
             return f"crawling: {1 - self.gap_left:.0%} of the way down; {final}"
         if self.verdict == "bouncing":
-            return f"bouncing: {self.reversals:.0%} of the steps turn back, {1 - self.gap_left:.0%} of the way down; {final}"
+            return (f"bouncing: {self.reversals:.0%} of the steps turn back, "
+                    f"{1 - self.gap_left:.0%} of the way down; {final}")
         return f"converging: {final}"
 
 

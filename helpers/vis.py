@@ -248,7 +248,8 @@ def plot_sweep(values, train_accs, val_accs, param_name, log_x=False, title=None
             # 0 has no place on a log axis: a symmetric-log one is linear up to the smallest positive value.
             ax.set_xscale("symlog", linthresh=positive.min() if len(positive) else 1.0)
             edge = positive.min() if len(positive) else values.max()
-            ax.axvspan(values.min(), edge, color="grey", alpha=0.1, label=f"linear scale from {values.min():g} to {edge:g}")
+            ax.axvspan(values.min(), edge, color="grey", alpha=0.1,
+                       label=f"linear scale from {values.min():g} to {edge:g}")
         else:
             ax.set_xscale("log")
         ax.set_xticks(values, [f"{v:g}" for v in values])

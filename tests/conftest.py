@@ -18,7 +18,8 @@ RELEASE = ROOT / "release" / "two_layer_net" / "two_layer_net.ipynb"
 
 def pytest_addoption(parser):
     parser.addoption("--quick", action="store_true",
-                     help="the fast tier (`make check`): sweeps over seeds run 2 seeds instead of the manifests' number")
+                     help="the fast tier (`make check`): sweeps over seeds run 2 seeds instead of the manifests' "
+                          "number")
 
 
 @pytest.fixture(scope="session")

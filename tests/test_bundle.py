@@ -230,8 +230,8 @@ def test_unzipped_notebook_runs_and_names_unwritten_functions(built, name, tmp_p
     if name not in GRADED:
         assert [(index, output_text(cell)) for index, cell in code_cells if errors(cell)] == []
         return
-    student_functions = {f for names in answer_cells(read_notebook(COURSE_ROOT / "source" / name / registry.assignment(name).notebook))
-                         .values() for f in names}
+    solution = read_notebook(COURSE_ROOT / "source" / name / registry.assignment(name).notebook)
+    student_functions = {f for names in answer_cells(solution).values() for f in names}
     checks = [cell for _, cell in code_cells if (grade_id(cell) or "").startswith("check_")]
     assert checks, "the notebook should have visible checks"
     setup = next(cell for _, cell in code_cells if grade_id(cell) == "setup")

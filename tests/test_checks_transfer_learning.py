@@ -77,7 +77,7 @@ def test_exception_in_student_code_is_reported_with_its_line():
         for images, labels in loader:
             loss = loss_fn(model(images), labels)
             loss.backward()
-            learning_rate = optimizer.param_groups[0]["learning_rate"]
+            optimizer.param_groups[0]["learning_rate"]
             optimizer.step()
         return 0.0
 

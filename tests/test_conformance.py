@@ -159,8 +159,8 @@ def test_the_harness_core_imports_nothing_grader_side_and_the_test_catches_what_
         path.name: [] for path in core.glob("*.py")}
     planted = tmp_path / "assignments" / "x" / "harness.py"
     planted.parent.mkdir(parents=True)
-    planted.write_text("import torch\nfrom autograder.harness.core import call_student\nfrom autograder.checks import core"
-                       "\nimport assignments.x.checks\nfrom . import checks\n")
+    planted.write_text("import torch\nfrom autograder.harness.core import call_student\n"
+                       "from autograder.checks import core\nimport assignments.x.checks\nfrom . import checks\n")
     assert grader_side_imports(planted) == ["line 3: autograder.checks", "line 4: assignments.x.checks",
                                             "line 5: relative import"]
 
@@ -251,7 +251,8 @@ def test_the_release_is_what_nbgrader_generates(tmp_path, name):
     course = scratch_course(tmp_path / "course", [name])
     release = generate_release(name, course)
     for nb in assignment(name).notebooks:
-        assert json.loads((release / nb).read_text()) == json.loads((COURSE_ROOT / "release" / name / nb).read_text()), \
+        committed = json.loads((COURSE_ROOT / "release" / name / nb).read_text())
+        assert json.loads((release / nb).read_text()) == committed, \
             "release/ is stale: run `make release` and commit the result"
     assert sorted(p.name for p in release.iterdir()) == sorted(assignment(name).notebooks)
 

@@ -172,14 +172,15 @@ def test_manual_scores_reach_feedback_and_export_and_survive_a_regrade(course, s
 
 def test_safe_markdown_keeps_plain_formatting_and_shows_the_rest_as_text():
     assert safe_markdown("a <b>b</b> <em>c</em><br/> x < y, 2<3") == "a <b>b</b> <em>c</em><br/> x < y, 2<3"
-    assert safe_markdown("<img src=x onerror=alert(1)> <b onclick=f()>") == "&lt;img src=x onerror=alert(1)> &lt;b onclick=f()>"
+    assert safe_markdown("<img src=x onerror=alert(1)> <b onclick=f()>") == \
+        "&lt;img src=x onerror=alert(1)> &lt;b onclick=f()>"
     assert safe_markdown("[a](JavaScript:alert(1)) [b](https://x.org) [c]( jav&#x61;script:f())") == \
         "[a](#)) [b](https://x.org) [c]( #))"
     assert safe_markdown("[ref]: javascript:f()\n[ok]: ./notes.md") == "[ref]: #\n[ok]: ./notes.md"
 
 
 @pytest.mark.xdist_group("browser")
-def test_formgrader_shows_the_submission_and_stores_a_typed_manual_score(course, browser):
+def test_formgrader_shows_the_submission_and_stores_a_typed_manual_score(course, browser):  # noqa: F811 - the imported fixture
     with api(course).gradebook as gb:
         submission_id = gb.find_submission_notebook(NOTEBOOK, ASSIGNMENT, "html").id
         grade_id_ = gb.find_grade("q_loss_as_scorer", NOTEBOOK, ASSIGNMENT, "html").id

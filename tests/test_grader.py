@@ -24,7 +24,8 @@ NOTEBOOK, CHECKPOINT = "two_layer_net.ipynb", "best_two_layer_net.pth"
 PART_SECONDS = 10
 PARTS = ("test_nn_forward_pass", "test_nn_forward_backward", "test_nn_train", "test_nn_predict", "test_two_layer_net",
          "test_find_best_net")
-LIMITS = "wall_seconds = 150\ncpu_seconds = 120\nmemory_mb = 1500\nprocesses = 64\nstartup_seconds = 60\ncell_seconds = 20\n"
+LIMITS = ("wall_seconds = 150\ncpu_seconds = 120\nmemory_mb = 1500\nprocesses = 64\nstartup_seconds = 60\n"
+          "cell_seconds = 20\n")
 FULL = 34.0  # autograded points of the assignment
 POINTS = {"test_nn_forward_pass": 4, "test_nn_forward_backward": 10, "test_nn_train": 6, "test_nn_predict": 2,
           "test_two_layer_net": 3, "test_find_best_net": 3, "test_best_model": 6}
@@ -66,7 +67,8 @@ def add(folder, student, notebook_text, model=None):
         shutil.copy(model, folder / student / CHECKPOINT)
 
 
-FORWARD_STUB = "\n    return torch.zeros(X.shape[0], params['W2'].shape[1]), torch.zeros(X.shape[0], params['W1'].shape[1])\n"
+FORWARD_STUB = ("\n    return torch.zeros(X.shape[0], params['W2'].shape[1]), "
+                "torch.zeros(X.shape[0], params['W1'].shape[1])\n")
 
 
 def attack(body):
@@ -142,7 +144,8 @@ def batch(course, make_notebook, reference_model, canary, tmp_path_factory, sour
         "def nn_train(params, loss_func, pred_func, X, y, X_val, y_val, learning_rate=1e-3,"
         " learning_rate_decay=0.95, reg=5e-6, num_iters=100, batch_size=200, verbose=False):\n"
         "    import os, signal\n    os.kill(os.getpid(), signal.SIGKILL)\n")), reference_model)
-    add(folder, "looper", make_notebook(nn_predict="def nn_predict(params, loss_func, X):\n    while True:\n        pass\n"),
+    add(folder, "looper",
+        make_notebook(nn_predict="def nn_predict(params, loss_func, X):\n    while True:\n        pass\n"),
         reference_model)
     add(folder, "stubborn", make_notebook(nn_predict=(
         "def nn_predict(params, loss_func, X):\n    while True:\n        try:\n            while True:\n"
@@ -193,9 +196,9 @@ def batch(course, make_notebook, reference_model, canary, tmp_path_factory, sour
 def test_every_submission_has_a_row(batch):
     results, *_ = batch
     assert set(results) == {"honest", "blank", "monkeypatcher", "subclass", "reader", "writer", "network",
-                            "reference-thief", "killer", "looper", "stubborn", "hog", "forker", "typo", "exits-at-import",
-                            "hangs-everywhere", "same-batch-tensors", "trains-in-added-cell", "shadows-kit-names",
-                            "uses-data-in-answer-cell",
+                            "reference-thief", "killer", "looper", "stubborn", "hog", "forker", "typo",
+                            "exits-at-import", "hangs-everywhere", "same-batch-tensors", "trains-in-added-cell",
+                            "shadows-kit-names", "uses-data-in-answer-cell",
                             "typo-in-added-cell", "broken-json", "empty", "not-a-notebook", "no-notebook", "misnamed",
                             "no-model"} | {f"styles-{i}" for i in range(len(combine(STYLES)))}
 

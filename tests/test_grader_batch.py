@@ -92,7 +92,8 @@ def test_checkpoint_that_inflates_to_a_gigabyte_is_refused_before_it_is_read(cou
     (folder / "bomber.ipynb").write_text(notebooks["honest"])
     bomb = checkpoint_bomb(folder / "bomber" / CHECKPOINT, 2**30)
     assert bomb.stat().st_size < 2 * 2**20
-    result, = grade_batch("two_layer_net", folder, tmp_path / "out", course_dir=course, show_progress=False, canary=False)
+    result, = grade_batch("two_layer_net", folder, tmp_path / "out", course_dir=course, show_progress=False,
+                          canary=False)
     model = result["parts"]["test_best_model"]
     assert result["status"] == "ok" and result["total"] == 34.0 - 6
     assert "the checkpoint declares 1.0 GB of tensors; the limit is 256 MB" in model["diagnoses"][0]
@@ -136,7 +137,8 @@ def test_nbgrader_tree_regrade_one_student_and_reports(course, notebooks, refere
         (folder / "two_layer_net.ipynb").write_text(notebooks[student])
         shutil.copy(reference_model, folder / CHECKPOINT)
     out = tmp_path / "out"
-    assert cli(["grade", "two_layer_net", str(tree), "--out", str(out), "--course", str(course), "--workers", "2", "--no-canary"]) == 0
+    assert cli(["grade", "two_layer_net", str(tree), "--out", str(out), "--course", str(course), "--workers", "2",
+                "--no-canary"]) == 0
     first = (out / "grades.csv").read_text()
     rows = list(csv.DictReader(first.splitlines()))
     assert [r["student_id"] for r in rows] == ["blank", "honest"]

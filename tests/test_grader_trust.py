@@ -92,7 +92,8 @@ def broken_harness(folder, where):
     text = transport.read_text()
     if where == "recording":
         text = text.replace("    tensors, skeleton = encode(obj)\n    save_file(",
-                            f"    tensors, skeleton = encode(obj)\n    import {HIDDEN_MODULE}  # noqa\n    save_file(", 1)
+                            f"    tensors, skeleton = encode(obj)\n    import {HIDDEN_MODULE}  # noqa\n"
+                            "    save_file(", 1)
     else:
         text = text.replace("def self_test():\n", f"def self_test():\n    import {HIDDEN_MODULE}  # noqa\n", 1)
     assert HIDDEN_MODULE in text

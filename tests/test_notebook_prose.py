@@ -65,7 +65,8 @@ def test_each_questions_points_are_its_answer_cells(assignment):
     nb, _ = markdown(assignment)
     cells = nb.cells
     for index, cell in enumerate(cells):
-        m = re.match(r"\*\*Question (\d+) \((\d+) points?\)\.\*\*", cell.source) if cell.cell_type == "markdown" else None
+        m = (re.match(r"\*\*Question (\d+) \((\d+) points?\)\.\*\*", cell.source)
+             if cell.cell_type == "markdown" else None)
         if m:
             answer = cells[index + 1].metadata.get("nbgrader", {})
             assert answer.get("solution") and answer.get("grade"), f"question {m.group(1)} has no answer cell after it"

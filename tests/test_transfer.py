@@ -241,7 +241,8 @@ def test_predictions_and_confusion_matrix():
     model = torch.nn.Linear(2, 3)
     with torch.no_grad():
         model.weight.copy_(torch.eye(3, 2)), model.bias.zero_()
-    loader = [(torch.tensor([[1.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 2])), (torch.tensor([[2.0, 0.0]]), torch.tensor([0]))]
+    loader = [(torch.tensor([[1.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 2])),
+              (torch.tensor([[2.0, 0.0]]), torch.tensor([0]))]
     predicted, truth = transfer.predictions(model, loader)
     assert predicted.tolist() == [0, 1, 0] and truth.tolist() == [0, 2, 0]
     assert transfer.confusion_matrix(predicted, truth, 3).tolist() == [[2, 0, 0], [0, 0, 0], [0, 1, 0]]

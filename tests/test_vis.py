@@ -6,13 +6,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+import numpy as np
+import pytest
+import torch
 
-from helpers import vis  # noqa: E402
+from helpers import vis
 
 
 @pytest.fixture(autouse=True)
@@ -198,11 +198,13 @@ def test_plot_stats_adds_the_loss_per_epoch_when_the_run_measured_it():
     per_epoch = fig.axes[1]
     assert len(fig.axes) == 3 and legend_labels(per_epoch) == ["train", "val"]
     np.testing.assert_allclose(per_epoch.lines[1].get_ydata(), [2.25, 1.9])
-    assert len(vis.plot_stats({k: stats[k] for k in ("loss_history", "train_acc_history", "val_acc_history")}).axes) == 2
+    without_epoch_losses = {k: stats[k] for k in ("loss_history", "train_acc_history", "val_acc_history")}
+    assert len(vis.plot_stats(without_epoch_losses).axes) == 2
 
 
 def test_plot_runs_puts_each_run_in_a_panel_of_its_own():
-    runs = {f"reg {r:g}": {"train_acc_history": [0.1, 0.5 + r], "val_acc_history": [0.1, 0.4 + r]} for r in (0, 0.1, 0.2)}
+    runs = {f"reg {r:g}": {"train_acc_history": [0.1, 0.5 + r], "val_acc_history": [0.1, 0.4 + r]}
+            for r in (0, 0.1, 0.2)}
     fig = vis.plot_runs(runs, title="sweep")
     assert [ax.get_title() for ax in fig.axes] == ["reg 0", "reg 0.1", "reg 0.2"] and fig.get_suptitle() == "sweep"
     np.testing.assert_allclose(fig.axes[2].lines[1].get_ydata(), [0.1, 0.6])
@@ -241,7 +243,8 @@ def test_plot_search_panels_lines_and_best():
     np.testing.assert_allclose(large.lines[2].get_ydata(), [0.1, 0.35])  # reg 1e-2, hidden 64
     assert not large.collections and legend_labels(small)[-1] == "best: 0.900"
     np.testing.assert_allclose(small.collections[0].get_offsets(), [[0.3, 0.9]])
-    assert (small.get_xlabel(), small.get_ylabel(), small.get_xscale()) == ("learning rate", "validation accuracy", "log")
+    assert (small.get_xlabel(), small.get_ylabel(), small.get_xscale()) == \
+        ("learning rate", "validation accuracy", "log")
     assert_renders(fig)
 
 

@@ -75,7 +75,8 @@ def test_the_loss_is_checked_while_the_gradient_block_is_still_the_stub(source_n
     regions = list(re.finditer(r" *### BEGIN SOLUTION\n(.*?) *### END SOLUTION\n", solution, re.S))
     assert len(regions) == 2
     loss_region, gradient_region = regions
-    loss_only = (solution[:loss_region.start()] + loss_region.group(1) + solution[loss_region.end():gradient_region.start()]
+    loss_only = (solution[:loss_region.start()] + loss_region.group(1)
+                 + solution[loss_region.end():gradient_region.start()]
                  + "    # YOUR CODE HERE\n    raise NotImplementedError()\n" + solution[gradient_region.end():])
     namespace = exec_definitions(source_nb, {**answers, "nn_forward_backward": loss_only})
     run_check(source_nb, namespace, "check_forward_pass")  # defines the toy X, y, params the loss check uses

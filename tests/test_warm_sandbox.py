@@ -9,7 +9,6 @@ trace of the other, `nn_forward_backward` fails if it holds any capability or ca
 reports the traces it can see of itself (proof that the attack ran and that the search would find them).
 """
 import shutil
-import stat
 
 import nbformat
 import pytest
@@ -63,7 +62,8 @@ def traces(name):
 
 def privileges():
     """Capabilities this process holds, and whether it can mount."""
-    status = dict(line.split(":\\t", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":\\t" in line)
+    status = dict(line.split(":\\t", 1) for line in Path("/proc/self/status").read_text().splitlines()
+                  if ":\\t" in line)
     held = [f"{{key}} {{status[key].strip()}}" for key in ("CapEff", "CapPrm", "CapInh", "CapBnd", "CapAmb")
             if int(status[key], 16)]
     if libc.mount(b"tmpfs", b"/tmp", b"tmpfs", 0, None) == 0:
@@ -203,8 +203,8 @@ def test_an_intruder_finds_nothing_of_the_other_and_holds_no_privilege(graded, m
 @pytest.mark.parametrize("me", INTRUDERS)
 def test_an_intruder_sees_all_it_left_while_it_runs(graded, me):
     seen = diagnoses(graded[f"{INTRUDERS.index(me)}-intruder-{me}"], "test_nn_predict")
-    for trace in (f"/tmp/intruder-{me}", f"/dev/shm/intruder-{me}", f"/job/intruder-{me}", f"process ",
-                  f"shm ", f"socket intruder-{me}"):
+    for trace in (f"/tmp/intruder-{me}", f"/dev/shm/intruder-{me}", f"/job/intruder-{me}", "process ",
+                  "shm ", f"socket intruder-{me}"):
         assert trace in seen, seen
     for read_only in ("/spool/", "/dev/", "'/", "/grader/", "/etc/"):
         assert f"{read_only}intruder-{me}" not in seen, seen

@@ -47,7 +47,8 @@ def cases_make_model(rng):
     for freeze, source, classes in ((True, 5, 5), (False, 5, rng.randint(2, 9)), (True, 1000, rng.randint(11, 40)),
                                     (False, 1000, 1000)):
         cases.append({"seed": rng.randrange(2**31), "source_classes": source, "num_classes": classes,
-                      "freeze": freeze, "images": _images(gen, 3), "labels": torch.randint(classes, (3,), generator=gen)})
+                      "freeze": freeze, "images": _images(gen, 3),
+                      "labels": torch.randint(classes, (3,), generator=gen)})
     return {"cases": cases}
 
 
@@ -104,7 +105,8 @@ def _judge_frozen(case, out, mode):
             return False, f"freeze=True left {_few(sorted(trainable - head))} trainable {mode}"
         return True, ""
     if trainable != set(names):
-        return False, f"freeze=False must train every parameter, but {_few(sorted(set(names) - trainable))} is frozen {mode}"
+        return False, (f"freeze=False must train every parameter, but {_few(sorted(set(names) - trainable))} "
+                       f"is frozen {mode}")
     return True, ""
 
 
@@ -173,20 +175,22 @@ def judge_train_one_epoch(cases, outputs, seed):
         batches = len(case["bounds"])
         events = out["events"]
         counts = {e: events.count(e) for e in ("forward", "backward", "step", "zero_grad")}
-        loop_ok = counts["backward"] == counts["step"] == batches and out["passes"] == 1 and len(out["losses"]) == batches
+        loop_ok = (counts["backward"] == counts["step"] == batches and out["passes"] == 1
+                   and len(out["losses"]) == batches)
         results["loop"].append((loop_ok, _loop_diagnosis(counts, batches, out)))
         results["fresh"].append((out["stale_steps"] == 0 and loop_ok,
-                                 f"gradients accumulate across batches ({out['stale_steps']} of {counts['step']} steps used "
-                                 "stale gradients): call optimizer.zero_grad() before each backward()"
+                                 f"gradients accumulate across batches ({out['stale_steps']} of {counts['step']} "
+                                 "steps used stale gradients): call optimizer.zero_grad() before each backward()"
                                  if out["stale_steps"] else "see the loop diagnosis"))
         train_mode = bool(out["trained_in_train_mode"]) and all(out["trained_in_train_mode"])
         results["mode"].append((train_mode and all(out["grad_enabled"]),
                                 "the layers being trained were not in training mode: call model.train() at the start "
-                                "of the epoch" if not train_mode else "gradients were off during training (torch.no_grad)"))
+                                "of the epoch" if not train_mode
+                                else "gradients were off during training (torch.no_grad)"))
         still = not out["batchnorm_moved"] or out.get("batchnorm_moved_via_make_model") is False
         results["batchnorm"].append((still, f"the frozen backbone's BatchNorm statistics moved "
-                                            f"({_few(out['batchnorm_moved'])}): after model.train(), put every BatchNorm "
-                                            "layer whose parameters are frozen back in eval mode"))
+                                            f"({_few(out['batchnorm_moved'])}): after model.train(), put every "
+                                            "BatchNorm layer whose parameters are frozen back in eval mode"))
         results["loss"].append(_judge_mean_loss(out))
     add_all(report, "one zero_grad / backward / step per batch, every batch once", 0.3, results["loop"])
     add_all(report, "gradients start from zero at every batch", 0.15, results["fresh"])
@@ -213,7 +217,7 @@ def _judge_mean_loss(out):
     if not losses:
         return False, "no loss was computed"
     per_batch = sum(losses) / len(losses)
-    per_image = sum(l * n for l, n in zip(losses, sizes)) / sum(sizes)
+    per_image = sum(loss * n for loss, n in zip(losses, sizes)) / sum(sizes)
     got = out["returned"]
     if any(math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6) for want in (per_batch, per_image)):
         return True, ""
@@ -278,7 +282,8 @@ def judge_evaluate(cases, outputs, seed):
 
 
 def _close(got, want, name, also=None):
-    if math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6) or (also is not None and math.isclose(got, also, rel_tol=1e-4)):
+    if (math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6)
+            or (also is not None and math.isclose(got, also, rel_tol=1e-4))):
         return True, ""
     return False, f"{name} is {got:.4g}, expected {want:.4g}"
 
@@ -367,7 +372,8 @@ def judge_fit(cases, outputs, seed):
         results["best"].append((history["best_epoch"] == best_epoch,
                                 _best_diagnosis(history["best_epoch"], best_epoch, by_accuracy) + tag))
         restored = out["final_weight"] == best_epoch + 1.0
-        results["restore"].append((restored, _restore_diagnosis(out["final_weight"], ran, best_epoch, by_accuracy) + tag))
+        results["restore"].append((restored,
+                                   _restore_diagnosis(out["final_weight"], ran, best_epoch, by_accuracy) + tag))
     add_all(report, "history: one entry per epoch run (train_loss, val_loss, val_acc, lr)", 0.15, results["history"])
     add_all(report, "early stopping after `patience` epochs without improvement", 0.25, results["stop"])
     add_all(report, "ReduceLROnPlateau on the validation loss", 0.25, results["schedule"])
@@ -382,7 +388,8 @@ def _judge_history(case, history, ran, out):
     lengths = {key: len(history[key]) for key in ("train_loss", "val_loss", "val_acc", "lr")}
     if any(n != ran for n in lengths.values()):
         return False, f"history lists have lengths {lengths} for {ran} epochs run: one entry per epoch"
-    for key, script in (("train_loss", case["train_loss"]), ("val_loss", case["val_loss"]), ("val_acc", case["val_acc"])):
+    for key, script in (("train_loss", case["train_loss"]), ("val_loss", case["val_loss"]),
+                        ("val_acc", case["val_acc"])):
         if any(not math.isclose(a, b, rel_tol=1e-6) for a, b in zip(history[key], script)):
             return False, f"history[{key!r}] does not hold the values train_one_epoch / evaluate returned"
     # The learning rate each epoch trained with, or the one the scheduler set after it: both are read as "the lr".
@@ -423,8 +430,8 @@ def _best_by_accuracy(case, ran, best_epoch):
     return None if best == best_epoch else best
 
 
-BY_ACCURACY = ("the epoch with the highest validation accuracy ({}) was kept: keep the epoch with the lowest validation "
-               "loss ({}), as the notebook asks (and Keras's EarlyStopping(monitor='val_loss') does)")
+BY_ACCURACY = ("the epoch with the highest validation accuracy ({}) was kept: keep the epoch with the lowest "
+               "validation loss ({}), as the notebook asks (and Keras's EarlyStopping(monitor='val_loss') does)")
 
 
 def _best_diagnosis(got, best_epoch, by_accuracy):

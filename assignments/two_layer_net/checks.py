@@ -79,7 +79,8 @@ def draw_net_cases(rng, large=True):
             X = rng.uniform(0.5, 4.0) * torch.randn(N, D, generator=gen, dtype=torch.float64)
             y = torch.randint(C - 1 if labels_lack_last_class else C, (N,), generator=gen)
             if labels_lack_last_class:
-                y[0] = C - 2  # labels 0 .. C-2, so one_hot(y) without num_classes has C-1 columns (not 1: that broadcasts)
+                # labels 0 .. C-2, so one_hot(y) without num_classes has C-1 columns (not 1: that broadcasts)
+                y[0] = C - 2
             cases.append(_typed(dict(name=f"N={N} D={D} H={H} C={C} {str(dtype)[6:]} {device}", X=X, y=y, params=params,
                                      reg=rng.uniform(0.05, 0.5), large=False, device=device), dtype))
         if large:
@@ -396,7 +397,8 @@ def _judge_steps(case, out):
     elif used[0] < 0:
         detail = "parameters moved uphill: the update is p -= learning_rate * grad"
     else:
-        detail = "updates are not p -= learning_rate * grads[p] for every parameter (or params are not updated in place)"
+        detail = ("updates are not p -= learning_rate * grads[p] for every parameter "
+                  "(or params are not updated in place)")
     expected = expected_learning_rates(case)[:len(used)]
     schedule_ok = bool(used) and len(used) == case["num_iters"] and all(
         abs(u - e) <= 1e-6 * e for u, e in zip(used, expected))
@@ -419,7 +421,8 @@ def _diagnose_schedule(case, used, expected):
         return "the learning rate is decayed before the update of the first iteration; decay after updating"
     if abs(used[0] - lr) > 1e-6 * lr:
         return f"the first step used learning rate {used[0]:.4g}, expected learning_rate={lr:.4g}"
-    return f"the learning rates used were {[round(u, 4) for u in used[:6]]}..., expected {[round(e, 4) for e in expected[:6]]}..."
+    return (f"the learning rates used were {[round(u, 4) for u in used[:6]]}..., "
+            f"expected {[round(e, 4) for e in expected[:6]]}...")
 
 
 def _judge_histories(case, out):
@@ -503,7 +506,8 @@ def case_two_layer_net(rng):
     outputs of each method, so a method passes by delegating or by any other route to the same values."""
     gen, D, H, C = torch_gen(rng), rng.randint(40, 60), rng.randint(40, 60), rng.randint(5, 9)
     params = draw_params(gen, D, H, C, scale=0.3)
-    X, X_val = torch.randn(6, D, generator=gen, dtype=torch.float64), torch.randn(4, D, generator=gen, dtype=torch.float64)
+    X = torch.randn(6, D, generator=gen, dtype=torch.float64)
+    X_val = torch.randn(4, D, generator=gen, dtype=torch.float64)
     y = torch.randint(C, (6,), generator=gen)
     loss, grads = reference_loss_and_grads(params, X, y, reg=0.25)
     (scores, hidden), (val_scores, val_hidden) = reference_forward(params, X), reference_forward(params, X_val)
@@ -515,7 +519,8 @@ def case_two_layer_net(rng):
 
 
 METHODS = {"loss": "net.loss(X, y, reg) returns nn_forward_backward(self.params, X, y, reg)",
-           "train": "net.train(...) returns nn_train(self.params, nn_forward_backward, nn_predict, ...) with its arguments",
+           "train": "net.train(...) returns nn_train(self.params, nn_forward_backward, nn_predict, ...) "
+                    "with its arguments",
            "predict": "net.predict(X) returns nn_predict(self.params, nn_forward_backward, X)"}
 
 
@@ -555,10 +560,11 @@ def _judge_net_loss(case, result):
     if "error" in result:
         return False, f"net.loss(...) {result['error']}"
     tol = TOL[torch.float64]
-    checks = [compare(torch.tensor(result["loss"], dtype=torch.float64), torch.tensor(case["loss"], dtype=torch.float64),
-                      "net.loss(X, y, reg)'s loss", tol),
+    checks = [compare(torch.tensor(result["loss"], dtype=torch.float64),
+                      torch.tensor(case["loss"], dtype=torch.float64), "net.loss(X, y, reg)'s loss", tol),
               compare(result["scores"], case["lookup"][1]["forward_scores"], "net.loss(X)'s scores", tol)]
-    checks += [compare(result["grads"][k], case["grads"][k], f"net.loss(X, y, reg)'s grads['{k}']", tol) for k in PARAMS]
+    checks += [compare(result["grads"][k], case["grads"][k], f"net.loss(X, y, reg)'s grads['{k}']", tol)
+               for k in PARAMS]
     failures = [detail for ok, detail in checks if not ok]
     return not failures, (failures[0] + ": return nn_forward_backward(self.params, X, y, reg)") if failures else ""
 
@@ -576,7 +582,8 @@ def _judge_net_predict(case, result):
         return False, f"net.predict(...) {result['error']}"
     expected = case["lookup"][1]["forward_scores"].argmax(dim=1)
     ok = result["labels"].shape == expected.shape and torch.equal(result["labels"].long(), expected)
-    return ok, "" if ok else "net.predict(X) should return the predicted labels: nn_predict(self.params, nn_forward_backward, X)"
+    return ok, "" if ok else ("net.predict(X) should return the predicted labels: "
+                              "nn_predict(self.params, nn_forward_backward, X)")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -632,7 +639,8 @@ def judge_find_best_net(case, out, seed):
     report.add(*FIND_SUBCHECKS[1], ok, "" if ok else
                "the returned net or accuracy is not the one with the highest validation accuracy")
     report.add(*FIND_SUBCHECKS[2], out["best_stat_is_its_stats"],
-               "" if out["best_stat_is_its_stats"] else "best_stat should be the dict that best_net.train(...) returned")
+               "" if out["best_stat_is_its_stats"]
+               else "best_stat should be the dict that best_net.train(...) returned")
     ok = bool(out["nets"]) and all(n["sizes"][0] == case["D"] and n["sizes"][2] == case["C"] for n in out["nets"])
     report.add(*FIND_SUBCHECKS[3], ok, "" if ok else f"build TwoLayerNet(input_size=X_train.shape[1] ({case['D']}), "
                f"..., output_size=number of classes ({case['C']}))")
@@ -708,7 +716,8 @@ def check_best_model(path, data=None, seed=None, max_bytes=MAX_CHECKPOINT_BYTES)
             return report
         acc = _accuracy(params, X, y)
         shares.append((split, acc, target, min(max((acc - target + BEST_MODEL_MARGIN) / BEST_MODEL_MARGIN, 0), 1)))
-    text = ", ".join(f"{split} accuracy {100 * acc:.2f}% (target {100 * target:.0f}%)" for split, acc, target, _ in shares)
+    text = ", ".join(f"{split} accuracy {100 * acc:.2f}% (target {100 * target:.0f}%)"
+                     for split, acc, target, _ in shares)
     share = min(s for *_, s in shares)
     if share == 1:
         report.add(f"{name} on {dataset}: {text}", 1.0, True)

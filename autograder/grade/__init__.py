@@ -103,7 +103,8 @@ def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=No
 
     With `canary`, the reference solution is graded first on every Dask worker, through the same path, and the
     batch is refused (canary.CanaryFailed, nothing graded or written but DIR/canary.json) unless it gets every
-    autograded point. A machine without what the course's settings need is refused first (MissingRequirement). At most `window` submissions (default: twice the worker threads) are read into memory and in
+    autograded point. A machine without what the course's settings need is refused first (MissingRequirement).
+    At most `window` submissions (default: twice the worker threads) are read into memory and in
     flight at once, so the grader's memory does not grow with the size of the class. `warm=False` runs every
     submission in a cold sandbox (a fresh interpreter) even where warm ones work. Rows whose status is
     `grader-error` are not recorded in the gradebook (their earlier grades, if any, stay).

@@ -2,8 +2,8 @@
 
 It imports the named modules (torch, the harness's assignment modules, the helpers) once, answers `{"ready": true}`,
 then serves one request per line on stdin, `{"job": NAME}`: a forked child runs the harness
-(`autograder.harness.__main__.main`) on /spool/NAME in isolation, and `{"exit": CODE}` comes back on stdout when it is gone
-(128 + N for signal N, as bubblewrap reports). This process never runs student code: every submission starts
+(`autograder.harness.__main__.main`) on /spool/NAME in isolation, and `{"exit": CODE}` comes back on stdout when it is
+gone (128 + N for signal N, as bubblewrap reports). This process never runs student code: every submission starts
 from the same clean copy of it.
 
 Each submission gets three processes, all forked from this one:

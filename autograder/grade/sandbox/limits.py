@@ -9,9 +9,9 @@ PART_GRACE_SECONDS = 3
 @dataclass(frozen=True)
 class Limits:
     """Per-submission limits. Wall time is budgeted per step: the harness's start, the set-up cell, each of the
-    student's cells, and each part (`part_seconds`, by grade_id; the `seconds` of the manifest's [parts.*]); `wall_seconds`
-    caps the whole submission, restarts included. CPU time, memory, file size and processes are per sandbox.
-    `notebook_mb` and `side_file_mb` bound what a submitted notebook and best-model file may be, unpacked."""
+    student's cells, and each part (`part_seconds`, by grade_id; the `seconds` of the manifest's [parts.*]);
+    `wall_seconds` caps the whole submission, restarts included. CPU time, memory, file size and processes are per
+    sandbox. `notebook_mb` and `side_file_mb` bound what a submitted notebook and best-model file may be, unpacked."""
     wall_seconds: float = 300
     cpu_seconds: int = 600
     memory_mb: int = 4096
