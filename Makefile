@@ -1,4 +1,5 @@
-# The two commands: `make demo` (the main job) and `make test` (every test).
+# The two commands: `make demo` (the main job) and `make test` (every test; CI runs it).
+# `make check`: the fast tier for the edit-test loop (unit tests; sweeps over seeds on 2 seeds; no notebook runs).
 # Both set the machine up first when needed: Debian packages, .venv, pinned Python packages.
 # Also: `make bench`, `make release`, `make student-bundle [ASSIGNMENT=name]` (the zips students download, in dist/).
 PYTHON ?= python3
@@ -7,13 +8,16 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 APT_PACKAGES := dataset-fashion-mnist bubblewrap chromium
 
-.PHONY: demo test bench release student-bundle setup system clean
+.PHONY: demo test check bench release student-bundle setup system clean
 
 demo: setup
 	$(PY) -m autograder demo
 
 test: setup
 	$(PY) -m pytest -n 2 --dist loadgroup
+
+check: setup
+	$(PY) -m pytest -n 2 --dist loadgroup --quick -m "not slow"
 
 bench: setup
 	$(PY) -m benchmarks
