@@ -1,4 +1,5 @@
-# The two commands: `make demo` (the main job) and `make test` (the lint, then every test).
+# The two commands: `make demo` (the main job) and `make test` (the lint, then every test; CI runs it).
+# `make check`: the fast tier for the edit-test loop (the lint, unit tests, sweeps over seeds on 2 seeds, no notebooks).
 # Both set the machine up first when needed: Debian packages, .venv, pinned Python packages.
 # Also: `make bench`, `make release`, `make student-bundle [ASSIGNMENT=name]` (the zips students download, in dist/).
 PYTHON ?= python3
@@ -7,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 APT_PACKAGES := dataset-fashion-mnist bubblewrap chromium
 
-.PHONY: demo test bench release student-bundle setup system clean
+.PHONY: demo test check bench release student-bundle setup system clean
 
 demo: setup
 	$(PY) -m autograder demo
@@ -15,6 +16,10 @@ demo: setup
 test: setup
 	$(PY) -m ruff check .
 	$(PY) -m pytest -n 2 --dist loadgroup
+
+check: setup
+	$(PY) -m ruff check .
+	$(PY) -m pytest -n 2 --dist loadgroup --quick -m "not slow"
 
 bench: setup
 	$(PY) -m benchmarks

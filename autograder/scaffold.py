@@ -12,12 +12,11 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from autograder.registry import COURSE_ROOT
+from autograder.registry import COURSE_ROOT, MODULES
 from autograder.render import render
 
 #: The one graded function of a new assignment.
 FUNCTION = "softmax"
-MODULES = ("checks", "harness", "mistakes", "styles")
 
 
 class ScaffoldError(ValueError):

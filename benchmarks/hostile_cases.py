@@ -5,7 +5,7 @@ import zipfile
 
 import nbformat
 
-from autograder.demo import CHECKPOINT
+from autograder import registry
 from autograder.hostile import (FORWARD_WITH_RELU, HANG_EVERYWHERE, TRAINS_FOR_MINUTES, checkpoint_bomb,
                                 same_tensors_every_step, write_zeros)
 from autograder.notebooks import read_notebook, reference_answers, submission
@@ -15,6 +15,7 @@ from assignments.two_layer_net.styles import STYLES
 from benchmarks.grader_process import grade_in_own_process, released_course
 
 ASSIGNMENT = "two_layer_net"
+CHECKPOINT, = registry.assignment(ASSIGNMENT).side_files  # the best model each submission hands in
 BOMB_BYTES = 5 * 10**9  # what the 5 MB checkpoint inflates to
 LMS_BOMB_BYTES = int(2.1 * 2**30)  # what one student's LMS entry inflates to
 LMS = "HW2_{}_attempt_2027-02-01-10-00-00_{}"

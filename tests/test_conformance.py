@@ -290,12 +290,14 @@ def released_course(tmp_path_factory, name):
     return course
 
 
-def grouped(kind):
-    """One fixture param per graded assignment, each in an xdist group of its own (one worker builds it)."""
-    return [pytest.param(name, id=name, marks=pytest.mark.xdist_group(f"{kind}-{name}")) for name in GRADED]
+def grouped(fixture):
+    """The tests of `fixture` parametrized by graded assignment (the fixture gets the name), each assignment's in an
+    xdist group of its own, so that one worker builds it once."""
+    return pytest.mark.parametrize(fixture, [pytest.param(name, id=name, marks=pytest.mark.xdist_group(
+        f"{fixture}-{name}")) for name in GRADED], indirect=True)
 
 
-@pytest.fixture(scope="module", params=grouped("nbgrader"))
+@pytest.fixture(scope="module")
 def stock(request, tmp_path_factory):
     """Stock nbgrader grades the reference, the blank release and the first demo mistakes: (name, course, grades)."""
     name = request.param
@@ -311,6 +313,7 @@ def autograded_text(course, name, student):
     return nb, "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
 
 
+@grouped("stock")
 def test_stock_nbgrader_gives_the_reference_every_point_and_its_visible_checks_pass(stock):
     name, course, grades = stock
     ref = grades["reference"]
@@ -322,11 +325,13 @@ def test_stock_nbgrader_gives_the_reference_every_point_and_its_visible_checks_p
     assert "look again" not in text
 
 
+@grouped("stock")
 def test_stock_nbgrader_gives_the_blank_release_zero(stock):
     _, _, grades = stock
     assert all(score == 0 for score, _ in grades["blank"].values()), grades["blank"]
 
 
+@grouped("stock")
 def test_stock_nbgrader_costs_each_mistake_its_own_part_only(stock):
     name, course, grades = stock
     for mutant_name in assignment(name).demo_mutants[:NBGRADER_MUTANTS]:
@@ -342,7 +347,7 @@ def one_mistake_per_part(name):
     return list({m.part: m for m in reversed(ordered)}.values())
 
 
-@pytest.fixture(scope="module", params=grouped("batch"))
+@pytest.fixture(scope="module")
 def batch(request, tmp_path_factory):
     """The batch grader, through its command line, on a folder of submissions: the reference, the blank release, one
     mistake per part and every group of correct styles. (name, {student: grades.csv row}, output folder)."""
@@ -366,6 +371,7 @@ def batch(request, tmp_path_factory):
         return name, {row["student_id"]: row for row in csv.DictReader(f)}, out
 
 
+@grouped("batch")
 def test_the_batch_grader_gives_the_reference_every_point_and_the_blank_release_none(batch):
     name, grades, _ = batch
     points = assignment(name).points
@@ -375,6 +381,7 @@ def test_the_batch_grader_gives_the_reference_every_point_and_the_blank_release_
     assert float(grades["reference"]["max_total"]) >= sum(points.values())
 
 
+@grouped("batch")
 def test_the_batch_grader_costs_each_mistake_its_own_part_only_with_its_diagnosis(batch):
     name, grades, out = batch
     points = assignment(name).points
@@ -384,6 +391,7 @@ def test_the_batch_grader_costs_each_mistake_its_own_part_only_with_its_diagnosi
         assert mutant.feedback in html.unescape((out / "feedback" / f"mutant-{mutant.name}.html").read_text())
 
 
+@grouped("batch")
 def test_the_batch_grader_gives_every_group_of_correct_styles_every_point(batch):
     name, grades, _ = batch
     points = assignment(name).points

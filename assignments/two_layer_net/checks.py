@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from autograder.checks.core import Check, Report, add_all, compare, devices, new_rng, torch_gen
+from autograder.checks.core import Check, Report, SubChecks, add_all, compare, devices, new_rng, torch_gen
 from assignments.two_layer_net import harness
 from assignments.two_layer_net.reference_model import reference_checkpoint
 from autograder.harness.core import as_plain_tensor
@@ -112,20 +112,17 @@ def cases_forward_pass(rng):
 
 
 def judge_forward_pass(cases, outputs, seed):
-    report = Report("test_nn_forward_pass", seed)
-    scores_ok, hidden_ok = [], []
+    results = SubChecks({"scores": ("scores = relu(X W1 + b1) W2 + b2", 0.6),
+                         "hidden": ("hidden = relu(X W1 + b1)", 0.4)})
     for case, out in zip(cases["cases"], outputs["results"]):
         if "error" in out:
-            scores_ok.append((False, f"nn_forward_pass {out['error']} [{case['name']}]"))
-            hidden_ok.append(scores_ok[-1])
+            results.fail(f"nn_forward_pass {out['error']} [{case['name']}]")
             continue
         ref_scores, ref_hidden = reference_forward(case["params"], case["X"])
         variants = _forward_variants(case)
-        scores_ok.append(compare(out["scores"], ref_scores, "scores", _tol(case), variants))
-        hidden_ok.append(compare(out["hidden"], ref_hidden, "hidden", _tol(case), variants))
-    add_all(report, "scores = relu(X W1 + b1) W2 + b2", 0.6, scores_ok)
-    add_all(report, "hidden = relu(X W1 + b1)", 0.4, hidden_ok)
-    return report
+        results.add("scores", compare(out["scores"], ref_scores, "scores", _tol(case), variants))
+        results.add("hidden", compare(out["hidden"], ref_hidden, "hidden", _tol(case), variants))
+    return results.into(Report("test_nn_forward_pass", seed))
 
 
 def _forward_variants(case):
@@ -161,28 +158,24 @@ def cases_forward_backward(rng):
 
 
 def judge_forward_backward(cases, outputs, seed):
-    report = Report("test_nn_forward_backward", seed)
-    results = {key: [] for key in ("loss", "stable") + PARAMS}
+    results = SubChecks({"loss": ("loss: mean softmax cross-entropy + reg * (ΣW1² + ΣW2²); scores when y=None", 0.4),
+                         "stable": ("loss and gradients stay finite for large scores", 0.1),
+                         **{key: (f"gradient of {key}", 0.125) for key in PARAMS}})
     for case, out in zip(cases["cases"], outputs["results"]):
         _judge_forward_backward_case(case, out, results)
-    add_all(report, "loss: mean softmax cross-entropy + reg * (ΣW1² + ΣW2²); scores when y=None", 0.4,
-             results["loss"])
-    add_all(report, "loss and gradients stay finite for large scores", 0.1, results["stable"])
-    for key in PARAMS:
-        add_all(report, f"gradient of {key}", 0.125, results[key])
-    return report
+    return results.into(Report("test_nn_forward_backward", seed))
 
 
 def _judge_forward_backward_case(case, out, results):
     tol, tag = _tol(case), f" [{case['name']}]"
     if not case["large"]:
         if "scores_error" in out:
-            results["loss"].append((False, f"nn_forward_backward(params, X) {out['scores_error']}{tag}"))
+            results.add("loss", (False, f"nn_forward_backward(params, X) {out['scores_error']}{tag}"))
         else:
-            results["loss"].append(compare(out["scores"], case["forward_scores"], "scores (y=None)", tol))
+            results.add("loss", compare(out["scores"], case["forward_scores"], "scores (y=None)", tol))
     if "error" in out:
-        for key in ("loss",) + PARAMS + (("stable",) if case["large"] else ()):
-            results[key].append((False, f"nn_forward_backward {out['error']}{tag}"))
+        results.fail(f"nn_forward_backward {out['error']}{tag}",
+                     ("loss",) + PARAMS + (("stable",) if case["large"] else ()))
         return
     ref_loss, ref_grads = reference_loss_and_grads(case["params"], case["X"], case["y"], case["reg"])
     loss_result = compare(torch.tensor(out["loss"], dtype=torch.float64), ref_loss.to(torch.float64), "loss", tol,
@@ -196,11 +189,11 @@ def _judge_forward_backward_case(case, out, results):
                                         _grad_variants(case, key), UNSTABLE)
     if case["large"]:
         failures = [r for r in [loss_result, *grad_results.values()] if not r[0]]
-        results["stable"].append(failures[0] if failures else (True, ""))
+        results.add("stable", failures[0] if failures else (True, ""))
     else:
-        results["loss"].append(_tagged(loss_result, tag))
+        results.add("loss", _tagged(loss_result, tag))
         for key in PARAMS:
-            results[key].append(_tagged(grad_results[key], tag))
+            results.add(key, _tagged(grad_results[key], tag))
 
 
 def _tagged(result, tag):
@@ -326,20 +319,16 @@ TRAIN_SUBCHECKS = (("minibatches of batch_size rows, with their labels and reg",
 
 
 def judge_train(cases, outputs, seed):
-    report = Report("test_nn_train", seed)
-    results = {name: [] for name, _ in TRAIN_SUBCHECKS}
+    results = SubChecks({name: (name, weight) for name, weight in TRAIN_SUBCHECKS})
     for case, out in zip(cases["cases"], outputs["results"]):
         tag = f" [{case['name']}]"
         if "error" in out and not out["calls"]:
-            for name, _ in TRAIN_SUBCHECKS:
-                results[name].append((False, f"nn_train {out['error']}{tag}"))
+            results.fail(f"nn_train {out['error']}{tag}")
             continue
         for name, ok, detail in (*_judge_batches(case, out["calls"]), *_judge_steps(case, out),
                                  *_judge_histories(case, out)):
-            results[name].append(_tagged((ok, detail), tag))
-    for name, weight in TRAIN_SUBCHECKS:
-        add_all(report, name, weight, results[name])
-    return report
+            results.add(name, _tagged((ok, detail), tag))
+    return results.into(Report("test_nn_train", seed))
 
 
 def _judge_batches(case, calls):
@@ -623,9 +612,9 @@ def judge_find_best_net(case, out, seed):
                 param_set_problems(out.get("param_set")))
     report.add("get_param_set returns four valid lists", 0.1, not problems, "; ".join(problems))
     if "error" in out:
-        for name, weight in FIND_SUBCHECKS:
-            report.add(name, weight, False, f"find_best_net {out['error']}")
-        return report
+        results = SubChecks({name: (name, weight) for name, weight in FIND_SUBCHECKS})
+        results.fail(f"find_best_net {out['error']}")
+        return results.into(report)
     combos = [tuple(combo) for combo, _ in case["accs"]]
     tried = {tuple(n["trained"]) for n in out["nets"] if n["trained"]}
     ok = tried >= set(combos)

@@ -78,6 +78,32 @@ def add_all(report, name, weight, results):
     report.add(name, weight, bool(results) and not failures, failures[0] if failures else "")
 
 
+class SubChecks:
+    """A part's weighted sub-checks judged case by case, then added to its Report as one sub-check each that passes
+    only when every case passed (`add_all`).
+
+    `subchecks` maps a key to (name, weight), in report order; `add(key, (passed, detail))` records one case;
+    `fail(detail, keys)` fails every sub-check (or those `keys`) for a case whose run gave nothing to judge (the
+    student's code raised, or returned something unusable)."""
+
+    def __init__(self, subchecks):
+        self.subchecks = dict(subchecks)
+        self.results = {key: [] for key in self.subchecks}
+
+    def add(self, key, result):
+        self.results[key].append(result)
+
+    def fail(self, detail, keys=None):
+        for key in self.subchecks if keys is None else keys:
+            self.results[key].append((False, detail))
+
+    def into(self, report):
+        """Add every sub-check to `report` and return it."""
+        for key, (name, weight) in self.subchecks.items():
+            add_all(report, name, weight, self.results[key])
+        return report
+
+
 def new_rng(seed=None):
     """A fresh random.Random and its seed (drawn from the OS unless given, so cases differ per run)."""
     seed = secrets.randbits(31) if seed is None else seed
