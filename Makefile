@@ -1,5 +1,5 @@
 # The two commands: `make demo` (the main job) and `make test` (the lint, then every test; CI runs it).
-# `make check`: the fast tier for the edit-test loop (the lint, unit tests, sweeps over seeds on 2 seeds, no notebooks).
+# `make check`: the fast tier for the edit-test loop (the lint, unit tests, sweeps over one seed, no notebooks).
 # Both set the machine up first when needed: Debian packages, .venv, pinned Python packages.
 # Also: `make bench`, `make release`, `make student-bundle [ASSIGNMENT=name]` (the zips students download, in dist/).
 PYTHON ?= python3

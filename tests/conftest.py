@@ -18,13 +18,13 @@ RELEASE = ROOT / "release" / "two_layer_net" / "two_layer_net.ipynb"
 
 def pytest_addoption(parser):
     parser.addoption("--quick", action="store_true",
-                     help="the fast tier (`make check`): sweeps over seeds run 2 seeds instead of the manifests' "
+                     help="the fast tier (`make check`): sweeps over seeds run one seed instead of the manifests' "
                           "number")
 
 
 @pytest.fixture(scope="session")
 def quick(request):
-    """True in the fast tier: tests that sweep seeds run two."""
+    """True in the fast tier: tests that sweep seeds run one."""
     return request.config.getoption("--quick")
 
 

@@ -23,7 +23,7 @@ import pytest
 from autograder.course import COURSE_ROOT
 from autograder.notebooks import read_notebook, reference_answers, submission
 
-pytestmark = pytest.mark.xdist_group("browser")
+pytestmark = [pytest.mark.xdist_group("browser"), pytest.mark.slow]  # a browser: `make test` only
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Flags for a machine without a display, a sandbox or outside network (Chromium would keep trying to reach

@@ -219,6 +219,7 @@ def errors(cell):
     return [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
 
 
+@pytest.mark.slow  # runs each notebook
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_unzipped_notebook_runs_and_names_unwritten_functions(built, name, tmp_path):
     folder, nb = run_unzipped(built[name], tmp_path)

@@ -4,7 +4,7 @@ each test id naming its assignment, so an assignment is held to them as soon as 
 
 - its source notebook matches its manifest, its hidden tests call the checks the one way, its harness imports
   nothing grader-side;
-- in process, on the manifest's [conformance] seeds (2 under `--quick`): the reference gets full marks, the blank
+- in process, on the manifest's [conformance] seeds (one under `--quick`): the reference gets full marks, the blank
   release zero, every catalogued mistake loses points in its own part only with its diagnosis, every correct style
   full marks;
 - the part budgets fit the wall limit;
@@ -73,7 +73,8 @@ def reading(name, cells):
 
 
 def seeds(name, quick):
-    return range(2 if quick else assignment(name).manifest.get("conformance", {}).get("seeds", 5))
+    """The seeds of a sweep: the manifest's number, or one in the fast tier (`make check`)."""
+    return range(1 if quick else assignment(name).manifest.get("conformance", {}).get("seeds", 5))
 
 
 def check_parts(parts, namespace, seed):
@@ -290,22 +291,33 @@ def released_course(tmp_path_factory, name):
     return course
 
 
-def grouped(fixture):
-    """The tests of `fixture` parametrized by graded assignment (the fixture gets the name), each assignment's in an
-    xdist group of its own, so that one worker builds it once."""
-    return pytest.mark.parametrize(fixture, [pytest.param(name, id=name, marks=pytest.mark.xdist_group(
-        f"{fixture}-{name}")) for name in GRADED], indirect=True)
+def grouped(kind):
+    """Tests parametrized by graded assignment, each assignment's in an xdist group of its own: one worker builds
+    its course and grades its batch once (the session's `graded` cache)."""
+    return pytest.mark.parametrize("name", [pytest.param(name, id=name, marks=[
+        pytest.mark.xdist_group(f"{kind}-{name}"), pytest.mark.slow]) for name in GRADED])
 
 
-@pytest.fixture(scope="module")
-def stock(request, tmp_path_factory):
-    """Stock nbgrader grades the reference, the blank release and the first demo mistakes: (name, course, grades)."""
-    name = request.param
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory):
+    """`graded(kind, name)`: what `build_<kind>` gives for assignment `name`, built once per worker and kept for the
+    session (a parametrized module fixture would be rebuilt whenever tests of two assignments interleave)."""
+    built = {}
+
+    def get(kind, name):
+        if (kind, name) not in built:
+            built[kind, name] = {"stock": build_stock, "batch": build_batch}[kind](tmp_path_factory, name)
+        return built[kind, name]
+    return get
+
+
+def build_stock(tmp_path_factory, name):
+    """Stock nbgrader grades the reference, the blank release and the first demo mistakes: (course, grades)."""
     course = released_course(tmp_path_factory, name)
     batch = demo_submissions(course, name, mutants=assignment(name).demo_mutants[:NBGRADER_MUTANTS])
     write_submitted(course, batch, name)
     autograde(course, batch, name)
-    return name, course, part_grades(course, name, batch)
+    return course, part_grades(course, name, batch)
 
 
 def autograded_text(course, name, student):
@@ -314,8 +326,8 @@ def autograded_text(course, name, student):
 
 
 @grouped("stock")
-def test_stock_nbgrader_gives_the_reference_every_point_and_its_visible_checks_pass(stock):
-    name, course, grades = stock
+def test_stock_nbgrader_gives_the_reference_every_point_and_its_visible_checks_pass(graded, name):
+    course, grades = graded("stock", name)
     ref = grades["reference"]
     assert {p: ref[p] for p in assignment(name).points} == {p: (v, v) for p, v in assignment(name).points.items()}
     written = set(ref) - set(assignment(name).points)
@@ -326,14 +338,14 @@ def test_stock_nbgrader_gives_the_reference_every_point_and_its_visible_checks_p
 
 
 @grouped("stock")
-def test_stock_nbgrader_gives_the_blank_release_zero(stock):
-    _, _, grades = stock
+def test_stock_nbgrader_gives_the_blank_release_zero(graded, name):
+    _, grades = graded("stock", name)
     assert all(score == 0 for score, _ in grades["blank"].values()), grades["blank"]
 
 
 @grouped("stock")
-def test_stock_nbgrader_costs_each_mistake_its_own_part_only(stock):
-    name, course, grades = stock
+def test_stock_nbgrader_costs_each_mistake_its_own_part_only(graded, name):
+    course, grades = graded("stock", name)
     for mutant_name in assignment(name).demo_mutants[:NBGRADER_MUTANTS]:
         mutant = next(m for m in assignment(name).mutants if m.name == mutant_name)
         got = grades[f"mutant-{mutant_name}"]
@@ -347,11 +359,9 @@ def one_mistake_per_part(name):
     return list({m.part: m for m in reversed(ordered)}.values())
 
 
-@pytest.fixture(scope="module")
-def batch(request, tmp_path_factory):
+def build_batch(tmp_path_factory, name):
     """The batch grader, through its command line, on a folder of submissions: the reference, the blank release, one
-    mistake per part and every group of correct styles. (name, {student: grades.csv row}, output folder)."""
-    name = request.param
+    mistake per part and every group of correct styles. ({student: grades.csv row}, output folder)."""
     course = released_course(tmp_path_factory, name)
     folder = tmp_path_factory.mktemp(f"submissions-{name}")
     mutants = [m.name for m in one_mistake_per_part(name)]
@@ -368,12 +378,12 @@ def batch(request, tmp_path_factory):
     out = tmp_path_factory.mktemp(f"grading-{name}")
     assert cli(["grade", name, str(folder), "--out", str(out), "--course", str(course)]) == 0
     with open(out / "grades.csv") as f:
-        return name, {row["student_id"]: row for row in csv.DictReader(f)}, out
+        return {row["student_id"]: row for row in csv.DictReader(f)}, out
 
 
 @grouped("batch")
-def test_the_batch_grader_gives_the_reference_every_point_and_the_blank_release_none(batch):
-    name, grades, _ = batch
+def test_the_batch_grader_gives_the_reference_every_point_and_the_blank_release_none(graded, name):
+    grades, _ = graded("batch", name)
     points = assignment(name).points
     assert grades["reference"]["status"] == "ok"
     assert {p: float(grades["reference"][p]) for p in points} == {p: float(v) for p, v in points.items()}
@@ -382,8 +392,8 @@ def test_the_batch_grader_gives_the_reference_every_point_and_the_blank_release_
 
 
 @grouped("batch")
-def test_the_batch_grader_costs_each_mistake_its_own_part_only_with_its_diagnosis(batch):
-    name, grades, out = batch
+def test_the_batch_grader_costs_each_mistake_its_own_part_only_with_its_diagnosis(graded, name):
+    grades, out = graded("batch", name)
     points = assignment(name).points
     for mutant in one_mistake_per_part(name):
         row = grades[f"mutant-{mutant.name}"]
@@ -392,8 +402,8 @@ def test_the_batch_grader_costs_each_mistake_its_own_part_only_with_its_diagnosi
 
 
 @grouped("batch")
-def test_the_batch_grader_gives_every_group_of_correct_styles_every_point(batch):
-    name, grades, _ = batch
+def test_the_batch_grader_gives_every_group_of_correct_styles_every_point(graded, name):
+    grades, _ = graded("batch", name)
     points = assignment(name).points
     for i, group in enumerate(combine(assignment(name).styles)):
         row = grades[f"styles-{i}"]

@@ -11,6 +11,8 @@ from helpers.data import DatasetNotFoundError, check_course_dataset_available, c
 from helpers.utils import save_checkpoint
 from test_data import cifar_root  # noqa: F401 - the generated CIFAR-10 fixture
 
+pytestmark = pytest.mark.slow  # runs notebooks: `make test` only
+
 
 def course_with(tmp_path, monkeypatch, text):
     settings = tmp_path / "course.toml"

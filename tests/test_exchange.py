@@ -17,7 +17,7 @@ from autograder.__main__ import main as cli
 from autograder.course import api, scratch_course
 from autograder.notebooks import read_notebook, submission
 
-pytestmark = pytest.mark.xdist_group("reference_model")
+pytestmark = [pytest.mark.xdist_group("reference_model"), pytest.mark.slow]  # sandboxes and notebooks: `make test` only
 ASSIGNMENT = "two_layer_net"
 COURSE_ID = "deep-learning-course"  # c.CourseDirectory.course_id in nbgrader_config.py
 WRITTEN = {"q_loss_as_scorer": "A lower loss means the true class scores higher.",

@@ -19,7 +19,7 @@ from autograder.gradebook import part_grades
 from autograder.notebooks import grade_id, read_notebook, submission
 from test_browser import browser, jupyter_server  # noqa: F401 (browser: the Chromium fixture)
 
-pytestmark = pytest.mark.xdist_group("reference_model")
+pytestmark = [pytest.mark.xdist_group("reference_model"), pytest.mark.slow]  # sandboxes and notebooks: `make test` only
 ASSIGNMENT = NOTEBOOK = "two_layer_net"
 WRITTEN = {"q_loss_as_scorer": 2, "q_fitting": 4, "q_nn_vs_svm": 3}
 SCRIPT = "<script>document.title = 'pwned'</script>"

@@ -19,7 +19,7 @@ from autograder.notebooks import submission
 from autograder.styles import combine, style_notebook
 from assignments.two_layer_net.styles import STYLES
 
-pytestmark = pytest.mark.xdist_group("reference_model")
+pytestmark = [pytest.mark.xdist_group("reference_model"), pytest.mark.slow]  # sandboxes and notebooks: `make test` only
 NOTEBOOK, CHECKPOINT = "two_layer_net.ipynb", "best_two_layer_net.pth"
 PART_SECONDS = 10
 PARTS = ("test_nn_forward_pass", "test_nn_forward_backward", "test_nn_train", "test_nn_predict", "test_two_layer_net",
@@ -222,7 +222,7 @@ def test_attacks_are_reported(batch):
     results, *_ = batch
     diagnosis = {s: " ".join(results[s]["parts"]["test_nn_forward_pass"]["diagnoses"]) for s in results}
     assert "got Agreeable" in diagnosis["subclass"]
-    assert "ModuleNotFoundError" in diagnosis["reference-thief"] and "autograder" in diagnosis["reference-thief"]
+    assert "No module named 'assignments.two_layer_net.checks'" in diagnosis["reference-thief"]
     if bubblewrap():
         assert "probe [" in diagnosis["reader"] and "canary" not in diagnosis["reader"]
         assert diagnosis["reader"].count("Error") >= 4  # every read failed (not found / denied)

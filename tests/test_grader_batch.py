@@ -19,7 +19,7 @@ from autograder.grade.task import grade_submission
 from autograder.notebooks import submission
 from autograder.hostile import checkpoint_bomb, write_zeros
 
-pytestmark = pytest.mark.xdist_group("reference_model")
+pytestmark = [pytest.mark.xdist_group("reference_model"), pytest.mark.slow]  # sandboxes and notebooks: `make test` only
 CHECKPOINT = "best_two_layer_net.pth"
 CHEAT = '''def nn_forward_pass(params, X):
     # Rewrites the in-kernel test results: every part "passes".

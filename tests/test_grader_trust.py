@@ -22,7 +22,7 @@ from autograder.grade import grade_batch, sandbox
 from autograder.grade.canary import CanaryFailed, reference_submission
 from autograder.gradebook import part_grades
 
-pytestmark = pytest.mark.xdist_group("reference_model")
+pytestmark = [pytest.mark.xdist_group("reference_model"), pytest.mark.slow]  # sandboxes and notebooks: `make test` only
 GRADED = registry.names(graded=True)
 
 

@@ -32,6 +32,7 @@ def run(kit, *args, timeout=900):
 
 
 @pytest.mark.xdist_group("new-assignment")
+@pytest.mark.slow
 def test_a_new_assignment_passes_the_conformance_suite_and_grades(tmp_path):
     kit = kit_copy(tmp_path / "kit")
     before = snapshot(kit)

@@ -20,6 +20,8 @@ from autograder.notebooks import cells_by_grade_id, submission
 from helpers import submit
 from helpers.submit import MANIFEST_NAME, SELF_CHECK_ENV, self_check
 
+pytestmark = pytest.mark.slow  # runs notebooks: `make test` only
+
 NOTEBOOK = "two_layer_net.ipynb"
 MODEL = "best_two_layer_net.pth"
 CHECKS = ("nn_forward_pass", "nn_forward_backward", "nn_train", "TwoLayerNet")

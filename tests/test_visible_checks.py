@@ -44,6 +44,7 @@ CHECK_OF = {"nn_train": "check_train", "nn_predict": "check_predict", "TwoLayerN
             "get_param_set": "check_param_set", "find_best_net": "check_find_best_net"}
 
 
+@pytest.mark.slow  # 40 sampling orders
 @pytest.mark.parametrize("function, cell", CHECK_OF.items())
 def test_every_correct_style_passes_for_every_sampling_order(source_nb, answers, function, cell):
     toy_losses = []

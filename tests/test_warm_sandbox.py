@@ -19,7 +19,7 @@ from autograder.grade import sandbox
 from autograder.grade.sandbox import Limits, bubblewrap, warm_sandboxes
 from autograder.notebooks import submission
 
-pytestmark = pytest.mark.xdist_group("reference_model")
+pytestmark = [pytest.mark.xdist_group("reference_model"), pytest.mark.slow]  # sandboxes and notebooks: `make test` only
 CHECKPOINT = "best_two_layer_net.pth"
 FULL, PREDICT_POINTS = 34.0, 2
 INTRUDERS = ("a", "b")
