@@ -1,4 +1,5 @@
-# The two commands: `make demo` (the main job) and `make test` (every test).
+# The two commands: `make demo` (the main job) and `make test` (the lint, then every test; CI runs it).
+# `make check`: the fast tier for the edit-test loop (the lint, unit tests, sweeps over one seed, no notebooks).
 # Both set the machine up first when needed: Debian packages, .venv, pinned Python packages.
 # Also: `make bench`, `make release`, `make student-bundle [ASSIGNMENT=name]` (the zips students download, in dist/).
 PYTHON ?= python3
@@ -7,21 +8,24 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 APT_PACKAGES := dataset-fashion-mnist bubblewrap chromium
 
-.PHONY: demo test bench release student-bundle setup system clean
+.PHONY: demo test check bench release student-bundle setup system clean
 
 demo: setup
 	$(PY) -m autograder demo
 
 test: setup
+	$(PY) -m ruff check .
 	$(PY) -m pytest -n 2 --dist loadgroup
+
+check: setup
+	$(PY) -m ruff check .
+	$(PY) -m pytest -n 2 --dist loadgroup --quick -m "not slow"
 
 bench: setup
 	$(PY) -m benchmarks
 
 release: setup
-	$(PY) -m autograder release two_layer_net
-	$(PY) -m autograder release transfer_learning
-	$(PY) -m autograder release learning_rate_lab
+	$(PY) -m autograder release
 
 # dist/<name>-student.zip for ASSIGNMENT=<name>, or for every assignment: what students download (release notebooks,
 # helpers, environment.yml, requirements.txt, README.md), no solutions or hidden tests.

@@ -6,7 +6,7 @@ c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 COURSE_ROOT = Path(__file__).resolve().parent
 
 c.CourseDirectory.root = str(COURSE_ROOT)
-c.CourseDirectory.course_id = "two-layer-net-course"
+c.CourseDirectory.course_id = "deep-learning-course"
 c.CourseDirectory.source_directory = "source"
 c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.submitted_directory = "submitted"

@@ -1,8 +1,13 @@
-"""Autograder for the course kit: checks, mistake catalogue, release and batch grading over nbgrader.
+"""The generic autograder of the course kit: everything that is not one assignment's own (that is in assignments/).
 
-    checks/     one check per graded part (cases, reference, comparison, diagnosis)
-    mistakes/   common student mistakes as mutants of the solution, with the feedback each gets
-    notebooks   reading nbgrader notebooks and building submissions from them
-    release     source/ -> release/ through nbgrader
-    demo        the `make demo` job
+    registry        finds the assignments (assignments/*/manifest.toml) and imports their modules
+    checks/         the part-check core (Check, Part, Report, comparisons) and `hidden_test`, which every
+                    hidden-test cell calls
+    harness/        the sandbox side: runs the student's code through an assignment's harness.py, returns plain data
+    grade/          the batch grader: intake, which cells run, sandbox, canary, one job per submission on Dask, reports
+    mistakes, styles        the dataclasses of the mistake catalogues and of the corpora of correct styles
+    notebooks               reading nbgrader notebooks and building submissions from them
+    course, bundle          release through nbgrader, the student bundle
+    gradebook, autograded   nbgrader's gradebook and autograded/ tree
+    demo, scaffold, hostile, render   `make demo`, `python -m autograder new`, hostile test inputs, page templates
 """

@@ -1,4 +1,4 @@
-"""Command line: `python -m autograder {demo,release,grade,bundle} ...`."""
+"""Command line: `python -m autograder {demo,new,release,grade,bundle} ...`."""
 import argparse
 import sys
 
@@ -7,8 +7,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="release the assignment, grade a demo batch, print the grade table")
+    new = commands.add_parser("new", help="make a working minimal assignment NAME (assignments/NAME/ and "
+                                          "source/NAME/NAME.ipynb) to grow into your own")
+    new.add_argument("name")
+    new.add_argument("--title", help="its title (default: from the name)")
     release = commands.add_parser("release", help="regenerate release/ASSIGNMENT from source/ with nbgrader")
-    release.add_argument("assignment")
+    release.add_argument("assignment", nargs="*", help="assignment names (default: every assignment)")
     bundle = commands.add_parser("bundle", help="write the student bundle OUT/ASSIGNMENT-student.zip (notebooks, "
                                                 "helpers, environment, README; no solutions or hidden tests)")
     bundle.add_argument("assignment", nargs="*", help="assignment names (default: every assignment)")
@@ -37,15 +41,40 @@ def main(argv=None):
     elif args.command == "bundle":
         return _bundle(args)
     elif args.command == "release":
-        from autograder.course import generate_release
-        print(f"Released to {generate_release(args.assignment)}")
+        return _release(args)
+    elif args.command == "new":
+        return _new(args)
+    return 0
+
+
+def _new(args):
+    from autograder.scaffold import ScaffoldError, new_assignment
+    try:
+        written = new_assignment(args.name, title=args.title)
+    except ScaffoldError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print("Wrote " + "\n      ".join(str(path) for path in written))
+    print(f"Next: python -m autograder release {args.name}, then pytest tests/test_conformance.py -k {args.name}")
+    return 0
+
+
+def _release(args):
+    from autograder import registry
+    from autograder.course import ReleaseError, generate_release
+    try:
+        for name in args.assignment or registry.names():
+            print(f"Released to {generate_release(name)}")
+    except (ReleaseError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
 def _bundle(args):
-    from autograder import bundle
+    from autograder import bundle, registry
     try:
-        for name in args.assignment or bundle.assignments():
+        for name in args.assignment or registry.names():
             print(f"Wrote {bundle.build(name, args.out)}")
     except bundle.BundleError as error:
         print(f"error: {error}", file=sys.stderr)

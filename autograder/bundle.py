@@ -21,12 +21,14 @@ from pathlib import Path
 
 import yaml
 
-from autograder.course import COURSE_ROOT, manifest
+from autograder import registry
+from autograder.registry import COURSE_ROOT
 from autograder.render import render
 
 #: Packages only instructors need: parallel grading, the grader's transport (safetensors) and pages (jinja2, which
-#: nbgrader still brings along), reading environment.yml here (pyyaml), the test suite, browser tests.
-INSTRUCTOR_ONLY = ("dask", "distributed", "safetensors", "jinja2", "pyyaml", "pytest", "pytest-xdist", "playwright")
+#: nbgrader still brings along), reading environment.yml here (pyyaml), the test suite, browser tests, the linter.
+INSTRUCTOR_ONLY = ("dask", "distributed", "safetensors", "jinja2", "pyyaml", "pytest", "pytest-xdist", "playwright",
+                   "ruff")
 #: Packages Google Colab already provides (other versions than the kit's pins, which the notebooks also run with).
 COLAB_PROVIDES = ("torch", "torchvision", "numpy", "jupyterlab", "notebook", "nbclient", "nbformat", "ipywidgets",
                   "matplotlib", "tqdm")
@@ -40,11 +42,6 @@ FILE_MODE = 0o100644  # a regular file, rw-r--r--
 
 class BundleError(ValueError):
     """An assignment that cannot be bundled, with the reason."""
-
-
-def assignments(root=COURSE_ROOT):
-    """Names of every assignment with a manifest (assignments/<name>.toml), sorted."""
-    return sorted(path.stem for path in (Path(root) / "assignments").glob("*.toml"))
 
 
 def requirement_name(requirement):
@@ -91,8 +88,9 @@ def course_settings(root=COURSE_ROOT):
         return tomllib.load(f)
 
 
-def readme(name, spec, requirements, root=COURSE_ROOT):
-    """The bundle's README.md for assignment `name` with manifest `spec`."""
+def readme(assignment, requirements, root=COURSE_ROOT):
+    """The bundle's README.md for `assignment` (a registry.Assignment)."""
+    name, spec = assignment.name, assignment.manifest
     python = re.sub(r"^>=\s*(\S+)$", r"\1 or newer", project(root)["requires-python"])
     due = spec.get("due")
     if isinstance(due, str):
@@ -104,7 +102,7 @@ def readme(name, spec, requirements, root=COURSE_ROOT):
     return render(README_TEMPLATE, name=name, title=spec["title"], notebooks=spec["notebooks"], graded=graded,
                   data=spec.get("data", []), experiment=course.get("experiment"),
                   dataset=course.get("dataset"),
-                  side_files=", ".join(f"`{f}`" for f in spec.get("side_files", [])),
+                  side_files=", ".join(f"`{f}`" for f in assignment.side_files),
                   due=f"{due:%A %d %B %Y, %H:%M}" if due else None,
                   minutes=max(1, round(spec.get("budgets", {}).get("student_seconds", 0) / 60)),
                   python=python, conda_env=kit_environment(root)["name"], colab_install=" ".join(colab))
@@ -113,10 +111,10 @@ def readme(name, spec, requirements, root=COURSE_ROOT):
 def bundle_files(name, root=COURSE_ROOT):
     """{path inside the zip: bytes} of assignment `name`'s bundle. Raises BundleError for an unknown assignment."""
     root = Path(root)
-    known = assignments(root)
+    known = registry.names(root)
     if name not in known:
         raise BundleError(f"unknown assignment {name!r}; choose one of {', '.join(known)}")
-    spec = manifest(name, root)
+    spec = registry.assignment(name, root).manifest
     release = root / "release" / name
     missing = [nb for nb in spec["notebooks"] if not (release / nb).is_file()]
     if missing:
@@ -126,7 +124,7 @@ def bundle_files(name, root=COURSE_ROOT):
     files.update({path.relative_to(root).as_posix(): path.read_bytes() for path in helper_files(root)})
     files["environment.yml"] = environment_yml(requirements, root).encode()
     files["requirements.txt"] = requirements_txt(requirements).encode()
-    files["README.md"] = readme(name, spec, requirements, root).encode()
+    files["README.md"] = readme(registry.assignment(name, root), requirements, root).encode()
     return {f"{name}/{path}": files[path] for path in sorted(files)}
 
 

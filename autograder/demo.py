@@ -1,8 +1,9 @@
 """`make demo`: for each assignment of the kit, release it, run the solution notebook under stock nbgrader, then
 grade a small demo batch with the batch grader and print the grade table and where the reports are.
 
-The batch: the reference (the source's solutions, and for two_layer_net the instructor's reference model), the
-untouched release, a few mutants from the mistake catalogue and a damaged file. Everything goes to demo-output/.
+The batch: the reference (the source's solutions, and the assignment's reference side files, e.g. two_layer_net's
+best model), the untouched release, the mutants its manifest names ([demo] mutants) and a damaged file. Everything
+goes to demo-output/.
 """
 import shutil
 import time
@@ -12,48 +13,46 @@ from pathlib import Path
 import nbformat
 from sqlalchemy.exc import SAWarning
 
-from autograder.checks import ASSIGNMENTS
-from autograder.course import COURSE_ROOT, api, generate_release, manifest, scratch_course
+from autograder import registry
+from autograder.course import COURSE_ROOT, api, generate_release, scratch_course
 from autograder.grade import grade_batch
 from autograder.grade.canary import CanaryFailed, full_marks, reference_submission
 from autograder.grade.reports import number
 from autograder.grade.sandbox import isolation
 from autograder.gradebook import part_grades
-from autograder.mistakes import catalogue
 from autograder.notebooks import read_notebook, reference_answers, submission
 
-DEMO_MUTANTS = {"two_layer_net": ("relu_on_scores", "loss_summed", "decay_every_iteration", "argmax_wrong_axis"),
-                "transfer_learning": ("head_frozen_too", "batchnorm_updates_when_frozen", "eval_mode_forgotten",
-                                      "state_dict_not_copied")}
-
-
-def demo_submissions(course_dir, mutants=None, assignment="two_layer_net"):
-    """{student_id: (notebook, {side file name: path})} for the demo batch, built from `course_dir`."""
-    notebook = f"{assignment}.ipynb"
-    source = read_notebook(Path(course_dir) / "source" / assignment / notebook)
-    release = read_notebook(Path(course_dir) / "release" / assignment / notebook)
+def demo_submissions(course_dir, assignment, mutants=None):
+    """{student_id: (notebook, {side file name: path})} for the demo batch of `assignment`, built from `course_dir`:
+    the reference, the blank release and `mutants` (default: the manifest's [demo] mutants), which hand in the
+    reference's side files."""
+    found = registry.assignment(assignment, course_dir)
+    source = read_notebook(Path(course_dir) / "source" / assignment / found.notebook)
+    release = read_notebook(Path(course_dir) / "release" / assignment / found.notebook)
     answers = reference_answers(source)
-    reference, model = reference_submission(course_dir, assignment, notebook)
-    batch = {"reference": (reference, model), "blank": (release, {})}
-    by_name = {m.name: m for m in catalogue(assignment)}
-    for name in DEMO_MUTANTS[assignment] if mutants is None else mutants:
+    reference, side_files = reference_submission(course_dir, assignment)
+    batch = {"reference": (reference, side_files), "blank": (release, {})}
+    by_name = {m.name: m for m in found.mutants}
+    for name in found.demo_mutants if mutants is None else mutants:
         mutant = by_name[name]
-        batch[f"mutant-{name}"] = (submission(release, source, {**answers, mutant.cell: mutant.apply(answers[mutant.cell])}),
-                                   model)
+        batch[f"mutant-{name}"] = (submission(release, source,
+                                              {**answers, mutant.cell: mutant.apply(answers[mutant.cell])}),
+                                   side_files)
     return batch
 
 
-def write_submitted(course_dir, batch, assignment="two_layer_net"):
+def write_submitted(course_dir, batch, assignment):
     """Lay the batch out as nbgrader's submitted/<student>/<assignment>/ tree."""
+    notebook = registry.assignment(assignment, course_dir).notebook
     for student, (nb, files) in batch.items():
         folder = Path(course_dir) / "submitted" / student / assignment
         folder.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, folder / f"{assignment}.ipynb")
+        nbformat.write(nb, folder / notebook)
         for name, path in files.items():
             shutil.copy(path, folder / name)
 
 
-def autograde(course_dir, students, assignment="two_layer_net"):
+def autograde(course_dir, students, assignment):
     """Stock `nbgrader autograde`, one student at a time; returns {student: seconds}."""
     nbgrader = api(course_dir)
     seconds = {}
@@ -93,10 +92,12 @@ def main(out=COURSE_ROOT / "demo-output"):
     out = Path(out)
     if out.exists():
         shutil.rmtree(out)
-    for number, assignment in enumerate(ASSIGNMENTS, 1):
-        print(f"\n=== Assignment {number} of {len(ASSIGNMENTS)}: {assignment} ===")
+    graded = registry.names(graded=True)
+    for index, assignment in enumerate(graded, 1):
+        print(f"\n=== Assignment {index} of {len(graded)}: {assignment} ===")
         # A course of its own per assignment: its submitted/ tree then holds this assignment's demo batch only.
-        demo_assignment(assignment, scratch_course(out / assignment / "course", [assignment]), out / assignment / "grading")
+        demo_assignment(assignment, scratch_course(out / assignment / "course", [assignment]),
+                        out / assignment / "grading")
 
 
 def demo_assignment(assignment, course, out):
@@ -104,10 +105,12 @@ def demo_assignment(assignment, course, out):
     print(f"1/4 Regenerating release/{assignment} from source/ with nbgrader")
     generate_release(assignment)
     generate_release(assignment, course)
-    mutants = DEMO_MUTANTS[assignment]
-    print(f"2/4 Building the demo batch: reference{' (model trained once, then cached)' if manifest(assignment).get('side_files') else ''}, "
+    found = registry.assignment(assignment, course)
+    mutants = found.demo_mutants
+    side_files = f" (with {', '.join(found.side_files)}: made once, then cached)" if found.side_files else ""
+    print(f"2/4 Building the demo batch: reference{side_files}, "
           f"blank release, {len(mutants)} catalogued mistakes, a damaged file")
-    batch = demo_submissions(course, assignment=assignment)
+    batch = demo_submissions(course, assignment)
     write_submitted(course, batch, assignment)
     print("3/4 Stock nbgrader executes the solution notebook (grading budget on):")
     seconds = autograde(course, ["reference"], assignment)["reference"]
@@ -115,7 +118,7 @@ def demo_assignment(assignment, course, out):
     print(f"    reference: {rows[0][-2]} / {rows[0][-1]} points in {seconds:.1f} s (written answers pending)")
     broken = course / "submitted" / "damaged-file" / assignment
     broken.mkdir(parents=True)
-    (broken / f"{assignment}.ipynb").write_text('{"cells": [')
+    (broken / found.notebook).write_text('{"cells": [')
     print(f"4/4 The batch grader (sandboxed: {isolation()}; parallel on Dask) grades the reference first (the canary), "
           f"then all {len(batch) + 1}:")
     start = time.perf_counter()
@@ -131,7 +134,8 @@ def demo_assignment(assignment, course, out):
     print_table(header, rows)
     print(f"\n{len(results)} submissions in {elapsed:.1f} s ({60 * len(results) / elapsed:.0f} per minute); "
           "written answers (max includes them) are graded by hand in formgrader.")
-    print(f"Reports: {out / 'grades.csv'}\n         {out / 'summary.html'}\n         {out / 'feedback'}/<student_id>.html")
+    print(f"Reports: {out / 'grades.csv'}\n         {out / 'summary.html'}\n"
+          f"         {out / 'feedback'}/<student_id>.html")
     reference = next(r for r in results if r["student_id"] == "reference")
     if not full_marks(reference) or any(r["status"] == "grader-error" for r in results):
         raise SystemExit(f"make demo failed: the reference solution got {number(reference['total']) or 'no grade'} "

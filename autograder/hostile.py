@@ -74,7 +74,8 @@ HANG_EVERYWHERE = {
     "nn_train": "def nn_train(params, loss_func, pred_func, X, y, X_val, y_val, learning_rate=1e-3,"
                 " learning_rate_decay=0.95, reg=5e-6, num_iters=100, batch_size=200, verbose=False):" + HANG,
     "nn_predict": "def nn_predict(params, loss_func, X):" + HANG,
-    "TwoLayerNet": "class TwoLayerNet:\n    def __init__(self, *args, **kwargs):" + HANG.replace("\n    ", "\n        "),
+    "TwoLayerNet": ("class TwoLayerNet:\n    def __init__(self, *args, **kwargs):"
+                    + HANG.replace("\n    ", "\n        ")),
     "find_best_net": "def find_best_net(data_dict, get_param_set_fn):" + HANG,
 }
 #: A cell of the student's own that defines `relu` among statements that would train for hours.

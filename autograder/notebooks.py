@@ -76,6 +76,20 @@ def cells_by_grade_id(nb):
     return {grade_id(c): c for c in nb.cells if grade_id(c)}
 
 
+#: The grade_id of every notebook's set-up cell: the trusted imports and settings the grader runs before the
+#: student's cells (a read-only cell, so students cannot change what it defines).
+SETUP = "setup"
+
+
+def setup_cell(nb, name="the notebook"):
+    """The notebook's set-up cell; NotebookError when it has none."""
+    cell = cells_by_grade_id(nb).get(SETUP)
+    if cell is None or cell.cell_type != "code":
+        raise NotebookError(f"{name} has no set-up cell: its first code cell (the imports) needs nbgrader grade_id "
+                            f"{SETUP!r}, as a read-only cell, so the grader can run it before the student's cells")
+    return cell
+
+
 def solution_code(source_cell):
     """A solution cell's code without the BEGIN/END SOLUTION marker lines."""
     return "\n".join(line for line in source_cell.source.splitlines() if not SOLUTION_MARKER.match(line))
@@ -117,7 +131,7 @@ def exec_definitions(nb, answers):
     For checking answers without a kernel: only definitions run (no data loading, no training).
     """
     namespace = {"__name__": "__submission__"}
-    setup = cells_by_grade_id(nb)["setup"].source
+    setup = setup_cell(nb).source
     exec(compile(MAGIC.sub("", setup), "<setup>", "exec"), namespace)
     for gid, code in answers.items():
         exec(compile_cell(code, f"<{gid}>"), namespace)

@@ -1,4 +1,6 @@
-"""The notebook's "Going further" search (24 two-layer nets) trained one after another, as find_best_net does, and together by helpers.batched.train_together, in one run on Fashion-MNIST: seconds, ratio, and how closely the results agree.
+"""The notebook's "Going further" search (24 two-layer nets) trained one after another, as find_best_net does, and
+together by helpers.batched.train_together, in one run on Fashion-MNIST: seconds, ratio, and how closely the results
+agree.
 
 In float32 the two ways add up matrix products in different orders, so their losses agree to rounding (about 1e-7)
 over the first iterations, then drift apart as SGD amplifies those differences (within tens of iterations at the
@@ -95,10 +97,11 @@ def summary(f):
     for device in ("cpu", "cuda"):
         if device in f:
             d = f[device]
-            sizes = ", ".join(f"hidden {size}: x{s['loop_over_together']:.2f}" for size, s in d["by_hidden_size"].items())
+            sizes = ", ".join(f"hidden {size}: x{s['loop_over_together']:.2f}"
+                              for size, s in d["by_hidden_size"].items())
             parts.append(f"{device}: {f['configs']} nets one after another {d['loop_seconds']:.0f} s, together "
-                         f"{d['together_seconds']:.0f} s, x{d['loop_over_together']:.2f} (target x{d['target_ratio']:g}; "
-                         f"{sizes})")
+                         f"{d['together_seconds']:.0f} s, x{d['loop_over_together']:.2f} "
+                         f"(target x{d['target_ratio']:g}; {sizes})")
     if "cuda" not in f:
         parts.append("no GPU lent: CUDA not measured")
     return "; ".join(parts)

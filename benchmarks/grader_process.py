@@ -25,7 +25,7 @@ def reference_job(prefix, assignment="two_layer_net"):
     with released_course(prefix, assignment) as (tmp, course):
         folder = tmp / "submissions"
         folder.mkdir()
-        nbformat.write(demo_submissions(course, mutants=(), assignment=assignment)["reference"][0],
+        nbformat.write(demo_submissions(course, assignment, mutants=())["reference"][0],
                        folder / "reference.ipynb")
         spec = assignment_spec(assignment, course)
         yield plan_job(spec, intake.collect(folder, assignment, spec["notebook_file"])[0])

@@ -1,4 +1,5 @@
-"""One batch of mixed submissions graded by stock nbgrader autograde (sequential) and by the kit's batch grader (sandboxed, parallel; warm sandboxes, and cold ones for comparison), with their agreement."""
+"""One batch of mixed submissions graded by stock nbgrader autograde (sequential) and by the kit's batch grader
+(sandboxed, parallel; warm sandboxes, and cold ones for comparison), with their agreement."""
 import os
 import statistics
 import tempfile
@@ -13,7 +14,7 @@ from autograder.demo import autograde, demo_submissions, write_submitted
 from autograder.grade import grade_batch
 from autograder.grade.sandbox import isolation
 from autograder.gradebook import part_grades
-from autograder.mistakes.two_layer_net import MUTANTS
+from assignments.two_layer_net.mistakes import MUTANTS
 
 ASSIGNMENT = "two_layer_net"
 REFERENCE_COPIES = 2  # extra copies of the reference under other ids, on top of reference, blank and every mutant
@@ -26,20 +27,21 @@ def run():
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         tmp = Path(tmp)
         # One course per grader, so their gradebooks never meet; both get the very same submissions.
-        stock_course, our_course, cold_course = (scratch_course(tmp / name) for name in ("stock", "ours", "cold"))
+        stock_course, our_course, cold_course = (scratch_course(tmp / name, [ASSIGNMENT])
+                                                 for name in ("stock", "ours", "cold"))
         for course in (stock_course, our_course, cold_course):
             generate_release(ASSIGNMENT, course)
-        batch = demo_submissions(stock_course, mutants=[m.name for m in MUTANTS])
+        batch = demo_submissions(stock_course, ASSIGNMENT, mutants=[m.name for m in MUTANTS])
         for i in range(1, REFERENCE_COPIES + 1):
             batch[f"reference-copy-{i}"] = batch["reference"]
         for course in (stock_course, our_course, cold_course):
-            write_submitted(course, batch)
+            write_submitted(course, batch, ASSIGNMENT)
         students = sorted(batch)
 
         # Other work on the machine slows either grader: the load when each starts goes into the record.
         load = {"stock": round(os.getloadavg()[0], 2)}
         start = time.perf_counter()
-        stock_seconds = autograde(stock_course, students)
+        stock_seconds = autograde(stock_course, students, ASSIGNMENT)
         stock_wall = time.perf_counter() - start
         stock_parts = part_grades(stock_course, ASSIGNMENT, students)
 

@@ -1,19 +1,22 @@
-"""The batch grader's own peak memory grading a class of 50 and of 1000 submissions, side by side: files are read one window of submissions at a time, so memory should not grow with the class."""
+"""The batch grader's own peak memory grading a class of 50 and of 1000 submissions, side by side: files are read one
+window of submissions at a time, so memory should not grow with the class."""
 import os
 
 import nbformat
 
-from autograder.demo import CHECKPOINT, demo_submissions
+from autograder import registry
+from autograder.demo import demo_submissions
 from benchmarks.grader_process import grade_in_own_process, released_course
 
 ASSIGNMENT = "two_layer_net"
+CHECKPOINT, = registry.assignment(ASSIGNMENT).side_files  # the best model each submission hands in
 CLASS_SIZES = (50, 1000)
 
 
 def run():
     figures = {}
     with released_course("bench-memory-") as (tmp, course):
-        notebook, side_files = demo_submissions(course, mutants=())["reference"]
+        notebook, side_files = demo_submissions(course, ASSIGNMENT, mutants=())["reference"]
         text, model = nbformat.writes(notebook), side_files[CHECKPOINT]
         for size in CLASS_SIZES:
             folder = tmp / f"class-{size}"

@@ -1,19 +1,21 @@
-"""Correct code in every style, cells of the student's own, and hostile submissions, graded by `python -m autograder grade` one case at a time: rows, statuses, scores, seconds and the grader's own peak memory per case."""
+"""Correct code in every style, cells of the student's own, and hostile submissions, graded by `python -m autograder
+grade` one case at a time: rows, statuses, scores, seconds and the grader's own peak memory per case."""
 import shutil
 import zipfile
 
 import nbformat
 
-from autograder.demo import CHECKPOINT
+from autograder import registry
 from autograder.hostile import (FORWARD_WITH_RELU, HANG_EVERYWHERE, TRAINS_FOR_MINUTES, checkpoint_bomb,
                                 same_tensors_every_step, write_zeros)
 from autograder.notebooks import read_notebook, reference_answers, submission
-from autograder.reference_model import reference_checkpoint
+from assignments.two_layer_net.reference_model import reference_checkpoint
 from autograder.styles import combine, style_notebook
-from autograder.styles.two_layer_net import STYLES
+from assignments.two_layer_net.styles import STYLES
 from benchmarks.grader_process import grade_in_own_process, released_course
 
 ASSIGNMENT = "two_layer_net"
+CHECKPOINT, = registry.assignment(ASSIGNMENT).side_files  # the best model each submission hands in
 BOMB_BYTES = 5 * 10**9  # what the 5 MB checkpoint inflates to
 LMS_BOMB_BYTES = int(2.1 * 2**30)  # what one student's LMS entry inflates to
 LMS = "HW2_{}_attempt_2027-02-01-10-00-00_{}"

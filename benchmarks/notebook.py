@@ -35,7 +35,8 @@ def kernel_env(**overrides):
 
 
 def execute(env, cell_timeout, side_files=None, assignment=ASSIGNMENT, first_cells=(), allow_errors=False):
-    """Run the assignment's solution notebook with a python3 kernel in a temporary copy of its folder (source/ is left alone).
+    """Run the assignment's solution notebook with a python3 kernel in a temporary copy of its folder (source/ is left
+    alone).
 
     side_files maps file name -> path to copy beside the notebook first; first_cells run before the notebook's own
     (a test's changes to the environment); allow_errors runs on past a failing cell. Returns (executed notebook,

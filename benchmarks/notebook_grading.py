@@ -1,20 +1,18 @@
-"""The solution notebook executed as nbgrader grades it (grading budget on, hidden tests included), against the grading budget."""
-from autograder.course import manifest
-from autograder.reference_model import reference_checkpoint
+"""The solution notebook executed as nbgrader grades it (grading budget on, hidden tests included), against the grading
+budget."""
+from autograder import registry
 from benchmarks.notebook import ASSIGNMENT, cell_seconds, execute, kernel_env, slowest
-
-CHECKPOINT = "best_two_layer_net.pth"
 
 
 def run():
     # The hidden test of the best model evaluates a submitted checkpoint: the instructor's reference.
-    side_files = {CHECKPOINT: reference_checkpoint("fashion_mnist")}
+    side_files = registry.assignment(ASSIGNMENT).reference_files()
     nb, wall = execute(kernel_env(NBGRADER_EXECUTION="autograde"), cell_timeout=600, side_files=side_files)
     seconds = cell_seconds(nb)
     earned, possible = hidden_test_points(nb)
     return {"wall_seconds": round(wall, 1),
             "cells_total_seconds": round(sum(seconds.values()), 1),
-            "target_seconds": manifest(ASSIGNMENT)["budgets"]["grading_seconds"],
+            "target_seconds": registry.assignment(ASSIGNMENT).budgets["grading_seconds"],
             "slowest_cells_seconds": slowest(seconds),
             "hidden_test_points": earned, "hidden_test_max_points": possible}
 

@@ -1,7 +1,8 @@
-"""The solution notebook executed as a student runs it on a laptop CPU (grading budget off), with the accuracies it prints, against the student budget."""
+"""The solution notebook executed as a student runs it on a laptop CPU (grading budget off), with the accuracies it
+prints, against the student budget."""
 import re
 
-from autograder.course import manifest
+from autograder import registry
 from benchmarks.notebook import ASSIGNMENT, cell_seconds, execute, kernel_env, printed, slowest, stdout_of
 
 # grade_id of the cell -> what it prints, with the accuracy in percent as the group.
@@ -24,7 +25,7 @@ def run():
     dataset = re.search(r"Test accuracy of the best network on (\w+)", stdout_of(nb, "test_accuracy"))
     return {"wall_seconds": round(wall, 1),
             "cells_total_seconds": round(sum(seconds.values()), 1),
-            "target_seconds": manifest(ASSIGNMENT)["budgets"]["student_seconds"],
+            "target_seconds": registry.assignment(ASSIGNMENT).budgets["student_seconds"],
             "slowest_cells_seconds": slowest(seconds),
             "dataset": dataset.group(1) if dataset else None,
             "accuracy_percent": {gid: _percent(pattern, stdout_of(nb, gid)) for gid, pattern in ACCURACIES.items()},

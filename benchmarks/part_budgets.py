@@ -1,6 +1,7 @@
-"""Each graded part's time budget (the manifest's [budgets.parts]) beside the time the reference solution takes in the sandbox, for every assignment: the margin a correct but slower solution has before it is stopped, and what one sandboxed submission costs."""
-from autograder.checks import ASSIGNMENTS
-from autograder.course import manifest
+"""Each graded part's time budget (its `seconds` in the manifest) beside the time the reference solution takes in the
+sandbox, for every assignment: the margin a correct but slower solution has before it is stopped, and what one sandboxed
+submission costs."""
+from autograder import registry
 from autograder.grade.task import grade_submission
 from benchmarks.grader_process import reference_job
 
@@ -8,13 +9,13 @@ RUNS = 5
 
 
 def run():
-    return {assignment: _measure(assignment) for assignment in ASSIGNMENTS}
+    return {assignment: _measure(assignment) for assignment in registry.names(graded=True)}
 
 
 def _measure(assignment):
     with reference_job("bench-budgets-", assignment) as job:
         runs = [grade_submission(job) for _ in range(RUNS)]
-    budgets = manifest(assignment)["budgets"]["parts"]
+    budgets = {part.grade_id: part.seconds for part in registry.assignment(assignment).code_parts}
     figures = {"runs": RUNS, "statuses": sorted({r["status"] for r in runs}),
                "scores": sorted({r["total"] for r in runs}), "parts": {}}
     for part, budget in budgets.items():

@@ -30,7 +30,7 @@ def _cpu_model():
 
 def write_result(name, description, summary, figures, seconds, command):
     """Write results/<name>.json (atomically) and return its path."""
-    record = {"name": name, "description": description.strip().splitlines()[0], "summary": summary,
+    record = {"name": name, "description": " ".join(description.strip().split("\n\n")[0].split()), "summary": summary,
               "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
               "machine": machine(), "command": command, "seconds": round(seconds, 1), "figures": figures}
     RESULTS.mkdir(parents=True, exist_ok=True)

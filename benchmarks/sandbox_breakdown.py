@@ -1,10 +1,13 @@
-"""Where one sandboxed submission's time goes, cold (a fresh interpreter per submission) and warm (forked from an interpreter that has already imported everything): starting bubblewrap and Python, importing torch, the harness and the helpers, the set-up cell, the student's cells, the graded parts, and the grader's own side (drawing hidden cases, judging, the best model)."""
+"""Where one sandboxed submission's time goes, cold (a fresh interpreter per submission) and warm (forked from an
+interpreter that has already imported everything): starting bubblewrap and Python, importing torch, the harness and the
+helpers, the set-up cell, the student's cells, the graded parts, and the grader's own side (drawing hidden cases,
+judging, the best model)."""
 import statistics
 import subprocess
 import tempfile
 import time
 
-from autograder.checks import ASSIGNMENTS
+from autograder import registry
 from autograder.grade import sandbox
 from autograder.grade.task import grade_submission
 from benchmarks.grader_process import reference_job
@@ -14,13 +17,14 @@ STEPS = ("start", "setup", "cell", "part")
 IMPORTS = {  # cumulative: each line's time includes the lines above it
     "bubblewrap + python": "pass",
     "+ import torch": "import torch",
-    "+ harness and helpers": "import torch, helpers, " + ", ".join(f"harness.{a}" for a in ASSIGNMENTS),
+    "+ harness and helpers": "import torch, helpers, " + ", ".join(f"assignments.{a}.harness"
+                                                                     for a in registry.names(graded=True)),
 }
 
 
 def run():
     figures = {"isolation": sandbox.isolation(), "runs": RUNS, "cold_start_seconds": _cold_start()}
-    for assignment in ASSIGNMENTS:
+    for assignment in registry.names(graded=True):
         with reference_job("bench-breakdown-", assignment) as job:
             figures[assignment] = {mode: _breakdown(dict(job, warm=mode == "warm")) for mode in ("cold", "warm")}
             cold, warm = (figures[assignment][mode]["submission_seconds"] for mode in ("cold", "warm"))
@@ -56,10 +60,11 @@ def _breakdown(job):
 
 def summary(f):
     parts = []
-    for assignment in ASSIGNMENTS:
+    for assignment in registry.names(graded=True):
         cold, warm = f[assignment]["cold"], f[assignment]["warm"]
-        parts.append(f"{assignment}: cold {cold['submission_seconds']} s (start {cold['sandbox_steps_seconds']['start']}"
-                     f" s) vs warm {warm['submission_seconds']} s (start {warm['sandbox_steps_seconds']['start']} s),"
+        parts.append(f"{assignment}: cold {cold['submission_seconds']} s "
+                     f"(start {cold['sandbox_steps_seconds']['start']} s) vs warm {warm['submission_seconds']} s "
+                     f"(start {warm['sandbox_steps_seconds']['start']} s),"
                      f" x{f[assignment]['cold_over_warm']}")
     start = f["cold_start_seconds"]
     return "; ".join(parts) + "; cold start: " + ", ".join(f"{k} {v} s" for k, v in start.items())

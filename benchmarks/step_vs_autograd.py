@@ -61,7 +61,8 @@ def compare(forward_backward, params, model, X, y):
     reference = autograd_loss(model, X, y)
     reference.backward()
     first, second = model[0], model[2]
-    expected = {"W1": first.weight.grad.t(), "b1": first.bias.grad, "W2": second.weight.grad.t(), "b2": second.bias.grad}
+    expected = {"W1": first.weight.grad.t(), "b1": first.bias.grad,
+                "W2": second.weight.grad.t(), "b2": second.bias.grad}
     errors = {"loss": rel_error(loss, reference.detach())}
     errors.update({name: rel_error(grads[name], expected[name]) for name in expected})
     return {name: float(f"{error:.3g}") for name, error in errors.items()}

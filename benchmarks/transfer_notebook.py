@@ -1,5 +1,7 @@
-"""The transfer_learning solution notebook end to end on CPU: as a student runs it (grading budget off) and as nbgrader grades it (grading budget on, hidden tests included), against the manifest's budgets, with the tables it prints (three modes, label budgets, features, sources, Keras tools)."""
-from autograder.course import manifest
+"""The transfer_learning solution notebook end to end on CPU: as a student runs it (grading budget off) and as nbgrader
+grades it (grading budget on, hidden tests included), against the manifest's budgets, with the tables it prints (three
+modes, label budgets, features, sources, Keras tools)."""
+from autograder import registry
 from benchmarks.notebook import cell_seconds, execute, kernel_env, printed, slowest, stdout_of
 from benchmarks.notebook_grading import hidden_test_points
 
@@ -7,7 +9,7 @@ ASSIGNMENT = "transfer_learning"
 
 
 def run():
-    budgets = manifest(ASSIGNMENT)["budgets"]
+    budgets = registry.assignment(ASSIGNMENT).budgets
     student, student_wall = execute(kernel_env(COURSE_GRADING_BUDGET="0"), cell_timeout=900, assignment=ASSIGNMENT)
     graded, graded_wall = execute(kernel_env(NBGRADER_EXECUTION="autograde"), cell_timeout=600, assignment=ASSIGNMENT)
     earned, possible = hidden_test_points(graded)
@@ -21,6 +23,6 @@ def run():
 
 
 def summary(f):
-    return (f"student settings {f['student_wall_seconds']:.0f} s (target {f['student_target_seconds']} s); grading budget "
-            f"{f['grading_wall_seconds']:.0f} s (target {f['grading_target_seconds']} s), hidden tests "
+    return (f"student settings {f['student_wall_seconds']:.0f} s (target {f['student_target_seconds']} s); "
+            f"grading budget {f['grading_wall_seconds']:.0f} s (target {f['grading_target_seconds']} s), hidden tests "
             f"{f['hidden_test_points']:g}/{f['hidden_test_max_points']:g}")

@@ -1,4 +1,5 @@
-"""The notebook's tuned settings (the solution's get_param_set and find_best_net, student settings) on Fashion-MNIST over three seeds: test accuracy, mean and best, and the search's wall time against the student budget."""
+"""The notebook's tuned settings (the solution's get_param_set and find_best_net, student settings) on Fashion-MNIST
+over three seeds: test accuracy, mean and best, and the search's wall time against the student budget."""
 import contextlib
 import io
 import statistics
@@ -6,7 +7,7 @@ import time
 
 import torch
 
-from autograder.course import manifest
+from autograder import registry
 from benchmarks.notebook import ASSIGNMENT, THREADS, solution_namespace
 from helpers.data import load_dataset
 from helpers.utils import reset_seed
@@ -34,12 +35,12 @@ def run():
             "hidden_size": net.params["W1"].shape[1],
             "test_percent_mean": round(statistics.mean(tests), 2), "test_percent_best": max(tests),
             "test_percent_stdev": round(statistics.stdev(tests), 2), "target_percent": TARGET_PERCENT,
-            "student_budget_seconds": manifest(ASSIGNMENT)["budgets"]["student_seconds"], "per_seed": per_seed}
+            "student_budget_seconds": registry.assignment(ASSIGNMENT).budgets["student_seconds"], "per_seed": per_seed}
 
 
 def summary(f):
     seconds = [s["search_seconds"] for s in f["per_seed"]]
     return (f"test accuracy on {f['dataset']} over {len(seconds)} seeds: mean {f['test_percent_mean']:.2f}%, "
             f"best {f['test_percent_best']:.2f}% (target {f['target_percent']:g}%); find_best_net {min(seconds):.0f} "
-            f"to {max(seconds):.0f} s a seed, as busy as the machine was (student budget {f['student_budget_seconds']} s "
-            "for the notebook)")
+            f"to {max(seconds):.0f} s a seed, as busy as the machine was "
+            f"(student budget {f['student_budget_seconds']} s for the notebook)")

@@ -10,10 +10,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from benchmarks.notebook import solution_namespace  # noqa: E402
-from helpers import load_dataset, reset_seed  # noqa: E402
-from helpers.library_net import LibraryTwoLayerNet  # noqa: E402
-from helpers.widgets import descent_demo, learning_rate_explorer, toy_net_demo  # noqa: E402
+from benchmarks.notebook import solution_namespace
+from helpers import load_dataset, reset_seed
+from helpers.library_net import LibraryTwoLayerNet
+from helpers.widgets import descent_demo, learning_rate_explorer, toy_net_demo
 
 # (control, value) moves, in order: every control, the learning rate across its whole range.
 DESCENT_MOVES = [("learning_rate", 10 ** e) for e in (-3, -2.5, -2, -1.5, -1.2, -1, -0.5)] + [

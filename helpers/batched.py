@@ -76,7 +76,8 @@ def _check_inputs(configs, data, num_iters, batch_size):
     for split in ("train", "val"):
         X, y = data[f"X_{split}"], data[f"y_{split}"]
         if X.dim() != 2 or y.shape != (X.shape[0],):
-            raise ValueError(f"X_{split} should be (N, D) and y_{split} (N,); got {tuple(X.shape)} and {tuple(y.shape)}")
+            raise ValueError(f"X_{split} should be (N, D) and y_{split} (N,); "
+                             f"got {tuple(X.shape)} and {tuple(y.shape)}")
     if data["X_val"].shape[1] != data["X_train"].shape[1]:
         raise ValueError(f"X_val has {data['X_val'].shape[1]} features, X_train {data['X_train'].shape[1]}")
 

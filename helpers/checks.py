@@ -68,7 +68,8 @@ def report_check(label, value, tolerance):
 def report_match(label, value, expected):
     """Print a visible check's value beside the correct one with a plain verdict; return True when they are equal.
 
-    ``report_match('Trainable parameters', 1539, 1539)`` prints ``Trainable parameters: 1539 (correct: 1539)  ->  pass``.
+    ``report_match('Trainable parameters', 1539, 1539)`` prints
+    ``Trainable parameters: 1539 (correct: 1539)  ->  pass``.
     """
     passed = bool(value == expected)
     print(f"{label}: {value} (correct: {expected})  ->  {'pass' if passed else 'look again'}")

@@ -66,7 +66,8 @@ PARAM_SET_RULES = (("learning_rates", "a number > 0"), ("hidden_sizes", "a whole
 
 
 def param_set_problems(param_set):
-    """What is wrong with get_param_set()'s value: [] when it is four non-empty lists of valid values (PARAM_SET_RULES)."""
+    """What is wrong with get_param_set()'s value: [] when it is four non-empty lists of valid values
+    (PARAM_SET_RULES)."""
     if not isinstance(param_set, (tuple, list)) or len(param_set) != 4:
         return ["get_param_set() should return four lists: " + ", ".join(name for name, _ in PARAM_SET_RULES)]
     valid = (lambda v: v > 0, lambda v: v > 0 and float(v).is_integer(), lambda v: v >= 0, lambda v: 0 < v <= 1)

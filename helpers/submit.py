@@ -105,7 +105,7 @@ def _read(path):
         nb = nbformat.read(path, as_version=4)
     except Exception as error:  # noqa: BLE001 - nbformat raises several kinds for a damaged file
         raise SubmitError(f"{path.name} is not a readable notebook ({type(error).__name__}: {error}). Open it in "
-                          f"Jupyter and save it again, or copy your answers into a fresh copy of the notebook") from None
+                          "Jupyter and save it again, or copy your answers into a fresh copy of the notebook") from None
     info = nb.metadata.get("course_kit")
     if not info:
         raise SubmitError(f"{path.name} is not one of the course's notebooks (it has no course_kit metadata): "

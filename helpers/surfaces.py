@@ -11,10 +11,10 @@ from functools import cached_property
 import numpy as np
 import torch
 
-from helpers.vis import DIVERGENCE_FACTOR, divergence_message
+from helpers.curves import DIVERGENCE_FACTOR, divergence_message
 
 #: A run is called diverged when its loss is not finite, its point leaves this box, or its gap to the minimum
-#: grows above DIVERGENCE_FACTOR (helpers.vis) times the starting gap.
+#: grows above DIVERGENCE_FACTOR (helpers.curves) times the starting gap.
 ESCAPE_RADIUS = 1e6
 #: Fraction of the starting gap to the minimum still left at the end for a run to be called crawling.
 CRAWLING_LEFT = 0.1
@@ -142,7 +142,8 @@ class Descent:
         if self.verdict == "crawling":
             return f"crawling: {1 - self.gap_left:.0%} of the way down; {final}"
         if self.verdict == "bouncing":
-            return f"bouncing: {self.reversals:.0%} of the steps turn back, {1 - self.gap_left:.0%} of the way down; {final}"
+            return (f"bouncing: {self.reversals:.0%} of the steps turn back, "
+                    f"{1 - self.gap_left:.0%} of the way down; {final}")
         return f"converging: {final}"
 
 

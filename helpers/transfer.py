@@ -32,8 +32,9 @@ import torch
 from torch import nn
 
 from helpers.course import course_setting
-from helpers.data import DatasetNotFoundError, cache_dir, raw_images
-from helpers.utils import budget, confusion_matrix, progress, reset_seed  # confusion_matrix: the notebook imports it from here
+from helpers.data import cache_dir, raw_images
+from helpers.utils import budget, progress, reset_seed
+from helpers.utils import confusion_matrix  # noqa: F401 - the notebook imports it from here
 
 #: Fashion-MNIST splits: experiment -> (classes of the source task A, classes of the target task B).
 FASHION_SPLITS = {"fashion_halves": ((0, 1, 2, 3, 4), (5, 6, 7, 8, 9)),
@@ -181,7 +182,8 @@ def imagenet_weights_file():
 
 
 def imagenet_weights_file_present():
-    """The path of the ImageNet ResNet-18 weights; WeightsNotFoundError, with how to get them, when they are not here."""
+    """The path of the ImageNet ResNet-18 weights; WeightsNotFoundError, with how to get them, when they are not
+    here."""
     path = imagenet_weights_file()
     if not path.is_file():
         raise WeightsNotFoundError(
@@ -207,7 +209,8 @@ def _imagenet_cifar10(device, root, verify_checksums, test_per_class):
                             v2.Normalize(mean=stats.mean, std=stats.std)])
     pool, test = _target_sets(raw, tuple(range(10)), test_per_class)
     return Experiment("imagenet_cifar10", f"ImageNet ResNet-18 -> CIFAR-10 at {size}x{size} pixels",
-                      list(raw["class_names"]), size, transform, pool, test, source_weights=weights, source_classes=1000)
+                      list(raw["class_names"]), size, transform, pool, test, source_weights=weights,
+                      source_classes=1000)
 
 
 def _fashion(name, root, test_per_class):
@@ -277,7 +280,8 @@ def source_model(classes, root=None, settings=None):
 
 
 def train_source_model(raw, settings):
-    """Train a ResNet-18 on settings['classes'] with Adam and cross-entropy; keep the best validation epoch's weights."""
+    """Train a ResNet-18 on settings['classes'] with Adam and cross-entropy; keep the best validation epoch's
+    weights."""
     reset_seed(settings["seed"])
     per, classes = settings["images_per_class"], settings["classes"]
     train = _draw(raw["x_train"], raw["y_train"], classes, per, offset=0)

@@ -16,6 +16,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from helpers.curves import DIVERGENCE_FACTOR, is_diverged
+
 # Flattened image size -> (H, W, C) for the data sets used in the course.
 KNOWN_IMAGE_SHAPES = {
     3 * 32 * 32: (32, 32, 3),  # CIFAR-10
@@ -246,7 +248,8 @@ def plot_sweep(values, train_accs, val_accs, param_name, log_x=False, title=None
             # 0 has no place on a log axis: a symmetric-log one is linear up to the smallest positive value.
             ax.set_xscale("symlog", linthresh=positive.min() if len(positive) else 1.0)
             edge = positive.min() if len(positive) else values.max()
-            ax.axvspan(values.min(), edge, color="grey", alpha=0.1, label=f"linear scale from {values.min():g} to {edge:g}")
+            ax.axvspan(values.min(), edge, color="grey", alpha=0.1,
+                       label=f"linear scale from {values.min():g} to {edge:g}")
         else:
             ax.set_xscale("log")
         ax.set_xticks(values, [f"{v:g}" for v in values])
@@ -284,31 +287,6 @@ def plot_search(runs, x="learning_rate", line="reg", title=None):
     fig.suptitle(title or "Search results")
     fig.tight_layout()
     return _finish(fig)
-
-
-#: A loss curve that grows above this many times its first value is called diverged.
-DIVERGENCE_FACTOR = 10.0
-
-
-def divergence_point(losses, factor=DIVERGENCE_FACTOR):
-    """Index of the first loss in losses (n,) that is nan/inf or above ``factor`` times the first loss; else None."""
-    losses = _to_array(losses)
-    bad = ~np.isfinite(losses)
-    if len(losses) and np.isfinite(losses[0]) and losses[0] > 0:
-        bad |= losses > factor * losses[0]
-    return int(np.argmax(bad)) if bad.any() else None
-
-
-def divergence_message(losses, at, unit="iteration"):
-    """How a loss curve (n,) diverged at index ``at``, e.g. 'diverged: the loss blew up to 268 at step 8'."""
-    loss = float(losses[at])
-    how = "became inf/nan" if not math.isfinite(loss) else f"blew up to {loss:.3g}"
-    return f"diverged: the loss {how} at {unit} {at}"
-
-
-def is_diverged(losses, factor=DIVERGENCE_FACTOR):
-    """True if losses (n,) contain nan/inf or grow above ``factor`` times the first loss."""
-    return divergence_point(losses, factor) is not None
 
 
 def plot_loss_curves(curves, title=None, log_y=False, factor=DIVERGENCE_FACTOR, ax=None):

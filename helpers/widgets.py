@@ -27,11 +27,12 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
+from helpers.curves import divergence_message, divergence_point, is_diverged
 from helpers.data import TOY_2D_SETS, toy_2d_data
 from helpers.library_net import LibraryTwoLayerNet
 from helpers.surfaces import SURFACES, descend
 from helpers.utils import reset_seed
-from helpers.vis import divergence_message, divergence_point, is_diverged, plot_decision_boundary, plot_loss_curves
+from helpers.vis import plot_decision_boundary, plot_loss_curves
 
 DPI = 80
 SLIDER_STYLE = {"description_width": "initial"}
@@ -168,7 +169,7 @@ class LearningRateExplorer(FigureDemo):
         if lr not in self.history:
             try:
                 self.history[lr] = [float(loss) for loss in self.loss_curve_fn(lr)]
-            except Exception as error:  # the student's training code: show the error, keep the widget alive
+            except Exception as error:  # noqa: BLE001 - the student's training code: show the error, keep the widget alive
                 _message(ax, _failure(error), "red")
                 return f"learning rate {lr:.1e}: {_failure(error)}"
         losses = self.history[lr]
@@ -317,7 +318,7 @@ class ToyNetDemo(FigureDemo):
             with torch.no_grad():
                 accuracy = {split: float((net.predict(data[f"X_{split}"]).cpu() == data[f"y_{split}"]).float().mean())
                             for split in ("train", "val")}
-        except Exception as error:  # the student's code: show the error, keep the widget alive
+        except Exception as error:  # noqa: BLE001 - the student's code: show the error, keep the widget alive
             return {"error": error}
         return {"net": net, "losses": losses, "accuracy": accuracy,
                 "train_acc": [float(a) for a in stats["train_acc_history"]],

@@ -1,4 +1,4 @@
-"""Shared fixtures: the two_layer_net notebooks, the reference answers and the reference model."""
+"""Shared fixtures: the two_layer_net notebooks, the reference answers and the reference model; the `--quick` tier."""
 import os
 from pathlib import Path
 
@@ -14,6 +14,18 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     torch.set_num_threads(1)
 SOURCE = ROOT / "source" / "two_layer_net" / "two_layer_net.ipynb"
 RELEASE = ROOT / "release" / "two_layer_net" / "two_layer_net.ipynb"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--quick", action="store_true",
+                     help="the fast tier (`make check`): sweeps over seeds run one seed instead of the manifests' "
+                          "number")
+
+
+@pytest.fixture(scope="session")
+def quick(request):
+    """True in the fast tier: tests that sweep seeds run one."""
+    return request.config.getoption("--quick")
 
 
 @pytest.fixture(scope="session")
@@ -38,5 +50,5 @@ def reference_model():
 
     Tests using it carry @pytest.mark.xdist_group("reference_model") so one worker trains it.
     """
-    from autograder.reference_model import reference_checkpoint
+    from assignments.two_layer_net.reference_model import reference_checkpoint
     return reference_checkpoint("fashion_mnist")

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from autograder.notebooks import exec_definitions
-from autograder.styles.two_layer_net import STYLES
+from assignments.two_layer_net.styles import STYLES
 from helpers.batched import grid, train_together
 from helpers.utils import reset_seed
 
@@ -135,7 +135,8 @@ def test_every_correct_style_trains_to_the_same_nets(source_nb, answers, referen
 @pytest.mark.parametrize("change, message", [
     (lambda configs, data: ([], data), "configs is empty"),
     (lambda configs, data: ([{"learning_rate": 0.1, "hidden_size": 5}], data), "lacks reg, learning_rate_decay"),
-    (lambda configs, data: (configs, dict(data, y_train=data["y_train"][:-1])), r"y_train \(N,\); got \(60, 6\) and \(59,\)"),
+    (lambda configs, data: (configs, dict(data, y_train=data["y_train"][:-1])),
+     r"y_train \(N,\); got \(60, 6\) and \(59,\)"),
     (lambda configs, data: (configs, dict(data, X_val=data["X_val"][:, :4])), "X_val has 4 features, X_train 6"),
 ])
 def test_bad_input_is_refused_with_a_clear_error(reference, change, message):

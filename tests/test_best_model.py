@@ -4,8 +4,8 @@ import os
 import pytest
 import torch
 
-from autograder.checks import two_layer_net
-from autograder.checks.two_layer_net import check_best_model
+from assignments.two_layer_net import checks as two_layer_net
+from assignments.two_layer_net.checks import check_best_model
 from helpers import load_checkpoint, save_checkpoint
 
 pytestmark = pytest.mark.xdist_group("reference_model")

@@ -23,13 +23,13 @@ import pytest
 from autograder.course import COURSE_ROOT
 from autograder.notebooks import read_notebook, reference_answers, submission
 
-pytestmark = pytest.mark.xdist_group("browser")
+pytestmark = [pytest.mark.xdist_group("browser"), pytest.mark.slow]  # a browser: `make test` only
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Flags for a machine without a display, a sandbox or outside network (Chromium would keep trying to reach
 # Google's update and sync services otherwise).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = Path(os.environ.get("BROWSER_SCREENSHOTS", COURSE_ROOT / "test-output" / "browser"))
 JUPYTER = Path(sys.executable).parent / "jupyter"
 APPS = {"lab": "lab/tree/{}", "notebook": "notebooks/{}"}  # command -> notebook URL
@@ -138,7 +138,8 @@ class NotebookPage:
                               f"{self.shot(self.page, 'stuck')}, server log:\n{self.server_log.read_text()[-3000:]}")
 
     def assert_no_errors(self):
-        errors = [text for text in self.page.locator('.jp-OutputArea-output[data-mime-type$="stderr"]').all_text_contents()
+        stderr = self.page.locator('.jp-OutputArea-output[data-mime-type$="stderr"]').all_text_contents()
+        errors = [text for text in stderr
                   if re.search(r"Traceback|Error:", text)]
         assert not errors, f"a cell of {self.name} shows an error in {self.app}:\n" + "\n".join(errors)[-3000:]
         failing = [text for text in self.statuses() if text.startswith("error")]

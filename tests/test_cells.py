@@ -44,7 +44,8 @@ def test_cells_run_in_notebook_order_with_added_cells_reduced():
 
 
 def test_answer_cells_run_statement_by_statement_unless_they_do_not_parse():
-    cells, _ = plan(notebook(("nn_forward_pass", "X_demo = data['X_train'][:5]\ndef nn_forward_pass(p, X):\n    pass\n"),
+    cells, _ = plan(notebook(("nn_forward_pass",
+                              "X_demo = data['X_train'][:5]\ndef nn_forward_pass(p, X):\n    pass\n"),
                              ("nn_predict", "def nn_predict(params, loss_func, X)\n    return X\n")), ANSWERS)
     assert cells[0].chunks == ["X_demo = data['X_train'][:5]", "def nn_forward_pass(p, X):\n    pass"]
     assert cells[1].chunks == ["def nn_predict(params, loss_func, X)\n    return X\n"]

@@ -5,11 +5,13 @@ import nbformat
 import pytest
 import torch
 
-from autograder.checks.two_layer_net import check_best_model
+from assignments.two_layer_net.checks import check_best_model
 from autograder.grade import MissingRequirement, check_requirements
 from helpers.data import DatasetNotFoundError, check_course_dataset_available, course_dataset, load_dataset
 from helpers.utils import save_checkpoint
 from test_data import cifar_root  # noqa: F401 - the generated CIFAR-10 fixture
+
+pytestmark = pytest.mark.slow  # runs notebooks: `make test` only
 
 
 def course_with(tmp_path, monkeypatch, text):

@@ -17,9 +17,9 @@ from autograder.__main__ import main as cli
 from autograder.course import api, scratch_course
 from autograder.notebooks import read_notebook, submission
 
-pytestmark = pytest.mark.xdist_group("reference_model")
+pytestmark = [pytest.mark.xdist_group("reference_model"), pytest.mark.slow]  # sandboxes and notebooks: `make test` only
 ASSIGNMENT = "two_layer_net"
-COURSE_ID = "two-layer-net-course"  # c.CourseDirectory.course_id in nbgrader_config.py
+COURSE_ID = "deep-learning-course"  # c.CourseDirectory.course_id in nbgrader_config.py
 WRITTEN = {"q_loss_as_scorer": "A lower loss means the true class scores higher.",
            "q_fitting": "Validation accuracy far below training accuracy: overfitting.",
            "q_nn_vs_svm": "The hidden layer learns many templates per class."}
@@ -47,7 +47,7 @@ def test_release_fetch_submit_collect_grade_feedback_round_trip(tmp_path, source
     exchange, student_home = tmp_path / "exchange", tmp_path / "student"
     exchange.mkdir()
     student_home.mkdir()
-    course = scratch_course(tmp_path / "course")
+    course = scratch_course(tmp_path / "course", [ASSIGNMENT])
     with open(course / "nbgrader_config.py", "a") as config:
         config.write(f"\nc.Exchange.root = {str(exchange)!r}\n")
     student = get_username()

@@ -19,7 +19,7 @@ from autograder.gradebook import part_grades
 from autograder.notebooks import grade_id, read_notebook, submission
 from test_browser import browser, jupyter_server  # noqa: F401 (browser: the Chromium fixture)
 
-pytestmark = pytest.mark.xdist_group("reference_model")
+pytestmark = [pytest.mark.xdist_group("reference_model"), pytest.mark.slow]  # sandboxes and notebooks: `make test` only
 ASSIGNMENT = NOTEBOOK = "two_layer_net"
 WRITTEN = {"q_loss_as_scorer": 2, "q_fitting": 4, "q_nn_vs_svm": 3}
 SCRIPT = "<script>document.title = 'pwned'</script>"
@@ -44,7 +44,7 @@ def course(tmp_path_factory, source_nb, release_nb, answers, reference_model):
     """A scratch course graded by `python -m autograder grade` from its submitted/ tree: a solved notebook with
     written answers, the blank release, a student whose written answer holds HTML and a script and who
     rewrote one test cell and deleted another, and a file that is not a notebook."""
-    course = scratch_course(tmp_path_factory.mktemp("course"))
+    course = scratch_course(tmp_path_factory.mktemp("course"), ["two_layer_net"])
     generate_release(ASSIGNMENT, course)
     release = read_notebook(course / "release" / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
     solved = submission(release, source_nb, {**answers, **ANSWERS})
@@ -172,14 +172,15 @@ def test_manual_scores_reach_feedback_and_export_and_survive_a_regrade(course, s
 
 def test_safe_markdown_keeps_plain_formatting_and_shows_the_rest_as_text():
     assert safe_markdown("a <b>b</b> <em>c</em><br/> x < y, 2<3") == "a <b>b</b> <em>c</em><br/> x < y, 2<3"
-    assert safe_markdown("<img src=x onerror=alert(1)> <b onclick=f()>") == "&lt;img src=x onerror=alert(1)> &lt;b onclick=f()>"
+    assert safe_markdown("<img src=x onerror=alert(1)> <b onclick=f()>") == \
+        "&lt;img src=x onerror=alert(1)> &lt;b onclick=f()>"
     assert safe_markdown("[a](JavaScript:alert(1)) [b](https://x.org) [c]( jav&#x61;script:f())") == \
         "[a](#)) [b](https://x.org) [c]( #))"
     assert safe_markdown("[ref]: javascript:f()\n[ok]: ./notes.md") == "[ref]: #\n[ok]: ./notes.md"
 
 
 @pytest.mark.xdist_group("browser")
-def test_formgrader_shows_the_submission_and_stores_a_typed_manual_score(course, browser):
+def test_formgrader_shows_the_submission_and_stores_a_typed_manual_score(course, browser):  # noqa: F811 - the imported fixture
     with api(course).gradebook as gb:
         submission_id = gb.find_submission_notebook(NOTEBOOK, ASSIGNMENT, "html").id
         grade_id_ = gb.find_grade("q_loss_as_scorer", NOTEBOOK, ASSIGNMENT, "html").id

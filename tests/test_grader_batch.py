@@ -19,7 +19,7 @@ from autograder.grade.task import grade_submission
 from autograder.notebooks import submission
 from autograder.hostile import checkpoint_bomb, write_zeros
 
-pytestmark = pytest.mark.xdist_group("reference_model")
+pytestmark = [pytest.mark.xdist_group("reference_model"), pytest.mark.slow]  # sandboxes and notebooks: `make test` only
 CHECKPOINT = "best_two_layer_net.pth"
 CHEAT = '''def nn_forward_pass(params, X):
     # Rewrites the in-kernel test results: every part "passes".
@@ -34,7 +34,7 @@ CHEAT = '''def nn_forward_pass(params, X):
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    course = scratch_course(tmp_path_factory.mktemp("course"))
+    course = scratch_course(tmp_path_factory.mktemp("course"), ["two_layer_net"])
     generate_release("two_layer_net", course)
     return course
 
@@ -92,7 +92,8 @@ def test_checkpoint_that_inflates_to_a_gigabyte_is_refused_before_it_is_read(cou
     (folder / "bomber.ipynb").write_text(notebooks["honest"])
     bomb = checkpoint_bomb(folder / "bomber" / CHECKPOINT, 2**30)
     assert bomb.stat().st_size < 2 * 2**20
-    result, = grade_batch("two_layer_net", folder, tmp_path / "out", course_dir=course, show_progress=False, canary=False)
+    result, = grade_batch("two_layer_net", folder, tmp_path / "out", course_dir=course, show_progress=False,
+                          canary=False)
     model = result["parts"]["test_best_model"]
     assert result["status"] == "ok" and result["total"] == 34.0 - 6
     assert "the checkpoint declares 1.0 GB of tensors; the limit is 256 MB" in model["diagnoses"][0]
@@ -136,7 +137,8 @@ def test_nbgrader_tree_regrade_one_student_and_reports(course, notebooks, refere
         (folder / "two_layer_net.ipynb").write_text(notebooks[student])
         shutil.copy(reference_model, folder / CHECKPOINT)
     out = tmp_path / "out"
-    assert cli(["grade", "two_layer_net", str(tree), "--out", str(out), "--course", str(course), "--workers", "2", "--no-canary"]) == 0
+    assert cli(["grade", "two_layer_net", str(tree), "--out", str(out), "--course", str(course), "--workers", "2",
+                "--no-canary"]) == 0
     first = (out / "grades.csv").read_text()
     rows = list(csv.DictReader(first.splitlines()))
     assert [r["student_id"] for r in rows] == ["blank", "honest"]
@@ -202,8 +204,8 @@ def test_grades_through_a_dask_scheduler_and_two_workers(course, notebooks, refe
 
 
 def test_stock_nbgrader_is_fooled_by_a_rewritten_test_result_and_we_are_not(course, notebooks, tmp_path):
-    write_submitted(course, {"cheat": (nbformat.reads(notebooks["cheat"], as_version=4), {})})
-    autograde(course, ["cheat"])
+    write_submitted(course, {"cheat": (nbformat.reads(notebooks["cheat"], as_version=4), {})}, "two_layer_net")
+    autograde(course, ["cheat"], "two_layer_net")
     stock = part_grades(course, "two_layer_net", ["cheat"])["cheat"]
     stock_total = sum(score for score, _ in stock.values() if score is not None)
     folder = tmp_path / "subs"

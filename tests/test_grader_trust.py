@@ -15,14 +15,15 @@ import nbformat
 import pytest
 from nbgrader.api import MissingEntry
 
+from autograder import registry
 from autograder.__main__ import main as cli
 from autograder.course import COURSE_ROOT, generate_release, scratch_course
 from autograder.grade import grade_batch, sandbox
 from autograder.grade.canary import CanaryFailed, reference_submission
 from autograder.gradebook import part_grades
 
-pytestmark = pytest.mark.xdist_group("reference_model")
-AUTOGRADED = {"two_layer_net": 34, "transfer_learning": 18}
+pytestmark = [pytest.mark.xdist_group("reference_model"), pytest.mark.slow]  # sandboxes and notebooks: `make test` only
+GRADED = registry.names(graded=True)
 
 
 def kit_copy(folder):
@@ -42,7 +43,7 @@ def kit_copy(folder):
 def write_reference(folder, assignment, student="alice", course_dir=COURSE_ROOT):
     """The reference solution as `student`'s submission in `folder` (notebook and side files)."""
     folder.mkdir(parents=True, exist_ok=True)
-    notebook, side_files = reference_submission(course_dir, assignment, f"{assignment}.ipynb")
+    notebook, side_files = reference_submission(course_dir, assignment)
     nbformat.write(notebook, folder / f"{student}.ipynb")
     for name, path in side_files.items():
         (folder / student).mkdir(exist_ok=True)
@@ -57,8 +58,7 @@ def kit_under_tmp():
         yield kit_copy(Path(folder) / "my kit")
 
 
-@pytest.mark.parametrize("assignment, kind", [("two_layer_net", "warm"), ("two_layer_net", "cold"),
-                                              ("transfer_learning", "warm")])
+@pytest.mark.parametrize("assignment, kind", [(name, "warm") for name in GRADED] + [(GRADED[0], "cold")])
 def test_a_kit_under_tmp_grades_the_reference_in_full(kit_under_tmp, reference_model, tmp_path, assignment, kind):
     if kind == "warm" and not sandbox.warm_sandboxes():
         pytest.skip("warm sandboxes need bubblewrap with user namespaces")
@@ -72,10 +72,11 @@ def test_a_kit_under_tmp_grades_the_reference_in_full(kit_under_tmp, reference_m
     assert "Canary: the reference solution got every autograded point" in done.stdout
     result = json.loads((out / "results" / "alice.json").read_text())
     assert result["sandbox"]["kind"] == kind, result["sandbox"]
-    assert (result["status"], result["total"]) == ("ok", AUTOGRADED[assignment]), {
+    autograded = sum(registry.assignment(assignment).points.values())
+    assert (result["status"], result["total"]) == ("ok", autograded), {
         part: value["diagnoses"] for part, value in result["parts"].items() if value["diagnoses"]}
     canary, = json.loads((out / "canary.json").read_text()).values()
-    assert canary["total"] == AUTOGRADED[assignment], canary["message"]
+    assert canary["total"] == autograded, canary["message"]
 
 
 # --- a grader broken on purpose ------------------------------------------------------------------------------------
@@ -91,7 +92,8 @@ def broken_harness(folder, where):
     text = transport.read_text()
     if where == "recording":
         text = text.replace("    tensors, skeleton = encode(obj)\n    save_file(",
-                            f"    tensors, skeleton = encode(obj)\n    import {HIDDEN_MODULE}  # noqa\n    save_file(", 1)
+                            f"    tensors, skeleton = encode(obj)\n    import {HIDDEN_MODULE}  # noqa\n"
+                            "    save_file(", 1)
     else:
         text = text.replace("def self_test():\n", f"def self_test():\n    import {HIDDEN_MODULE}  # noqa\n", 1)
     assert HIDDEN_MODULE in text
@@ -101,7 +103,7 @@ def broken_harness(folder, where):
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    course = scratch_course(tmp_path_factory.mktemp("course"))
+    course = scratch_course(tmp_path_factory.mktemp("course"), ["two_layer_net"])
     generate_release("two_layer_net", course)
     return course
 
@@ -116,7 +118,7 @@ def reference_batch(tmp_path, reference_model, course):
 @pytest.mark.parametrize("where", ["recording", "start"])
 def test_a_broken_sandbox_makes_the_canary_refuse_the_batch(monkeypatch, tmp_path, course, reference_batch, where,
                                                             capsys):
-    monkeypatch.setattr(sandbox, "HARNESS_DIR", broken_harness(tmp_path, where))
+    monkeypatch.setattr(sandbox.commands, "HARNESS_DIR", broken_harness(tmp_path, where))
     out = tmp_path / "out"
     with pytest.raises(CanaryFailed) as refused:
         grade_batch("two_layer_net", reference_batch, out, course_dir=course, workers=1, show_progress=False)
@@ -136,7 +138,7 @@ def test_a_broken_sandbox_makes_the_canary_refuse_the_batch(monkeypatch, tmp_pat
 @pytest.mark.parametrize("where", ["recording", "start"])
 def test_without_the_canary_a_broken_sandbox_gives_grader_error_rows_never_zeros(monkeypatch, tmp_path, course,
                                                                                   reference_batch, where, capsys):
-    monkeypatch.setattr(sandbox, "HARNESS_DIR", broken_harness(tmp_path, where))
+    monkeypatch.setattr(sandbox.commands, "HARNESS_DIR", broken_harness(tmp_path, where))
     out = tmp_path / "out"
     assert cli(["grade", "two_layer_net", str(reference_batch), "--out", str(out), "--course", str(course),
                 "--workers", "1", "--no-canary"]) == 1
@@ -164,7 +166,7 @@ def test_without_the_canary_a_broken_sandbox_gives_grader_error_rows_never_zeros
 
 
 def test_a_missing_data_set_is_the_graders_failure_not_the_students(monkeypatch, tmp_path, course, reference_batch):
-    from autograder.checks import two_layer_net
+    from assignments.two_layer_net import checks as two_layer_net
 
     def no_data(*args, **kwargs):
         raise FileNotFoundError("Fashion-MNIST is not in /usr/share/datasets/fashion-mnist")

@@ -38,7 +38,8 @@ def test_a_usual_error_gets_its_hint_after_the_raw_error(case):
 
 
 def test_the_line_named_is_the_students_not_the_librarys():
-    text = raise_in_cell("def f():\n    X = torch.ones(2, 3)\n    return torch.nn.functional.linear(X, torch.ones(2, 2))\n")
+    text = raise_in_cell("def f():\n    X = torch.ones(2, 3)\n"
+                         "    return torch.nn.functional.linear(X, torch.ones(2, 2))\n")
     assert "(line 3: return torch.nn.functional.linear(X, torch.ones(2, 2)))" in text, text
 
 

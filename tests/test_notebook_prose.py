@@ -6,14 +6,15 @@ import re
 
 import pytest
 
+from autograder import registry
 from autograder.course import COURSE_ROOT
 from autograder.notebooks import read_notebook
 
-NOTEBOOKS = sorted(path.parent.name for path in (COURSE_ROOT / "source").glob("*/*.ipynb"))
+NOTEBOOKS = registry.names()
 
 
 def markdown(assignment):
-    nb = read_notebook(COURSE_ROOT / "source" / assignment / f"{assignment}.ipynb")
+    nb = read_notebook(COURSE_ROOT / "source" / assignment / registry.assignment(assignment).notebook)
     return nb, [c.source for c in nb.cells if c.cell_type == "markdown"]
 
 
@@ -33,7 +34,7 @@ WITH_TABLES = [a for a in NOTEBOOKS if sections_listed(markdown(a)[1][0])]
 
 
 def test_the_graded_notebooks_introduce_their_sections_in_a_table():
-    assert {"two_layer_net", "transfer_learning"} <= set(WITH_TABLES)
+    assert set(registry.names(graded=True)) <= set(WITH_TABLES)
 
 
 @pytest.mark.parametrize("assignment", WITH_TABLES)
@@ -64,7 +65,8 @@ def test_each_questions_points_are_its_answer_cells(assignment):
     nb, _ = markdown(assignment)
     cells = nb.cells
     for index, cell in enumerate(cells):
-        m = re.match(r"\*\*Question (\d+) \((\d+) points?\)\.\*\*", cell.source) if cell.cell_type == "markdown" else None
+        m = (re.match(r"\*\*Question (\d+) \((\d+) points?\)\.\*\*", cell.source)
+             if cell.cell_type == "markdown" else None)
         if m:
             answer = cells[index + 1].metadata.get("nbgrader", {})
             assert answer.get("solution") and answer.get("grade"), f"question {m.group(1)} has no answer cell after it"
@@ -76,15 +78,16 @@ def test_the_lab_answer_key_answers_every_question_the_lab_asks():
     _, texts = markdown("learning_rate_lab")
     asked = [len(re.findall(r"^\d+\. ", text, re.M)) for text in texts
              if text.startswith("**Questions to think about**")]
-    key = (COURSE_ROOT / "assignments" / "learning_rate_lab_answer_key.md").read_text()
+    key = (COURSE_ROOT / "assignments" / "learning_rate_lab" / "answer_key.md").read_text()
     answered = [len(re.findall(r"^\*\*\d+\. ", part, re.M)) for part in key.split("\n## ")[1:]]
     assert answered == asked == [6, 6]
 
 
 
-#: Where the numbers of each notebook's own runs are recorded: the benchmark results and the keys down to them.
-KIT_RUNS = {"two_layer_net": [("notebook_student", "figures", "printed")],
-            "transfer_learning": [("transfer_notebook", "figures", "student_printed"), ("transfer_accuracy", "summary")]}
+#: Where the numbers of each notebook's own runs are recorded (its manifest's `kit_runs`): the benchmark results and
+#: the keys down to them.
+KIT_RUNS = {a.name: [tuple(run) for run in a.manifest["kit_runs"]] for a in registry.assignments()
+            if "kit_runs" in a.manifest}
 NAMED_BENCHMARK = r"python -m benchmarks (\w+)"
 
 

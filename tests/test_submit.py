@@ -20,6 +20,8 @@ from autograder.notebooks import cells_by_grade_id, submission
 from helpers import submit
 from helpers.submit import MANIFEST_NAME, SELF_CHECK_ENV, self_check
 
+pytestmark = pytest.mark.slow  # runs notebooks: `make test` only
+
 NOTEBOOK = "two_layer_net.ipynb"
 MODEL = "best_two_layer_net.pth"
 CHECKS = ("nn_forward_pass", "nn_forward_backward", "nn_train", "TwoLayerNet")
@@ -45,7 +47,8 @@ def solved(tmp_path, release_nb, source_nb, answers, reference_model):
 
 
 def warnings_besides_speed(warnings):
-    """The self-check's warnings, but for a slow run's, which says how busy this machine is, not what the notebook is."""
+    """The self-check's warnings, but for a slow run's, which says how busy this machine is, not what the notebook
+    is."""
     return [warning for warning in warnings if "longer than the usual" not in warning]
 
 
@@ -129,7 +132,7 @@ def test_the_notebooks_last_cell_warns_about_edited_and_deleted_read_only_cells_
     monkeypatch.chdir(solved)  # a kernel runs the cell in the notebook's folder
     monkeypatch.setenv("JPY_SESSION_NAME", str(solved / "two_layer_net-Copy1.ipynb"))  # a copy is open in Jupyter
     namespace = {}
-    exec(last_cell.replace('student_id=""', 'student_id="carol"'), namespace)  # noqa: S102 - the notebook's cell
+    exec(last_cell.replace('student_id=""', 'student_id="carol"'), namespace)  # the notebook's cell
     out = capsys.readouterr().out
     assert "The notebook ran top to bottom" in out, out
     assert "read-only cell check_loss was edited: grading uses the original" in out
@@ -137,7 +140,8 @@ def test_the_notebooks_last_cell_warns_about_edited_and_deleted_read_only_cells_
     assert f"{MODEL} is missing next to the notebook" in out
     assert "this kernel belongs to two_layer_net-Copy1.ipynb, but the check read two_layer_net.ipynb" in out
     manifest, files = read_package(solved / "carol_two_layer_net.zip")
-    assert sorted(files) == sorted([MANIFEST_NAME, NOTEBOOK]) and len(warnings_besides_speed(manifest["self_check"]["warnings"])) == 4
+    assert sorted(files) == sorted([MANIFEST_NAME, NOTEBOOK])
+    assert len(warnings_besides_speed(manifest["self_check"]["warnings"])) == 4
 
 
 def test_a_blank_notebook_is_refused_with_the_cell_that_stopped_it(tmp_path):

@@ -24,7 +24,8 @@ def test_plain_steps_are_sgd_steps():
     for k in range(3):
         w = w - 0.05 * np.array([w[0], 20 * w[1]])
         np.testing.assert_allclose(run.path[k + 1], w, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(run.losses, [0.5 * (p[0] ** 2 + 20 * p[1] ** 2) for p in run.path], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(run.losses, [0.5 * (p[0] ** 2 + 20 * p[1] ** 2) for p in run.path],
+                               rtol=1e-12, atol=1e-12)
 
 
 def test_momentum_and_decay_follow_torch_optim():

@@ -66,6 +66,7 @@ def test_imagenet_weights_and_cifar10_run_the_homeworks_experiment(stand_in_weig
     assert sum(len(y) for _, y in test) == 10
 
 
+@pytest.mark.slow  # trains networks or runs the notebook
 def test_fashion_halves_transfers_clothes_to_shoes_and_bags(hub, tiny_budget):
     experiment = transfer.prepare_experiment("fashion_halves")
     assert experiment.name == "fashion_halves"
@@ -80,6 +81,7 @@ def test_fashion_halves_transfers_clothes_to_shoes_and_bags(hub, tiny_budget):
     assert not torch.equal(experiment.pretrained().conv1.weight, experiment.scratch().conv1.weight)
 
 
+@pytest.mark.slow  # trains networks or runs the notebook
 def test_the_mixed_split_has_tops_and_footwear_on_both_sides_and_its_own_source(hub, tiny_budget):
     halves, mixed = transfer.prepare_experiment("fashion_halves"), transfer.prepare_experiment("fashion_mixed")
     assert mixed.class_names == ["Dress", "Coat", "Shirt", "Bag", "Ankle boot"]
@@ -87,6 +89,7 @@ def test_the_mixed_split_has_tops_and_footwear_on_both_sides_and_its_own_source(
     assert not torch.equal(halves.pretrained().conv1.weight, mixed.pretrained().conv1.weight)
 
 
+@pytest.mark.slow  # trains networks or runs the notebook
 def test_with_labels_draws_that_many_per_class_and_another_seed_draws_other_images(tiny_budget, monkeypatch):
     # The draws are what this test is about, so the source network trained under the grading budget (seconds)
     # stands in for the full one (minutes) while the data are drawn at full size.
@@ -107,6 +110,7 @@ def test_with_labels_draws_that_many_per_class_and_another_seed_draws_other_imag
     assert "20 labelled training images per class (draw 3)" in experiment.with_labels(20, seed=3).description
 
 
+@pytest.mark.slow  # trains networks or runs the notebook
 def test_the_course_setting_chooses_the_experiment(hub, tiny_budget, tmp_path, monkeypatch):
     assert transfer.course_experiment() == "fashion_halves"  # helpers/course.toml as shipped
     settings = tmp_path / "course.toml"
@@ -131,6 +135,7 @@ def test_availability_check_names_what_the_course_setting_needs(hub, cifar_root,
         transfer.check_experiment_available("fashion_halves", root=tmp_path / "empty")
 
 
+@pytest.mark.slow  # trains networks or runs the notebook
 def test_source_network_is_trained_once_then_loaded(tiny_budget, monkeypatch):
     first = transfer.source_model(transfer.FASHION_SPLITS["fashion_halves"][0])
     monkeypatch.setattr(transfer, "train_source_model", lambda *a: pytest.fail("trained twice"))
@@ -199,6 +204,7 @@ def test_budget_summary_and_table_give_mean_range_and_gap_over_seeds():
     assert table[4].rstrip().endswith("+0.0")
 
 
+@pytest.mark.slow  # trains networks or runs the notebook
 def test_label_budget_curve_runs_every_mode_budget_and_seed_with_the_given_functions(tiny_budget):
     experiment = transfer.prepare_experiment("fashion_halves")
     calls = []
@@ -241,7 +247,8 @@ def test_predictions_and_confusion_matrix():
     model = torch.nn.Linear(2, 3)
     with torch.no_grad():
         model.weight.copy_(torch.eye(3, 2)), model.bias.zero_()
-    loader = [(torch.tensor([[1.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 2])), (torch.tensor([[2.0, 0.0]]), torch.tensor([0]))]
+    loader = [(torch.tensor([[1.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 2])),
+              (torch.tensor([[2.0, 0.0]]), torch.tensor([0]))]
     predicted, truth = transfer.predictions(model, loader)
     assert predicted.tolist() == [0, 1, 0] and truth.tolist() == [0, 2, 0]
     assert transfer.confusion_matrix(predicted, truth, 3).tolist() == [[2, 0, 0], [0, 0, 0], [0, 1, 0]]
@@ -272,6 +279,7 @@ def imagenet_course(stand_in_weights, cifar_root, tmp_path, monkeypatch):  # noq
     return settings
 
 
+@pytest.mark.slow  # trains networks or runs the notebook
 def test_imagenet_course_runs_the_solution_notebook_end_to_end_on_stand_ins(imagenet_course, tmp_path):
     from benchmarks.notebook import execute, kernel_env, stdout_of
     # The stand-in CIFAR-10 files cannot have torchvision's MD5 sums: this run alone skips that check.

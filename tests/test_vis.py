@@ -6,13 +6,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+import numpy as np
+import pytest
+import torch
 
-from helpers import vis  # noqa: E402
+from helpers import vis
 
 
 @pytest.fixture(autouse=True)
@@ -198,11 +198,13 @@ def test_plot_stats_adds_the_loss_per_epoch_when_the_run_measured_it():
     per_epoch = fig.axes[1]
     assert len(fig.axes) == 3 and legend_labels(per_epoch) == ["train", "val"]
     np.testing.assert_allclose(per_epoch.lines[1].get_ydata(), [2.25, 1.9])
-    assert len(vis.plot_stats({k: stats[k] for k in ("loss_history", "train_acc_history", "val_acc_history")}).axes) == 2
+    without_epoch_losses = {k: stats[k] for k in ("loss_history", "train_acc_history", "val_acc_history")}
+    assert len(vis.plot_stats(without_epoch_losses).axes) == 2
 
 
 def test_plot_runs_puts_each_run_in_a_panel_of_its_own():
-    runs = {f"reg {r:g}": {"train_acc_history": [0.1, 0.5 + r], "val_acc_history": [0.1, 0.4 + r]} for r in (0, 0.1, 0.2)}
+    runs = {f"reg {r:g}": {"train_acc_history": [0.1, 0.5 + r], "val_acc_history": [0.1, 0.4 + r]}
+            for r in (0, 0.1, 0.2)}
     fig = vis.plot_runs(runs, title="sweep")
     assert [ax.get_title() for ax in fig.axes] == ["reg 0", "reg 0.1", "reg 0.2"] and fig.get_suptitle() == "sweep"
     np.testing.assert_allclose(fig.axes[2].lines[1].get_ydata(), [0.1, 0.6])
@@ -241,7 +243,8 @@ def test_plot_search_panels_lines_and_best():
     np.testing.assert_allclose(large.lines[2].get_ydata(), [0.1, 0.35])  # reg 1e-2, hidden 64
     assert not large.collections and legend_labels(small)[-1] == "best: 0.900"
     np.testing.assert_allclose(small.collections[0].get_offsets(), [[0.3, 0.9]])
-    assert (small.get_xlabel(), small.get_ylabel(), small.get_xscale()) == ("learning rate", "validation accuracy", "log")
+    assert (small.get_xlabel(), small.get_ylabel(), small.get_xscale()) == \
+        ("learning rate", "validation accuracy", "log")
     assert_renders(fig)
 
 
@@ -262,25 +265,11 @@ def test_plot_loss_curves_with_diverged_runs():
     assert_renders(fig)
 
 
-def test_is_diverged():
-    assert not vis.is_diverged([2.3, 2.5, 1.0])
-    assert vis.is_diverged([2.3, 24.0])
-    assert vis.is_diverged(torch.tensor([1.0, float("inf")]))
-    assert vis.is_diverged([1.0, float("nan")])
-
-
 def test_figures_are_not_kept_by_pyplot():
     vis.plot_stats({"loss_history": [1.0], "train_acc_history": [0.1], "val_acc_history": [0.1]})
     vis.show_net_weights(torch.randn(784, 2))
     vis.plot_loss_curves({"a": [1.0, 0.5]})
     assert plt.get_fignums() == []
-
-
-def test_divergence_point():
-    assert vis.divergence_point([2.3, 2.5, 1.0]) is None
-    assert vis.divergence_point([2.3, 2.0, 24.0, 1.0]) == 2
-    assert vis.divergence_point(torch.tensor([1.0, 0.5, float("inf")])) == 2
-    assert vis.divergence_point([float("nan"), 1.0]) == 0
 
 
 def test_plot_loss_curves_into_given_axes():

@@ -4,10 +4,11 @@ import re
 
 import pytest
 
-from autograder.checks.two_layer_net import check_find_best_net
-from autograder.mistakes import catalogue
+from assignments.two_layer_net.mistakes import MUTANTS
+from autograder import registry
+from autograder.checks import part_report
 from autograder.notebooks import cells_by_grade_id, exec_definitions
-from autograder.styles.two_layer_net import STYLES
+from assignments.two_layer_net.styles import STYLES
 from helpers.spies import param_set_problems
 
 SAMPLING_ORDERS = range(40)
@@ -36,13 +37,14 @@ def correct_answers(answers, cell):
 
 
 def mistakes_of(cell):
-    return [m for m in catalogue("two_layer_net") if m.cell == cell]
+    return [m for m in MUTANTS if m.cell == cell]
 
 
 CHECK_OF = {"nn_train": "check_train", "nn_predict": "check_predict", "TwoLayerNet": "check_two_layer_net",
             "get_param_set": "check_param_set", "find_best_net": "check_find_best_net"}
 
 
+@pytest.mark.slow  # 40 sampling orders
 @pytest.mark.parametrize("function, cell", CHECK_OF.items())
 def test_every_correct_style_passes_for_every_sampling_order(source_nb, answers, function, cell):
     toy_losses = []
@@ -60,7 +62,7 @@ def test_every_correct_style_passes_for_every_sampling_order(source_nb, answers,
 
 @pytest.mark.parametrize("mistake", [m.name for function in CHECK_OF for m in mistakes_of(function)])
 def test_every_catalogued_mistake_fails_its_check_for_every_sampling_order(source_nb, answers, mistake):
-    mutant = next(m for m in catalogue("two_layer_net") if m.name == mistake)
+    mutant = next(m for m in MUTANTS if m.name == mistake)
     namespace = exec_definitions(source_nb, {**answers, mutant.cell: mutant.apply(answers[mutant.cell])})
     cell = CHECK_OF[mutant.cell]
     for seed in range(10):
@@ -74,7 +76,8 @@ def test_the_loss_is_checked_while_the_gradient_block_is_still_the_stub(source_n
     regions = list(re.finditer(r" *### BEGIN SOLUTION\n(.*?) *### END SOLUTION\n", solution, re.S))
     assert len(regions) == 2
     loss_region, gradient_region = regions
-    loss_only = (solution[:loss_region.start()] + loss_region.group(1) + solution[loss_region.end():gradient_region.start()]
+    loss_only = (solution[:loss_region.start()] + loss_region.group(1)
+                 + solution[loss_region.end():gradient_region.start()]
                  + "    # YOUR CODE HERE\n    raise NotImplementedError()\n" + solution[gradient_region.end():])
     namespace = exec_definitions(source_nb, {**answers, "nn_forward_backward": loss_only})
     run_check(source_nb, namespace, "check_forward_pass")  # defines the toy X, y, params the loss check uses
@@ -107,6 +110,7 @@ def test_the_hidden_test_holds_the_same_rules(source_nb, answers, reg, earned):
     """A search with reg = 0 (as in the notebook's own sweep) earns get_param_set's share; a negative one does not."""
     namespace = exec_definitions(source_nb, {**answers, "get_param_set": f"def get_param_set():\n"
                                                                       f"    return [0.1], [64], [{reg}], [0.95]\n"})
-    report = check_find_best_net(namespace["find_best_net"], namespace["get_param_set"])
+    report = part_report(registry.assignment("two_layer_net"), "test_find_best_net", namespace["find_best_net"],
+                         namespace["get_param_set"])
     [subcheck] = [s for s in report.subchecks if s.name == "get_param_set returns four valid lists"]
     assert subcheck.passed is earned, subcheck

@@ -9,7 +9,6 @@ trace of the other, `nn_forward_backward` fails if it holds any capability or ca
 reports the traces it can see of itself (proof that the attack ran and that the search would find them).
 """
 import shutil
-import stat
 
 import nbformat
 import pytest
@@ -20,7 +19,7 @@ from autograder.grade import sandbox
 from autograder.grade.sandbox import Limits, bubblewrap, warm_sandboxes
 from autograder.notebooks import submission
 
-pytestmark = pytest.mark.xdist_group("reference_model")
+pytestmark = [pytest.mark.xdist_group("reference_model"), pytest.mark.slow]  # sandboxes and notebooks: `make test` only
 CHECKPOINT = "best_two_layer_net.pth"
 FULL, PREDICT_POINTS = 34.0, 2
 INTRUDERS = ("a", "b")
@@ -63,7 +62,8 @@ def traces(name):
 
 def privileges():
     """Capabilities this process holds, and whether it can mount."""
-    status = dict(line.split(":\\t", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":\\t" in line)
+    status = dict(line.split(":\\t", 1) for line in Path("/proc/self/status").read_text().splitlines()
+                  if ":\\t" in line)
     held = [f"{{key}} {{status[key].strip()}}" for key in ("CapEff", "CapPrm", "CapInh", "CapBnd", "CapAmb")
             if int(status[key], 16)]
     if libc.mount(b"tmpfs", b"/tmp", b"tmpfs", 0, None) == 0:
@@ -154,7 +154,7 @@ Path("/job/outputs/cell_errors.json").symlink_to("/dev/zero")
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, source_nb, release_nb, answers, reference_model):
-    course = scratch_course(tmp_path_factory.mktemp("course"))
+    course = scratch_course(tmp_path_factory.mktemp("course"), ["two_layer_net"])
     generate_release("two_layer_net", course)
     folder = tmp_path_factory.mktemp("submissions")
 
@@ -203,8 +203,8 @@ def test_an_intruder_finds_nothing_of_the_other_and_holds_no_privilege(graded, m
 @pytest.mark.parametrize("me", INTRUDERS)
 def test_an_intruder_sees_all_it_left_while_it_runs(graded, me):
     seen = diagnoses(graded[f"{INTRUDERS.index(me)}-intruder-{me}"], "test_nn_predict")
-    for trace in (f"/tmp/intruder-{me}", f"/dev/shm/intruder-{me}", f"/job/intruder-{me}", f"process ",
-                  f"shm ", f"socket intruder-{me}"):
+    for trace in (f"/tmp/intruder-{me}", f"/dev/shm/intruder-{me}", f"/job/intruder-{me}", "process ",
+                  "shm ", f"socket intruder-{me}"):
         assert trace in seen, seen
     for read_only in ("/spool/", "/dev/", "'/", "/grader/", "/etc/"):
         assert f"{read_only}intruder-{me}" not in seen, seen
@@ -224,7 +224,7 @@ def test_a_fifo_and_a_link_in_the_job_folder_neither_block_nor_leak_into_the_gra
 
 @pytest.mark.skipif(not warm_sandboxes(), reason="warm sandboxes need bubblewrap with user namespaces")
 def test_a_warm_sandbox_that_cannot_start_sends_its_runs_to_cold_sandboxes_and_says_why(monkeypatch):
-    monkeypatch.setattr(sandbox, "_warm_modules", lambda: ["no_such_module"])
+    monkeypatch.setattr(sandbox.warm, "_warm_modules", lambda: ["no_such_module"])
     limits = Limits(processes=61, startup_seconds=20)  # limits of its own: a warm sandbox of its own
     for _ in range(2):
         with sandbox.lease(limits) as box:

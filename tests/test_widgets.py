@@ -4,13 +4,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from helpers.data import toy_2d_data  # noqa: E402
-from helpers.library_net import LibraryTwoLayerNet  # noqa: E402
-from helpers.widgets import LearningRateExplorer, descent_demo, learning_rate_explorer, toy_net_demo  # noqa: E402
+from helpers.data import toy_2d_data
+from helpers.library_net import LibraryTwoLayerNet
+from helpers.widgets import LearningRateExplorer, descent_demo, learning_rate_explorer, toy_net_demo
 
 
 @pytest.fixture(autouse=True)

@@ -1,43 +1,31 @@
-"""Part checks, by assignment.
+"""Running part checks: in one process (nbgrader's hidden-test cells, tests) by the assignment's registered parts.
 
-`PARTS[assignment]` lists every code part (autograder.checks.core.Part): draw hidden cases, run the
-student's code on them (autograder.harness), judge. The nbgrader hidden-test cells call `part.check`
-in one process; the batch grader draws and judges outside the sandbox and runs the harness inside it.
-The best-model part takes a file, not code (`BEST_MODEL[assignment]`: its grade_id and check).
-Each assignment's checks are imported when first asked for, so grading one assignment does not import the others'
-libraries (transfer_learning's bring torchvision, about a second).
+Each assignment's checks live in assignments/<name>/checks.py and its parts in its manifest (autograder.registry).
+Every hidden-test cell of every assignment calls them the same way:
+
+    from autograder.checks import hidden_test
+    hidden_test("<assignment>", "<grade_id>", <student objects, or the submitted file's path>)
+
+The batch grader draws and judges outside the sandbox and runs the harness inside it (autograder.grade.task).
 """
-import importlib
-from collections.abc import Mapping
-
 from autograder.checks.core import Report
 
-ASSIGNMENTS = ("two_layer_net", "transfer_learning")
+
+def hidden_test(assignment, grade_id, *student_objects, seed=None, root=None):
+    """Grade one part in this process, print what passed and failed, and return the points earned (nbgrader reads
+    the cell's value as partial credit; AssertionError with the diagnoses when nothing is earned). The points are
+    the manifest's; `student_objects` are the part's `names` for a code part, the file's path for a file part."""
+    from autograder import registry  # not at import: the registry builds on autograder.checks.core
+    found = registry.assignment(assignment, root or registry.COURSE_ROOT)
+    return part_report(found, grade_id, *student_objects, seed=seed).award(found.points[grade_id])
 
 
-class _ByAssignment(Mapping):
-    """assignment -> the module-level `attribute` of autograder.checks.<assignment>, imported on first use."""
-
-    def __init__(self, attribute):
-        self.attribute = attribute
-
-    def __getitem__(self, assignment):
-        if assignment not in ASSIGNMENTS:
-            raise KeyError(assignment)
-        try:
-            return getattr(importlib.import_module(f"{__name__}.{assignment}"), self.attribute)
-        except AttributeError:
-            raise KeyError(assignment) from None
-
-    def __iter__(self):
-        return (assignment for assignment in ASSIGNMENTS if assignment in self)
-
-    def __len__(self):
-        return sum(1 for _ in self)
-
-
-PARTS = _ByAssignment("PARTS")
-BEST_MODEL = _ByAssignment("BEST_MODEL")
+def part_report(assignment, grade_id, *student_objects, seed=None):
+    """The Report of one part of `assignment` (a registry.Assignment) on these student objects (or file path)."""
+    part = assignment.part(grade_id)
+    if isinstance(part, tuple):  # a file part: (file name, check)
+        return part[1](*student_objects, seed=seed)
+    return part.check(*student_objects, seed=seed)
 
 
 def not_defined(part, missing, seed=0, why=None):
@@ -49,9 +37,10 @@ def not_defined(part, missing, seed=0, why=None):
 
 
 def run_code_checks(assignment, namespace, seed=None):
-    """{grade_id: Report} for every code part, running the student objects in `namespace` in this process."""
+    """{grade_id: Report} for every code part of `assignment` (a registry.Assignment), running the student objects
+    in `namespace` in this process."""
     reports = {}
-    for part in PARTS[assignment]:
+    for part in assignment.code_parts:
         missing = [name for name in part.names if name not in namespace]
         reports[part.grade_id] = (not_defined(part, missing) if missing else
                                   part.check(*(namespace[n] for n in part.names), seed=seed))

@@ -78,6 +78,32 @@ def add_all(report, name, weight, results):
     report.add(name, weight, bool(results) and not failures, failures[0] if failures else "")
 
 
+class SubChecks:
+    """A part's weighted sub-checks judged case by case, then added to its Report as one sub-check each that passes
+    only when every case passed (`add_all`).
+
+    `subchecks` maps a key to (name, weight), in report order; `add(key, (passed, detail))` records one case;
+    `fail(detail, keys)` fails every sub-check (or those `keys`) for a case whose run gave nothing to judge (the
+    student's code raised, or returned something unusable)."""
+
+    def __init__(self, subchecks):
+        self.subchecks = dict(subchecks)
+        self.results = {key: [] for key in self.subchecks}
+
+    def add(self, key, result):
+        self.results[key].append(result)
+
+    def fail(self, detail, keys=None):
+        for key in self.subchecks if keys is None else keys:
+            self.results[key].append((False, detail))
+
+    def into(self, report):
+        """Add every sub-check to `report` and return it."""
+        for key, (name, weight) in self.subchecks.items():
+            add_all(report, name, weight, self.results[key])
+        return report
+
+
 def new_rng(seed=None):
     """A fresh random.Random and its seed (drawn from the OS unless given, so cases differ per run)."""
     seed = secrets.randbits(31) if seed is None else seed
@@ -85,14 +111,27 @@ def new_rng(seed=None):
 
 
 @dataclass(frozen=True)
+class Check:
+    """How one code part is graded: `draw(rng) -> cases` (plain data), `run(*student_objects, cases) -> outputs`
+    (plain data; a function of the assignment's harness, so the sandbox can call it by name) and
+    `judge(cases, outputs, seed) -> Report`."""
+    draw: Callable
+    run: Callable
+    judge: Callable
+
+
+@dataclass(frozen=True)
 class Part:
     """One graded code part: its nbgrader grade_id, the student objects it takes, how its hidden cases
-    are drawn, the harness function that runs the student's code on them, and its judge."""
+    are drawn, the harness function that runs the student's code on them, its judge, its points and its time budget
+    in the sandbox (seconds; None: the default). Built by autograder.registry from the manifest and checks.py."""
     grade_id: str
     names: tuple            # student objects passed to `run`, in order
     draw: Callable          # rng -> cases (plain data)
-    run: Callable           # (*student_objects, cases) -> outputs (plain data); from autograder.harness
+    run: Callable           # (*student_objects, cases) -> outputs (plain data); from the assignment's harness
     judge: Callable         # (cases, outputs, seed) -> Report
+    points: float = 1
+    seconds: float | None = None
 
     def check(self, *student_objects, seed=None):
         """Draw, run and judge in this process (nbgrader's hidden-test cells)."""

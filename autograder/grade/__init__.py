@@ -20,29 +20,28 @@ from dask.distributed import Client, LocalCluster, as_completed
 from tqdm.auto import tqdm
 
 from autograder.autograded import write_autograded
-from autograder.course import COURSE_ROOT, manifest
+from autograder import registry
+from autograder.course import COURSE_ROOT
 from autograder.grade import canary, intake, reports
 from autograder.grade.sandbox import Limits
 from autograder.grade.task import grade_submission, grader_failed_part
 from autograder.gradebook import ensure_assignment, record_results
-from autograder.notebooks import answer_cells, cells_by_grade_id, grade_id, read_notebook
+from autograder.notebooks import answer_cells, grade_id, read_notebook, setup_cell
 
 
 def assignment_spec(assignment, course_dir=COURSE_ROOT):
-    """What every job of this assignment needs, read from the source notebook and the manifest."""
-    info = manifest(assignment, course_dir)
-    if not info.get("graded", True):
-        raise intake.IntakeError(f"{assignment} is not graded (graded = false in assignments/{assignment}.toml): "
-                                 f"there is nothing to grade")
-    notebook_name = info["notebooks"][0]
-    source = read_notebook(Path(course_dir) / "source" / assignment / notebook_name)
-    graded = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")]
-    return {"assignment": assignment, "title": info.get("title", assignment), "notebook_file": notebook_name,
-            "setup": cells_by_grade_id(source)["setup"].source, "answer_cells": answer_cells(source),
-            "points": {grade_id(c): c.metadata["nbgrader"]["points"] for c in graded if c.cell_type == "code"},
-            "manual_parts": {grade_id(c): c.metadata["nbgrader"]["points"] for c in graded if c.cell_type != "code"},
-            "best_model_file": info["side_files"][0] if info.get("side_files") else None,
-            "limits": Limits.from_manifest(info)}
+    """What every job of this assignment needs, read from the manifest (the autograded parts, their points and
+    budgets) and the source notebook (its set-up cell, answer cells and written questions)."""
+    found = registry.assignment(assignment, course_dir)
+    if not found.graded:
+        raise intake.IntakeError(f"{assignment} is not graded (graded = false in assignments/{assignment}/"
+                                 "manifest.toml): there is nothing to grade")
+    source = read_notebook(Path(course_dir) / "source" / assignment / found.notebook)
+    written = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type != "code"]
+    return {"assignment": assignment, "title": found.title, "notebook_file": found.notebook,
+            "setup": setup_cell(source, found.notebook).source, "answer_cells": answer_cells(source),
+            "points": found.points, "manual_parts": {grade_id(c): c.metadata["nbgrader"]["points"] for c in written},
+            "side_file_names": found.side_files, "limits": Limits.from_manifest(found.manifest)}
 
 
 class MissingRequirement(FileNotFoundError):
@@ -52,7 +51,7 @@ class MissingRequirement(FileNotFoundError):
 def check_requirements(assignment, course_dir=COURSE_ROOT):
     """Run the manifest's `requirements` check (a 'module:function' raising FileNotFoundError with what is missing and
     how to get it), so that a batch is refused up front rather than graded on a machine that cannot run it."""
-    check = manifest(assignment, course_dir).get("requirements")
+    check = registry.assignment(assignment, course_dir).manifest.get("requirements")
     if not check:
         return
     module, function = check.split(":")
@@ -64,7 +63,7 @@ def check_requirements(assignment, course_dir=COURSE_ROOT):
 
 
 def plan_job(spec, sub, seed=None):
-    """The job of one submission: the spec plus the student's notebook and best-model file, read now (their
+    """The job of one submission: the spec plus the student's notebook and side files, read now (their
     declared sizes checked against the manifest's budgets first; an oversized notebook makes a `too-large` row)."""
     job = dict(spec, student_id=sub.student_id, notebook=None, notebook_name=sub.notebook_name, side_files={},
                problem=sub.problem, notes=list(sub.notes), seed=seed)
@@ -77,13 +76,15 @@ def plan_job(spec, sub, seed=None):
             job["problem"] = ("too-large", str(error))
         except (OSError, zipfile.BadZipFile) as error:
             job["problem"] = ("invalid-notebook", f"{sub.notebook_name} could not be read ({error})")
-    model = sub.side_files.get(spec["best_model_file"])
-    if model is not None and job["problem"] is None:  # a submission with a problem is not graded
+    for name in spec["side_file_names"]:
+        file = sub.side_files.get(name)
+        if file is None or job["problem"] is not None:  # a submission with a problem is not graded
+            continue
         try:
-            job["side_files"][spec["best_model_file"]] = model.read(limits.side_file_mb * 2**20)
-            job["notes"] += filter(None, [model.changed_note(job["side_files"][spec["best_model_file"]])])
+            job["side_files"][name] = file.read(limits.side_file_mb * 2**20)
+            job["notes"] += filter(None, [file.changed_note(job["side_files"][name])])
         except (intake.TooLarge, OSError, zipfile.BadZipFile) as error:
-            job["side_files"][spec["best_model_file"]] = {"refused": str(error)}
+            job["side_files"][name] = {"refused": str(error)}
     return job
 
 
@@ -102,7 +103,8 @@ def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=No
 
     With `canary`, the reference solution is graded first on every Dask worker, through the same path, and the
     batch is refused (canary.CanaryFailed, nothing graded or written but DIR/canary.json) unless it gets every
-    autograded point. A machine without what the course's settings need is refused first (MissingRequirement). At most `window` submissions (default: twice the worker threads) are read into memory and in
+    autograded point. A machine without what the course's settings need is refused first (MissingRequirement).
+    At most `window` submissions (default: twice the worker threads) are read into memory and in
     flight at once, so the grader's memory does not grow with the size of the class. `warm=False` runs every
     submission in a cold sandbox (a fresh interpreter) even where warm ones work. Rows whose status is
     `grader-error` are not recorded in the gradebook (their earlier grades, if any, stay).

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.course import manifest
+from autograder import registry
 from autograder.grade import intake
 from autograder.notebooks import read_notebook, reference_answers, submission, written_answers
-from autograder.reference_model import reference_checkpoint
 
 #: The canary's student id: it is graded like a submission, but never written to the batch's reports or gradebook.
 CANARY_ID = "canary-reference-solution"
@@ -43,24 +42,20 @@ class CanaryFailed(RuntimeError):
         return lines
 
 
-def reference_side_files(assignment, course_dir):
-    """{file name: path} of the reference submission's side files: the instructor's reference best model, where the
-    assignment's manifest asks for one (two_layer_net; trained once, about a minute, then cached)."""
-    return {name: reference_checkpoint("fashion_mnist") for name in manifest(assignment, course_dir).get("side_files", [])}
-
-
-def reference_submission(course_dir, assignment, notebook_file):
+def reference_submission(course_dir, assignment):
     """(notebook, {side file name: path}) of the reference: the release notebook with every answer cell and written
-    answer of the source's solution."""
-    source = read_notebook(Path(course_dir) / "source" / assignment / notebook_file)
-    release = read_notebook(Path(course_dir) / "release" / assignment / notebook_file)
+    answer of the source's solution, and the reference's side files (the assignment's REFERENCE_FILES, e.g.
+    two_layer_net's best model: trained once, about a minute, then cached)."""
+    found = registry.assignment(assignment, course_dir)
+    source = read_notebook(Path(course_dir) / "source" / assignment / found.notebook)
+    release = read_notebook(Path(course_dir) / "release" / assignment / found.notebook)
     answers = {**reference_answers(source), **written_answers(source)}
-    return submission(release, source, answers), reference_side_files(assignment, course_dir)
+    return submission(release, source, answers), found.reference_files()
 
 
 def canary_submission(course_dir, spec, folder):
     """The reference laid out as one submission in `folder`, read back through intake as students' are."""
-    notebook, side_files = reference_submission(course_dir, spec["assignment"], spec["notebook_file"])
+    notebook, side_files = reference_submission(course_dir, spec["assignment"])
     nbformat.write(notebook, Path(folder) / f"{CANARY_ID}.ipynb")
     if side_files:
         (Path(folder) / CANARY_ID).mkdir()

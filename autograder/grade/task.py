@@ -1,5 +1,5 @@
 """Grading one submission: draw hidden cases, run the student's code in the sandbox, judge the plain
-outputs here (a process that never runs student code), and evaluate the submitted best model.
+outputs here (a process that never runs student code), and grade the submitted files (a best model).
 
 A failure the student's code did not cause (the sandbox dying before any student code ran, outputs the harness
 could not record, a best model that cannot be evaluated because the data set is missing) is the grader's: that part
@@ -14,7 +14,8 @@ import signal
 import socket
 import time
 
-from autograder.checks import BEST_MODEL, PARTS, not_defined
+from autograder import registry
+from autograder.checks import not_defined
 from autograder.checks.core import Report, new_rng
 from autograder.grade import cells, sandbox
 from autograder.harness import transport
@@ -42,7 +43,7 @@ def grade_submission(job):
         with sandbox.lease(job["limits"], f"grade-{job['student_id']}-", job.get("warm", True)) as box:
             reports, faults, incidents, result["part_seconds"], result["step_seconds"] = _run_code_parts(
                 job, code_cells, box)
-            _best_model(job, box.job_dir, reports, faults)
+            _file_parts(job, box.job_dir, reports, faults)
             result["sandbox"] = box.describe()
         result["notes"] += [note for cell in code_cells for note in cell.notes]
         if incidents:
@@ -91,7 +92,7 @@ def _run_code_parts(job, code_cells, box):
     student code ran (while starting, or in the trusted set-up cell), and parts whose outputs the harness could not
     record, are the grader's failures.
     """
-    parts = {part.grade_id: part for part in PARTS[job["assignment"]]}
+    parts = {part.grade_id: part for part in registry.assignment(job["assignment"]).code_parts}
     limits, drawn, scratch = job["limits"], {}, box.job_dir
     (scratch / "cases").mkdir()
     for grade_id, part in parts.items():
@@ -220,27 +221,24 @@ def _failure(outcome, limits, wall_left):
     return "crashed", f"stopped the interpreter (exit code {outcome.returncode})"
 
 
-def _best_model(job, scratch, reports, faults):
-    """Evaluate the submitted checkpoint in this (trusted) process with the safe loader, which checks the sizes
-    the file declares before it inflates anything, into `reports`. The check turns any fault of the file into a
-    diagnosis itself: an error it raises is the grader's (e.g. the data set to evaluate on is missing), into
-    `faults`."""
-    if job["assignment"] not in BEST_MODEL:
-        return
-    grade_id, check = BEST_MODEL[job["assignment"]]
-    name = job["best_model_file"]
-    content = job["side_files"].get(name)
-    if content is None:
-        reports[grade_id] = _not_graded(grade_id, f"{name} was not submitted with the notebook")
-    elif isinstance(content, dict):  # refused at intake: too large, or unreadable
-        reports[grade_id] = _not_graded(grade_id, content["refused"])
-    else:
-        path = scratch / name
-        path.write_bytes(content)
-        try:
-            reports[grade_id] = check(path, max_bytes=job["limits"].side_file_mb * 2**20)
-        except Exception as error:  # noqa: BLE001 - the grader's failure: this part is not graded
-            faults[grade_id] = f"could not be evaluated ({type(error).__name__}: {error})"
+def _file_parts(job, scratch, reports, faults):
+    """Grade each submitted file (e.g. a best-model checkpoint) in this (trusted) process, into `reports`. Each
+    file part's check reads its file with a safe loader, which checks the sizes the file declares before it
+    inflates anything, and turns any fault of the file into a diagnosis itself: an error it raises is the grader's
+    (e.g. the data set to evaluate on is missing), into `faults`."""
+    for grade_id, (name, check) in registry.assignment(job["assignment"]).file_parts.items():
+        content = job["side_files"].get(name)
+        if content is None:
+            reports[grade_id] = _not_graded(grade_id, f"{name} was not submitted with the notebook")
+        elif isinstance(content, dict):  # refused at intake: too large, or unreadable
+            reports[grade_id] = _not_graded(grade_id, content["refused"])
+        else:
+            path = scratch / name
+            path.write_bytes(content)
+            try:
+                reports[grade_id] = check(path, max_bytes=job["limits"].side_file_mb * 2**20)
+            except Exception as error:  # noqa: BLE001 - the grader's failure: this part is not graded
+                faults[grade_id] = f"could not be evaluated ({type(error).__name__}: {error})"
 
 
 def _read_json(path):

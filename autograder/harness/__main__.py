@@ -1,4 +1,4 @@
-"""Sandbox entry point: `python -m harness JOB_DIR`.
+"""Sandbox entry point: `python -m autograder.harness JOB_DIR`.
 
 JOB_DIR/job.json names the assignment, the trusted set-up code, the student's code cells to run (in notebook
 order, each a list of pieces run one after the other) and the parts to run; JOB_DIR/cases/<part>.safetensors
@@ -64,7 +64,7 @@ def main(job_dir):
     def step(kind, step_id=None):
         progress.write(json.dumps({"step": kind, "id": step_id, "t": time.perf_counter()}) + "\n")
 
-    module = importlib.import_module(f"{__package__}.{job['assignment']}")
+    module = importlib.import_module(f"assignments.{job['assignment']}.harness")
     signal.signal(signal.SIGALRM, _out_of_time)
     namespace = {"__name__": "__main__"}
     step("setup")

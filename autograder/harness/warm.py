@@ -1,9 +1,9 @@
-"""A warm sandbox: `python -m harness.warm MODULE ...`, started once per grading worker inside bubblewrap.
+"""A warm sandbox: `python -m autograder.harness.warm MODULE ...`, started once per grading worker inside bubblewrap.
 
 It imports the named modules (torch, the harness's assignment modules, the helpers) once, answers `{"ready": true}`,
 then serves one request per line on stdin, `{"job": NAME}`: a forked child runs the harness
-(`harness.__main__.main`) on /spool/NAME in isolation, and `{"exit": CODE}` comes back on stdout when it is gone
-(128 + N for signal N, as bubblewrap reports). This process never runs student code: every submission starts
+(`autograder.harness.__main__.main`) on /spool/NAME in isolation, and `{"exit": CODE}` comes back on stdout when it is
+gone (128 + N for signal N, as bubblewrap reports). This process never runs student code: every submission starts
 from the same clean copy of it.
 
 Each submission gets three processes, all forked from this one:
@@ -18,7 +18,7 @@ Each submission gets three processes, all forked from this one:
     process counts its CPU time from zero).
 Protocol pipes are closed in the waiter; the job's stdout and stderr go to /job/stderr.txt.
 
-`python -m harness.warm --probe NAME` only checks that a child can isolate itself here (nothing imported).
+`python -m autograder.harness.warm --probe NAME` only checks that a child can isolate itself here (nothing imported).
 """
 import ctypes
 import importlib

@@ -41,7 +41,8 @@ class FakeMPS(TorchFunctionMode):
         if func is torch.device or not any(is_mps(value) for value in (*args, *kwargs.values())):
             return func(*args, **kwargs)
         cpu = torch.device("cpu")
-        result = func(*(cpu if is_mps(a) else a for a in args), **{k: cpu if is_mps(v) else v for k, v in kwargs.items()})
+        result = func(*(cpu if is_mps(a) else a for a in args),
+                      **{k: cpu if is_mps(v) else v for k, v in kwargs.items()})
         outputs = result if isinstance(result, (tuple, list)) else (result,)
         if any(isinstance(t, torch.Tensor) and t.dtype == torch.float64 for t in outputs):
             self._note(f"refused {getattr(func, '__name__', func)}")

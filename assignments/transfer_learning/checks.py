@@ -1,6 +1,6 @@
 """Hidden checks for the transfer_learning assignment, one per graded part.
 
-Networks are rebuilt from seeds on both sides (`autograder.harness.transfer_learning.seeded_resnet18`); the
+Networks are rebuilt from seeds on both sides (`harness.seeded_resnet18`); the
 judge recomputes what correct code gives with library parts (`F.cross_entropy`, `ReduceLROnPlateau`) and
 explains the usual mistakes. As in two_layer_net, `cases_*` draws, the harness runs, `judge_*` compares.
 
@@ -18,8 +18,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from autograder.checks.core import Part, Report, add_all, torch_gen
-from autograder.harness import transfer_learning as harness
+from autograder.checks.core import Check, Report, SubChecks, torch_gen
+from assignments.transfer_learning import harness
 
 SIZE = harness.IMAGE_SIZE
 
@@ -47,34 +47,32 @@ def cases_make_model(rng):
     for freeze, source, classes in ((True, 5, 5), (False, 5, rng.randint(2, 9)), (True, 1000, rng.randint(11, 40)),
                                     (False, 1000, 1000)):
         cases.append({"seed": rng.randrange(2**31), "source_classes": source, "num_classes": classes,
-                      "freeze": freeze, "images": _images(gen, 3), "labels": torch.randint(classes, (3,), generator=gen)})
+                      "freeze": freeze, "images": _images(gen, 3),
+                      "labels": torch.randint(classes, (3,), generator=gen)})
     return {"cases": cases}
 
 
 def judge_make_model(cases, outputs, seed):
-    report = Report("test_make_model", seed)
-    head, frozen, weights, step = [], [], [], []
+    results = SubChecks({"head": ("new head `fc` with num_classes outputs", 0.3),
+                         "frozen": ("freeze=True trains only the head; freeze=False trains everything", 0.4),
+                         "weights": ("the backbone's weights are kept", 0.2),
+                         "step": ("one optimiser step changes exactly the trainable parameters", 0.1)})
     for case, out in zip(cases["cases"], outputs["results"]):
         mode = f"[freeze={case['freeze']}, num_classes={case['num_classes']}]"
         if "error" in out:
-            for results in (head, frozen, weights, step):
-                results.append((False, f"make_model {out['error']} {mode}"))
+            results.fail(f"make_model {out['error']} {mode}")
             continue
-        head.append(_judge_head(case, out, mode))
-        frozen.append(_judge_frozen(case, out, mode))
+        results.add("head", _judge_head(case, out, mode))
+        results.add("frozen", _judge_frozen(case, out, mode))
         missing = [n for n in out["names"] if not n.startswith("fc.") and n not in out["kept"]]
-        weights.append((not missing and len(out["kept"]) > 0,
-                        f"the backbone's weights were replaced ({(missing or ['all'])[0]} differs from the given "
-                        f"backbone): build the model from `backbone`, do not create a new ResNet {mode}"))
+        results.add("weights", (not missing and len(out["kept"]) > 0,
+                                f"the backbone's weights were replaced ({(missing or ['all'])[0]} differs from the "
+                                f"given backbone): build the model from `backbone`, do not create a new ResNet {mode}"))
         expected, changed = set(out["trainable"]), set(out["changed_in_step"])
-        step.append((changed == expected and bool(changed),
-                     f"after one SGD step, {_few(sorted(changed ^ expected))} changed unexpectedly {mode}"
-                     if changed != expected else ""))
-    add_all(report, "new head `fc` with num_classes outputs", 0.3, head)
-    add_all(report, "freeze=True trains only the head; freeze=False trains everything", 0.4, frozen)
-    add_all(report, "the backbone's weights are kept", 0.2, weights)
-    add_all(report, "one optimiser step changes exactly the trainable parameters", 0.1, step)
-    return report
+        results.add("step", (changed == expected and bool(changed),
+                             f"after one SGD step, {_few(sorted(changed ^ expected))} changed unexpectedly {mode}"
+                             if changed != expected else ""))
+    return results.into(Report("test_make_model", seed))
 
 
 def _judge_head(case, out, mode):
@@ -104,7 +102,8 @@ def _judge_frozen(case, out, mode):
             return False, f"freeze=True left {_few(sorted(trainable - head))} trainable {mode}"
         return True, ""
     if trainable != set(names):
-        return False, f"freeze=False must train every parameter, but {_few(sorted(set(names) - trainable))} is frozen {mode}"
+        return False, (f"freeze=False must train every parameter, but {_few(sorted(set(names) - trainable))} is "
+                       f"frozen {mode}")
     return True, ""
 
 
@@ -122,12 +121,11 @@ def cases_trainable_parameters(rng):
 
 
 def judge_trainable_parameters(cases, outputs, seed):
-    report = Report("test_trainable_parameters", seed)
-    exact, once = [], []
+    results = SubChecks({"exact": ("exactly the parameters with requires_grad=True", 0.8),
+                         "once": ("each parameter once", 0.2)})
     for case, out in zip(cases["cases"], outputs["results"]):
         if "error" in out:
-            exact.append((False, f"trainable_parameters {out['error']}"))
-            once.append(exact[-1])
+            results.fail(f"trainable_parameters {out['error']}")
             continue
         with torch.device("meta"):  # only the names are needed
             model = harness.resnet18(num_classes=case["num_classes"])
@@ -135,19 +133,17 @@ def judge_trainable_parameters(cases, outputs, seed):
                     if not any(n.startswith(p) for p in case["frozen_prefixes"])}
         got = [n for n in out["names"] if n]
         if out["foreign"]:
-            exact.append((False, "returned objects that are not the model's parameters (return the parameters "
-                                 "themselves, e.g. [p for p in model.parameters() if p.requires_grad])"))
+            results.add("exact", (False, "returned objects that are not the model's parameters (return the parameters "
+                                         "themselves, e.g. [p for p in model.parameters() if p.requires_grad])"))
         elif set(got) - expected:
-            exact.append((False, f"returned frozen parameters ({_few(sorted(set(got) - expected))}): the optimiser "
-                                 "must receive only parameters with requires_grad=True"))
+            results.add("exact", (False, f"returned frozen parameters ({_few(sorted(set(got) - expected))}): the "
+                                         "optimiser must receive only parameters with requires_grad=True"))
         elif expected - set(got):
-            exact.append((False, f"left out trainable parameters ({_few(sorted(expected - set(got)))})"))
+            results.add("exact", (False, f"left out trainable parameters ({_few(sorted(expected - set(got)))})"))
         else:
-            exact.append((True, ""))
-        once.append((len(got) == len(set(got)), "returned some parameters more than once"))
-    add_all(report, "exactly the parameters with requires_grad=True", 0.8, exact)
-    add_all(report, "each parameter once", 0.2, once)
-    return report
+            results.add("exact", (True, ""))
+        results.add("once", (len(got) == len(set(got)), "returned some parameters more than once"))
+    return results.into(Report("test_trainable_parameters", seed))
 
 
 # train_one_epoch --------------------------------------------------------------------------------------
@@ -163,37 +159,36 @@ def cases_train_one_epoch(rng):
 
 
 def judge_train_one_epoch(cases, outputs, seed):
-    report = Report("test_train_one_epoch", seed)
-    results = {key: [] for key in ("loop", "fresh", "mode", "batchnorm", "loss")}
+    results = SubChecks({"loop": ("one zero_grad / backward / step per batch, every batch once", 0.3),
+                         "fresh": ("gradients start from zero at every batch", 0.15),
+                         "mode": ("training mode with gradients on", 0.15),
+                         "batchnorm": ("frozen BatchNorm statistics stay put", 0.2),
+                         "loss": ("returns the epoch's mean training loss", 0.2)})
     for case, out in zip(cases["cases"], outputs["results"]):
         if "error" in out:
-            for key in results:
-                results[key].append((False, f"train_one_epoch {out['error']}"))
+            results.fail(f"train_one_epoch {out['error']}")
             continue
         batches = len(case["bounds"])
         events = out["events"]
         counts = {e: events.count(e) for e in ("forward", "backward", "step", "zero_grad")}
-        loop_ok = counts["backward"] == counts["step"] == batches and out["passes"] == 1 and len(out["losses"]) == batches
-        results["loop"].append((loop_ok, _loop_diagnosis(counts, batches, out)))
-        results["fresh"].append((out["stale_steps"] == 0 and loop_ok,
-                                 f"gradients accumulate across batches ({out['stale_steps']} of {counts['step']} steps used "
-                                 "stale gradients): call optimizer.zero_grad() before each backward()"
-                                 if out["stale_steps"] else "see the loop diagnosis"))
+        loop_ok = (counts["backward"] == counts["step"] == batches and out["passes"] == 1
+                   and len(out["losses"]) == batches)
+        results.add("loop", (loop_ok, _loop_diagnosis(counts, batches, out)))
+        results.add("fresh", (out["stale_steps"] == 0 and loop_ok,
+                              f"gradients accumulate across batches ({out['stale_steps']} of {counts['step']} steps "
+                              "used stale gradients): call optimizer.zero_grad() before each backward()"
+                              if out["stale_steps"] else "see the loop diagnosis"))
         train_mode = bool(out["trained_in_train_mode"]) and all(out["trained_in_train_mode"])
-        results["mode"].append((train_mode and all(out["grad_enabled"]),
-                                "the layers being trained were not in training mode: call model.train() at the start "
-                                "of the epoch" if not train_mode else "gradients were off during training (torch.no_grad)"))
+        results.add("mode", (train_mode and all(out["grad_enabled"]),
+                             "the layers being trained were not in training mode: call model.train() at the start "
+                             "of the epoch" if not train_mode
+                             else "gradients were off during training (torch.no_grad)"))
         still = not out["batchnorm_moved"] or out.get("batchnorm_moved_via_make_model") is False
-        results["batchnorm"].append((still, f"the frozen backbone's BatchNorm statistics moved "
-                                            f"({_few(out['batchnorm_moved'])}): after model.train(), put every BatchNorm "
-                                            "layer whose parameters are frozen back in eval mode"))
-        results["loss"].append(_judge_mean_loss(out))
-    add_all(report, "one zero_grad / backward / step per batch, every batch once", 0.3, results["loop"])
-    add_all(report, "gradients start from zero at every batch", 0.15, results["fresh"])
-    add_all(report, "training mode with gradients on", 0.15, results["mode"])
-    add_all(report, "frozen BatchNorm statistics stay put", 0.2, results["batchnorm"])
-    add_all(report, "returns the epoch's mean training loss", 0.2, results["loss"])
-    return report
+        results.add("batchnorm", (still, f"the frozen backbone's BatchNorm statistics moved "
+                                         f"({_few(out['batchnorm_moved'])}): after model.train(), put every BatchNorm "
+                                         "layer whose parameters are frozen back in eval mode"))
+        results.add("loss", _judge_mean_loss(out))
+    return results.into(Report("test_train_one_epoch", seed))
 
 
 def _loop_diagnosis(counts, batches, out):
@@ -213,7 +208,7 @@ def _judge_mean_loss(out):
     if not losses:
         return False, "no loss was computed"
     per_batch = sum(losses) / len(losses)
-    per_image = sum(l * n for l, n in zip(losses, sizes)) / sum(sizes)
+    per_image = sum(loss * n for loss, n in zip(losses, sizes)) / sum(sizes)
     got = out["returned"]
     if any(math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6) for want in (per_batch, per_image)):
         return True, ""
@@ -251,34 +246,31 @@ def reference_evaluate(case):
 
 
 def judge_evaluate(cases, outputs, seed):
-    report = Report("test_evaluate", seed)
-    loss_ok, acc_ok, mode_ok = [], [], []
+    results = SubChecks({"loss": ("mean loss over the validation set", 0.35),
+                         "accuracy": ("accuracy as a fraction of the images", 0.35),
+                         "mode": ("eval mode, no gradients", 0.3)})
     for case, out in zip(cases["cases"], outputs["results"]):
         if "error" in out:
-            for results in (loss_ok, acc_ok, mode_ok):
-                results.append((False, f"evaluate {out['error']}"))
+            results.fail(f"evaluate {out['error']}")
             continue
         ref_loss, ref_batch_mean, ref_acc = reference_evaluate(case)
         eval_mode = bool(out["forward_modes"]) and not any(out["forward_modes"])
         if not eval_mode:
-            why = "the network was in training mode: call model.eval() before evaluating"
-            loss_ok.append((False, why))
-            acc_ok.append((False, why))
+            results.fail("the network was in training mode: call model.eval() before evaluating",
+                         ("loss", "accuracy"))
         else:
-            loss_ok.append(_close(out["loss"], ref_loss, "mean loss", ref_batch_mean))
-            acc_ok.append(_judge_accuracy(out["accuracy"], ref_acc))
+            results.add("loss", _close(out["loss"], ref_loss, "mean loss", ref_batch_mean))
+            results.add("accuracy", _judge_accuracy(out["accuracy"], ref_acc))
         no_grad = bool(out["grad_enabled"]) and not any(out["grad_enabled"])
-        mode_ok.append((eval_mode and no_grad and not out["buffers_moved"],
-                        "gradients were on: evaluate inside torch.no_grad() (or torch.inference_mode())"
-                        if eval_mode and not no_grad else "the network was in training mode: call model.eval()"))
-    add_all(report, "mean loss over the validation set", 0.35, loss_ok)
-    add_all(report, "accuracy as a fraction of the images", 0.35, acc_ok)
-    add_all(report, "eval mode, no gradients", 0.3, mode_ok)
-    return report
+        results.add("mode", (eval_mode and no_grad and not out["buffers_moved"],
+                             "gradients were on: evaluate inside torch.no_grad() (or torch.inference_mode())"
+                             if eval_mode and not no_grad else "the network was in training mode: call model.eval()"))
+    return results.into(Report("test_evaluate", seed))
 
 
 def _close(got, want, name, also=None):
-    if math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6) or (also is not None and math.isclose(got, also, rel_tol=1e-4)):
+    if (math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6)
+            or (also is not None and math.isclose(got, also, rel_tol=1e-4))):
         return True, ""
     return False, f"{name} is {got:.4g}, expected {want:.4g}"
 
@@ -350,30 +342,27 @@ def reference_fit(case):
 
 
 def judge_fit(cases, outputs, seed):
-    report = Report("test_fit", seed)
-    results = {key: [] for key in ("history", "stop", "schedule", "best", "restore")}
+    results = SubChecks({"history": ("history: one entry per epoch run (train_loss, val_loss, val_acc, lr)", 0.15),
+                         "stop": ("early stopping after `patience` epochs without improvement", 0.25),
+                         "schedule": ("ReduceLROnPlateau on the validation loss", 0.25),
+                         "best": ("best_epoch", 0.1),
+                         "restore": ("the best epoch's weights are restored", 0.25)})
     for case, out in zip(cases["cases"], outputs["results"]):
         tag = f" [validation loss {case['shape']}, patience={case['patience']}, lr_patience={case['lr_patience']}]"
         if "error" in out:
-            for key in results:
-                results[key].append((False, f"fit {out['error']}{tag}"))
+            results.fail(f"fit {out['error']}{tag}")
             continue
         lrs, best_epoch = reference_fit(case)
         history, ran = out["history"], len(out["lrs_used"])
-        results["history"].append(_judge_history(case, history, ran, out))
-        results["stop"].append((ran == len(lrs), _stop_diagnosis(ran, len(lrs), best_epoch, case) + tag))
-        results["schedule"].append(_judge_schedule(out["lrs_used"], lrs, case, tag))
+        results.add("history", _judge_history(case, history, ran, out))
+        results.add("stop", (ran == len(lrs), _stop_diagnosis(ran, len(lrs), best_epoch, case) + tag))
+        results.add("schedule", _judge_schedule(out["lrs_used"], lrs, case, tag))
         by_accuracy = _best_by_accuracy(case, ran, best_epoch)
-        results["best"].append((history["best_epoch"] == best_epoch,
-                                _best_diagnosis(history["best_epoch"], best_epoch, by_accuracy) + tag))
+        results.add("best", (history["best_epoch"] == best_epoch,
+                             _best_diagnosis(history["best_epoch"], best_epoch, by_accuracy) + tag))
         restored = out["final_weight"] == best_epoch + 1.0
-        results["restore"].append((restored, _restore_diagnosis(out["final_weight"], ran, best_epoch, by_accuracy) + tag))
-    add_all(report, "history: one entry per epoch run (train_loss, val_loss, val_acc, lr)", 0.15, results["history"])
-    add_all(report, "early stopping after `patience` epochs without improvement", 0.25, results["stop"])
-    add_all(report, "ReduceLROnPlateau on the validation loss", 0.25, results["schedule"])
-    add_all(report, "best_epoch", 0.1, results["best"])
-    add_all(report, "the best epoch's weights are restored", 0.25, results["restore"])
-    return report
+        results.add("restore", (restored, _restore_diagnosis(out["final_weight"], ran, best_epoch, by_accuracy) + tag))
+    return results.into(Report("test_fit", seed))
 
 
 def _judge_history(case, history, ran, out):
@@ -382,7 +371,8 @@ def _judge_history(case, history, ran, out):
     lengths = {key: len(history[key]) for key in ("train_loss", "val_loss", "val_acc", "lr")}
     if any(n != ran for n in lengths.values()):
         return False, f"history lists have lengths {lengths} for {ran} epochs run: one entry per epoch"
-    for key, script in (("train_loss", case["train_loss"]), ("val_loss", case["val_loss"]), ("val_acc", case["val_acc"])):
+    for key, script in (("train_loss", case["train_loss"]), ("val_loss", case["val_loss"]),
+                        ("val_acc", case["val_acc"])):
         if any(not math.isclose(a, b, rel_tol=1e-6) for a, b in zip(history[key], script)):
             return False, f"history[{key!r}] does not hold the values train_one_epoch / evaluate returned"
     # The learning rate each epoch trained with, or the one the scheduler set after it: both are read as "the lr".
@@ -423,8 +413,8 @@ def _best_by_accuracy(case, ran, best_epoch):
     return None if best == best_epoch else best
 
 
-BY_ACCURACY = ("the epoch with the highest validation accuracy ({}) was kept: keep the epoch with the lowest validation "
-               "loss ({}), as the notebook asks (and Keras's EarlyStopping(monitor='val_loss') does)")
+BY_ACCURACY = ("the epoch with the highest validation accuracy ({}) was kept: keep the epoch with the lowest "
+               "validation loss ({}), as the notebook asks (and Keras's EarlyStopping(monitor='val_loss') does)")
 
 
 def _best_diagnosis(got, best_epoch, by_accuracy):
@@ -444,18 +434,11 @@ def _restore_diagnosis(final, ran, best_epoch, by_accuracy=None):
     return f"the network ends with epoch {int(final) - 1}'s weights, expected the best epoch's ({best_epoch})"
 
 
-PARTS = (
-    Part("test_make_model", ("make_model",), cases_make_model, harness.run_make_model, judge_make_model),
-    Part("test_trainable_parameters", ("trainable_parameters",), cases_trainable_parameters,
-         harness.run_trainable_parameters, judge_trainable_parameters),
-    Part("test_train_one_epoch", ("train_one_epoch",), cases_train_one_epoch, harness.run_train_one_epoch,
-         judge_train_one_epoch),
-    Part("test_evaluate", ("evaluate",), cases_evaluate, harness.run_evaluate, judge_evaluate),
-    Part("test_fit", ("fit",), cases_fit, harness.run_fit, judge_fit),
-)
-CHECKS = {part.grade_id: part for part in PARTS}
-
-
-def check(grade_id, *student_objects, seed=None):
-    """Draw, run and judge one part in this process (the notebook's hidden-test cells)."""
-    return CHECKS[grade_id].check(*student_objects, seed=seed)
+CHECKS = {
+    "test_make_model": Check(cases_make_model, harness.run_make_model, judge_make_model),
+    "test_trainable_parameters": Check(cases_trainable_parameters, harness.run_trainable_parameters,
+                                       judge_trainable_parameters),
+    "test_train_one_epoch": Check(cases_train_one_epoch, harness.run_train_one_epoch, judge_train_one_epoch),
+    "test_evaluate": Check(cases_evaluate, harness.run_evaluate, judge_evaluate),
+    "test_fit": Check(cases_fit, harness.run_fit, judge_fit),
+}

@@ -1,10 +1,11 @@
 """Running the two_layer_net student code on hidden cases. Each `run_*` takes the student's objects and
-the cases (plain data drawn by autograder.checks.two_layer_net) and returns plain data for judging."""
+the cases (plain data drawn by checks.py) and returns plain data for judging."""
 import inspect
 
 import torch
 
-from .core import StudentError, as_plain_tensor, call_student, device_for, namespace_of, patched_names, plain_float
+from autograder.harness.core import (StudentError, as_plain_tensor, call_student, device_for, namespace_of,
+                                     patched_names, plain_float)
 
 PARAMS = ("W1", "b1", "W2", "b2")
 _equal = torch.equal  # bound before student code runs, which may rebind torch.equal

@@ -1,5 +1,4 @@
 """Common student mistakes kept as mutants of the solution, each with the feedback it must earn."""
-import importlib
 from dataclasses import dataclass
 
 
@@ -24,7 +23,3 @@ class Mutant:
             code = code.replace(old, new, 1)
         return code
 
-
-def catalogue(assignment):
-    """The assignment's mutants (autograder.mistakes.<assignment>.MUTANTS)."""
-    return importlib.import_module(f"{__name__}.{assignment}").MUTANTS

@@ -656,8 +656,8 @@ STYLES = (
                       "(module.train(any(p.requires_grad ...))), the loss weighted by batch size"),
     Style("epoch_helper_tensor_sum", {"train_one_epoch": EPOCH_HELPER_TENSOR_SUM},
           added_cells=(("train_one_epoch", FREEZE_BN_HELPER),),
-          description="model.apply(set_frozen_batchnorm_eval), a helper in a cell of its own; the loss summed as a 0-dim tensor "
-                      "weighted by batch size, .item() at the end"),
+          description="model.apply(set_frozen_batchnorm_eval), a helper in a cell of its own; the loss summed as a "
+                      "0-dim tensor weighted by batch size, .item() at the end"),
     Style("eval_inference_mode_float_mean", {"evaluate": EVAL_INFERENCE_MODE_FLOAT_MEAN},
           description="model.train(False), torch.inference_mode(), per-batch (argmax == y).float().mean() "
                       "weighted by the batch size"),

@@ -2,7 +2,7 @@
 
 The reference is written with library parts (`F.cross_entropy`, `torch.autograd`), independently of
 the hand-written solution in source/, so the two check each other. Every part has three steps:
-`cases_*` draws fresh hidden cases, `autograder.harness.two_layer_net.run_*` runs the student's code on
+`cases_*` draws fresh hidden cases, `harness.run_*` (this folder's harness.py) runs the student's code on
 them (the functions it calls are replaced by correct ones, spies or fakes, so one mistake costs one
 part), and `judge_*` compares with the reference and explains what is probably wrong. `check_*` chains
 them in one process (nbgrader's hidden-test cells); the batch grader runs the middle step in a sandbox.
@@ -22,8 +22,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from autograder.checks.core import Part, Report, add_all, compare, devices, new_rng, torch_gen
-from autograder.harness import two_layer_net as harness
+from autograder.checks.core import Check, Report, SubChecks, add_all, compare, devices, new_rng, torch_gen
+from assignments.two_layer_net import harness
+from assignments.two_layer_net.reference_model import reference_checkpoint
 from autograder.harness.core import as_plain_tensor
 from helpers.data import course_dataset, load_dataset
 from helpers.grad import rel_error
@@ -78,7 +79,8 @@ def draw_net_cases(rng, large=True):
             X = rng.uniform(0.5, 4.0) * torch.randn(N, D, generator=gen, dtype=torch.float64)
             y = torch.randint(C - 1 if labels_lack_last_class else C, (N,), generator=gen)
             if labels_lack_last_class:
-                y[0] = C - 2  # labels 0 .. C-2, so one_hot(y) without num_classes has C-1 columns (not 1: that broadcasts)
+                # labels 0 .. C-2, so one_hot(y) without num_classes has C-1 columns (not 1: that broadcasts)
+                y[0] = C - 2
             cases.append(_typed(dict(name=f"N={N} D={D} H={H} C={C} {str(dtype)[6:]} {device}", X=X, y=y, params=params,
                                      reg=rng.uniform(0.05, 0.5), large=False, device=device), dtype))
         if large:
@@ -110,20 +112,17 @@ def cases_forward_pass(rng):
 
 
 def judge_forward_pass(cases, outputs, seed):
-    report = Report("test_nn_forward_pass", seed)
-    scores_ok, hidden_ok = [], []
+    results = SubChecks({"scores": ("scores = relu(X W1 + b1) W2 + b2", 0.6),
+                         "hidden": ("hidden = relu(X W1 + b1)", 0.4)})
     for case, out in zip(cases["cases"], outputs["results"]):
         if "error" in out:
-            scores_ok.append((False, f"nn_forward_pass {out['error']} [{case['name']}]"))
-            hidden_ok.append(scores_ok[-1])
+            results.fail(f"nn_forward_pass {out['error']} [{case['name']}]")
             continue
         ref_scores, ref_hidden = reference_forward(case["params"], case["X"])
         variants = _forward_variants(case)
-        scores_ok.append(compare(out["scores"], ref_scores, "scores", _tol(case), variants))
-        hidden_ok.append(compare(out["hidden"], ref_hidden, "hidden", _tol(case), variants))
-    add_all(report, "scores = relu(X W1 + b1) W2 + b2", 0.6, scores_ok)
-    add_all(report, "hidden = relu(X W1 + b1)", 0.4, hidden_ok)
-    return report
+        results.add("scores", compare(out["scores"], ref_scores, "scores", _tol(case), variants))
+        results.add("hidden", compare(out["hidden"], ref_hidden, "hidden", _tol(case), variants))
+    return results.into(Report("test_nn_forward_pass", seed))
 
 
 def _forward_variants(case):
@@ -159,28 +158,24 @@ def cases_forward_backward(rng):
 
 
 def judge_forward_backward(cases, outputs, seed):
-    report = Report("test_nn_forward_backward", seed)
-    results = {key: [] for key in ("loss", "stable") + PARAMS}
+    results = SubChecks({"loss": ("loss: mean softmax cross-entropy + reg * (ΣW1² + ΣW2²); scores when y=None", 0.4),
+                         "stable": ("loss and gradients stay finite for large scores", 0.1),
+                         **{key: (f"gradient of {key}", 0.125) for key in PARAMS}})
     for case, out in zip(cases["cases"], outputs["results"]):
         _judge_forward_backward_case(case, out, results)
-    add_all(report, "loss: mean softmax cross-entropy + reg * (ΣW1² + ΣW2²); scores when y=None", 0.4,
-             results["loss"])
-    add_all(report, "loss and gradients stay finite for large scores", 0.1, results["stable"])
-    for key in PARAMS:
-        add_all(report, f"gradient of {key}", 0.125, results[key])
-    return report
+    return results.into(Report("test_nn_forward_backward", seed))
 
 
 def _judge_forward_backward_case(case, out, results):
     tol, tag = _tol(case), f" [{case['name']}]"
     if not case["large"]:
         if "scores_error" in out:
-            results["loss"].append((False, f"nn_forward_backward(params, X) {out['scores_error']}{tag}"))
+            results.add("loss", (False, f"nn_forward_backward(params, X) {out['scores_error']}{tag}"))
         else:
-            results["loss"].append(compare(out["scores"], case["forward_scores"], "scores (y=None)", tol))
+            results.add("loss", compare(out["scores"], case["forward_scores"], "scores (y=None)", tol))
     if "error" in out:
-        for key in ("loss",) + PARAMS + (("stable",) if case["large"] else ()):
-            results[key].append((False, f"nn_forward_backward {out['error']}{tag}"))
+        results.fail(f"nn_forward_backward {out['error']}{tag}",
+                     ("loss",) + PARAMS + (("stable",) if case["large"] else ()))
         return
     ref_loss, ref_grads = reference_loss_and_grads(case["params"], case["X"], case["y"], case["reg"])
     loss_result = compare(torch.tensor(out["loss"], dtype=torch.float64), ref_loss.to(torch.float64), "loss", tol,
@@ -194,11 +189,11 @@ def _judge_forward_backward_case(case, out, results):
                                         _grad_variants(case, key), UNSTABLE)
     if case["large"]:
         failures = [r for r in [loss_result, *grad_results.values()] if not r[0]]
-        results["stable"].append(failures[0] if failures else (True, ""))
+        results.add("stable", failures[0] if failures else (True, ""))
     else:
-        results["loss"].append(_tagged(loss_result, tag))
+        results.add("loss", _tagged(loss_result, tag))
         for key in PARAMS:
-            results[key].append(_tagged(grad_results[key], tag))
+            results.add(key, _tagged(grad_results[key], tag))
 
 
 def _tagged(result, tag):
@@ -324,20 +319,16 @@ TRAIN_SUBCHECKS = (("minibatches of batch_size rows, with their labels and reg",
 
 
 def judge_train(cases, outputs, seed):
-    report = Report("test_nn_train", seed)
-    results = {name: [] for name, _ in TRAIN_SUBCHECKS}
+    results = SubChecks({name: (name, weight) for name, weight in TRAIN_SUBCHECKS})
     for case, out in zip(cases["cases"], outputs["results"]):
         tag = f" [{case['name']}]"
         if "error" in out and not out["calls"]:
-            for name, _ in TRAIN_SUBCHECKS:
-                results[name].append((False, f"nn_train {out['error']}{tag}"))
+            results.fail(f"nn_train {out['error']}{tag}")
             continue
         for name, ok, detail in (*_judge_batches(case, out["calls"]), *_judge_steps(case, out),
                                  *_judge_histories(case, out)):
-            results[name].append(_tagged((ok, detail), tag))
-    for name, weight in TRAIN_SUBCHECKS:
-        add_all(report, name, weight, results[name])
-    return report
+            results.add(name, _tagged((ok, detail), tag))
+    return results.into(Report("test_nn_train", seed))
 
 
 def _judge_batches(case, calls):
@@ -395,7 +386,8 @@ def _judge_steps(case, out):
     elif used[0] < 0:
         detail = "parameters moved uphill: the update is p -= learning_rate * grad"
     else:
-        detail = "updates are not p -= learning_rate * grads[p] for every parameter (or params are not updated in place)"
+        detail = ("updates are not p -= learning_rate * grads[p] for every parameter "
+                  "(or params are not updated in place)")
     expected = expected_learning_rates(case)[:len(used)]
     schedule_ok = bool(used) and len(used) == case["num_iters"] and all(
         abs(u - e) <= 1e-6 * e for u, e in zip(used, expected))
@@ -418,7 +410,8 @@ def _diagnose_schedule(case, used, expected):
         return "the learning rate is decayed before the update of the first iteration; decay after updating"
     if abs(used[0] - lr) > 1e-6 * lr:
         return f"the first step used learning rate {used[0]:.4g}, expected learning_rate={lr:.4g}"
-    return f"the learning rates used were {[round(u, 4) for u in used[:6]]}..., expected {[round(e, 4) for e in expected[:6]]}..."
+    return (f"the learning rates used were {[round(u, 4) for u in used[:6]]}..., "
+            f"expected {[round(e, 4) for e in expected[:6]]}...")
 
 
 def _judge_histories(case, out):
@@ -502,7 +495,8 @@ def case_two_layer_net(rng):
     outputs of each method, so a method passes by delegating or by any other route to the same values."""
     gen, D, H, C = torch_gen(rng), rng.randint(40, 60), rng.randint(40, 60), rng.randint(5, 9)
     params = draw_params(gen, D, H, C, scale=0.3)
-    X, X_val = torch.randn(6, D, generator=gen, dtype=torch.float64), torch.randn(4, D, generator=gen, dtype=torch.float64)
+    X = torch.randn(6, D, generator=gen, dtype=torch.float64)
+    X_val = torch.randn(4, D, generator=gen, dtype=torch.float64)
     y = torch.randint(C, (6,), generator=gen)
     loss, grads = reference_loss_and_grads(params, X, y, reg=0.25)
     (scores, hidden), (val_scores, val_hidden) = reference_forward(params, X), reference_forward(params, X_val)
@@ -514,7 +508,8 @@ def case_two_layer_net(rng):
 
 
 METHODS = {"loss": "net.loss(X, y, reg) returns nn_forward_backward(self.params, X, y, reg)",
-           "train": "net.train(...) returns nn_train(self.params, nn_forward_backward, nn_predict, ...) with its arguments",
+           "train": "net.train(...) returns nn_train(self.params, nn_forward_backward, nn_predict, ...) "
+                    "with its arguments",
            "predict": "net.predict(X) returns nn_predict(self.params, nn_forward_backward, X)"}
 
 
@@ -554,10 +549,11 @@ def _judge_net_loss(case, result):
     if "error" in result:
         return False, f"net.loss(...) {result['error']}"
     tol = TOL[torch.float64]
-    checks = [compare(torch.tensor(result["loss"], dtype=torch.float64), torch.tensor(case["loss"], dtype=torch.float64),
-                      "net.loss(X, y, reg)'s loss", tol),
+    checks = [compare(torch.tensor(result["loss"], dtype=torch.float64),
+                      torch.tensor(case["loss"], dtype=torch.float64), "net.loss(X, y, reg)'s loss", tol),
               compare(result["scores"], case["lookup"][1]["forward_scores"], "net.loss(X)'s scores", tol)]
-    checks += [compare(result["grads"][k], case["grads"][k], f"net.loss(X, y, reg)'s grads['{k}']", tol) for k in PARAMS]
+    checks += [compare(result["grads"][k], case["grads"][k], f"net.loss(X, y, reg)'s grads['{k}']", tol)
+               for k in PARAMS]
     failures = [detail for ok, detail in checks if not ok]
     return not failures, (failures[0] + ": return nn_forward_backward(self.params, X, y, reg)") if failures else ""
 
@@ -575,7 +571,8 @@ def _judge_net_predict(case, result):
         return False, f"net.predict(...) {result['error']}"
     expected = case["lookup"][1]["forward_scores"].argmax(dim=1)
     ok = result["labels"].shape == expected.shape and torch.equal(result["labels"].long(), expected)
-    return ok, "" if ok else "net.predict(X) should return the predicted labels: nn_predict(self.params, nn_forward_backward, X)"
+    return ok, "" if ok else ("net.predict(X) should return the predicted labels: "
+                              "nn_predict(self.params, nn_forward_backward, X)")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -615,9 +612,9 @@ def judge_find_best_net(case, out, seed):
                 param_set_problems(out.get("param_set")))
     report.add("get_param_set returns four valid lists", 0.1, not problems, "; ".join(problems))
     if "error" in out:
-        for name, weight in FIND_SUBCHECKS:
-            report.add(name, weight, False, f"find_best_net {out['error']}")
-        return report
+        results = SubChecks({name: (name, weight) for name, weight in FIND_SUBCHECKS})
+        results.fail(f"find_best_net {out['error']}")
+        return results.into(report)
     combos = [tuple(combo) for combo, _ in case["accs"]]
     tried = {tuple(n["trained"]) for n in out["nets"] if n["trained"]}
     ok = tried >= set(combos)
@@ -631,7 +628,8 @@ def judge_find_best_net(case, out, seed):
     report.add(*FIND_SUBCHECKS[1], ok, "" if ok else
                "the returned net or accuracy is not the one with the highest validation accuracy")
     report.add(*FIND_SUBCHECKS[2], out["best_stat_is_its_stats"],
-               "" if out["best_stat_is_its_stats"] else "best_stat should be the dict that best_net.train(...) returned")
+               "" if out["best_stat_is_its_stats"]
+               else "best_stat should be the dict that best_net.train(...) returned")
     ok = bool(out["nets"]) and all(n["sizes"][0] == case["D"] and n["sizes"][2] == case["C"] for n in out["nets"])
     report.add(*FIND_SUBCHECKS[3], ok, "" if ok else f"build TwoLayerNet(input_size=X_train.shape[1] ({case['D']}), "
                f"..., output_size=number of classes ({case['C']}))")
@@ -639,26 +637,17 @@ def judge_find_best_net(case, out, seed):
 
 
 # ----------------------------------------------------------------------------------------------
-# The parts, and the one-process checks the hidden-test cells call
+# The code parts' checks (the manifest declares the parts; autograder.checks.hidden_test runs them in nbgrader)
 # ----------------------------------------------------------------------------------------------
 
-PARTS = (
-    Part("test_nn_forward_pass", ("nn_forward_pass",), cases_forward_pass, harness.run_forward_pass,
-         judge_forward_pass),
-    Part("test_nn_forward_backward", ("nn_forward_backward",), cases_forward_backward, harness.run_forward_backward,
-         judge_forward_backward),
-    Part("test_nn_train", ("nn_train",), cases_train, harness.run_train, judge_train),
-    Part("test_nn_predict", ("nn_predict",), cases_predict, harness.run_predict, judge_predict),
-    Part("test_two_layer_net", ("TwoLayerNet",), case_two_layer_net, harness.run_two_layer_net, judge_two_layer_net),
-    Part("test_find_best_net", ("find_best_net", "get_param_set"), case_find_best_net, harness.run_find_best_net,
-         judge_find_best_net),
-)
-check_nn_forward_pass = PARTS[0].check
-check_nn_forward_backward = PARTS[1].check
-check_nn_train = PARTS[2].check
-check_nn_predict = PARTS[3].check
-check_two_layer_net = PARTS[4].check
-check_find_best_net = PARTS[5].check
+CHECKS = {
+    "test_nn_forward_pass": Check(cases_forward_pass, harness.run_forward_pass, judge_forward_pass),
+    "test_nn_forward_backward": Check(cases_forward_backward, harness.run_forward_backward, judge_forward_backward),
+    "test_nn_train": Check(cases_train, harness.run_train, judge_train),
+    "test_nn_predict": Check(cases_predict, harness.run_predict, judge_predict),
+    "test_two_layer_net": Check(case_two_layer_net, harness.run_two_layer_net, judge_two_layer_net),
+    "test_find_best_net": Check(case_find_best_net, harness.run_find_best_net, judge_find_best_net),
+}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -716,7 +705,8 @@ def check_best_model(path, data=None, seed=None, max_bytes=MAX_CHECKPOINT_BYTES)
             return report
         acc = _accuracy(params, X, y)
         shares.append((split, acc, target, min(max((acc - target + BEST_MODEL_MARGIN) / BEST_MODEL_MARGIN, 0), 1)))
-    text = ", ".join(f"{split} accuracy {100 * acc:.2f}% (target {100 * target:.0f}%)" for split, acc, target, _ in shares)
+    text = ", ".join(f"{split} accuracy {100 * acc:.2f}% (target {100 * target:.0f}%)"
+                     for split, acc, target, _ in shares)
     share = min(s for *_, s in shares)
     if share == 1:
         report.add(f"{name} on {dataset}: {text}", 1.0, True)
@@ -728,5 +718,7 @@ def check_best_model(path, data=None, seed=None, max_bytes=MAX_CHECKPOINT_BYTES)
     return report
 
 
-#: The best-model part: its grade_id and the check of a submitted checkpoint file.
-BEST_MODEL = ("test_best_model", check_best_model)
+#: The best-model part grades the checkpoint a student submits.
+FILE_CHECKS = {"test_best_model": check_best_model}
+#: The reference submission's checkpoint (the canary's and the demo's): trained once with library parts, then cached.
+REFERENCE_FILES = {"best_two_layer_net.pth": lambda: reference_checkpoint("fashion_mnist")}

@@ -1,6 +1,6 @@
 """Running the transfer_learning student code on hidden cases, with spies for the loader, optimiser and loss.
 
-Each `run_*` takes the student's objects and the cases (plain data drawn by autograder.checks.transfer_learning)
+Each `run_*` takes the student's objects and the cases (plain data drawn by checks.py)
 and returns plain data for judging. Networks are never shipped: both sides rebuild them from a seed
 (`seeded_resnet18`), so the judge can recompute what the student's code should have produced.
 """
@@ -9,7 +9,8 @@ import torch
 from torch import nn
 from torchvision.models import resnet18  # imported with the harness, so that no part's time budget pays for it
 
-from .core import StudentError, as_plain_tensor, call_student, namespace_of, patched_names, plain_float
+from autograder.harness.core import (StudentError, as_plain_tensor, call_student, namespace_of, patched_names,
+                                     plain_float)
 
 _equal = torch.equal  # bound before student code runs, which may rebind torch.equal
 _cross_entropy = nn.functional.cross_entropy
@@ -55,7 +56,8 @@ def frozen_batchnorm_buffers(model):
     """{name: copy of running_mean / running_var} of the BatchNorm layers whose parameters are all frozen."""
     buffers = {}
     for name, module in model.named_modules():
-        if isinstance(module, nn.modules.batchnorm._BatchNorm) and not any(p.requires_grad for p in module.parameters()):
+        if (isinstance(module, nn.modules.batchnorm._BatchNorm)
+                and not any(p.requires_grad for p in module.parameters())):
             buffers[f"{name}.running_mean"] = module.running_mean.detach().clone()
             buffers[f"{name}.running_var"] = module.running_var.detach().clone()
     return buffers
@@ -286,7 +288,8 @@ def _batchnorm_via_make_model(train_one_epoch, make_model, case):
     """Whether frozen BatchNorm statistics still move when the network comes from the student's make_model; None
     when make_model fails or freezes no BatchNorm layer."""
     try:
-        model = call_student(make_model, seeded_resnet18(case["seed"], case["source_classes"]), case["num_classes"], True)
+        model = call_student(make_model, seeded_resnet18(case["seed"], case["source_classes"]), case["num_classes"],
+                             True)
         buffers = frozen_batchnorm_buffers(model)
         if not isinstance(model, nn.Module) or not buffers:
             return None
@@ -337,7 +340,8 @@ class ScriptedRun:
             raise RuntimeError("fit trained for more epochs than it was given")
         self.lrs.append(float(optimizer.param_groups[0]["lr"]))
         if loader is not self.train_loader:
-            self.wrong_loader.append(f"train_one_epoch got {'the validation loader' if loader is self.val_loader else loader!r}")
+            got = "the validation loader" if loader is self.val_loader else repr(loader)
+            self.wrong_loader.append(f"train_one_epoch got {got}")
         with torch.no_grad():
             for parameter in self.model.parameters():
                 parameter.fill_(epoch + 1.0)
@@ -348,7 +352,8 @@ class ScriptedRun:
         if epoch < 0:
             raise RuntimeError("fit evaluated before training an epoch")
         if loader is not self.val_loader:
-            self.wrong_loader.append(f"evaluate got {'the training loader' if loader is self.train_loader else loader!r}")
+            got = "the training loader" if loader is self.train_loader else repr(loader)
+            self.wrong_loader.append(f"evaluate got {got}")
         return self.case["val_loss"][epoch], self.case["val_acc"][epoch]
 
 
@@ -367,7 +372,8 @@ def run_fit(fit, cases):
                                        lr_patience=case["lr_patience"])
             results.append({"history": _plain_history(history), "lrs_used": script.lrs,
                             "lr_at_end": float(optimizer.param_groups[0]["lr"]),
-                            "final_weight": float(model.weight.detach()[0, 0]), "wrong_loader": script.wrong_loader[:3]})
+                            "final_weight": float(model.weight.detach()[0, 0]),
+                            "wrong_loader": script.wrong_loader[:3]})
         except StudentError as error:
             results.append({"error": error.text})
     return {"results": results}
@@ -380,7 +386,8 @@ def _plain_history(history):
     for key in ("train_loss", "val_loss", "val_acc", "lr"):
         values = history.get(key)
         if not isinstance(values, (list, tuple)):
-            raise StudentError(f"history[{key!r}] should be a list with one entry per epoch, got {type(values).__name__}")
+            raise StudentError(f"history[{key!r}] should be a list with one entry per epoch, "
+                               f"got {type(values).__name__}")
         plain[key] = [plain_float(v, f"history[{key!r}] entries") for v in values]
     best = history.get("best_epoch")
     if isinstance(best, np.integer):  # e.g. np.argmin(history["val_loss"])
