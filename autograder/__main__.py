@@ -1,4 +1,4 @@
-"""Command line: `python -m autograder {demo,new,release,grade,bundle} ...`."""
+"""Command line: `python -m autograder {demo,new,release,grade,bundle,agreement} ...`."""
 import argparse
 import sys
 
@@ -32,6 +32,8 @@ def main(argv=None):
     grade.add_argument("--cold-sandboxes", action="store_true",
                        help="start a fresh interpreter for every submission instead of forking it from a warm one "
                             "(slower; to compare, or to rule the warm sandboxes out)")
+    commands.add_parser("agreement", help="print the table of what each catalogued mistake shows in its visible check "
+                                          "and costs in its hidden test (README.md holds it; the tests check it)")
     args = parser.parse_args(argv)
     if args.command == "demo":
         from autograder import demo
@@ -44,6 +46,9 @@ def main(argv=None):
         return _release(args)
     elif args.command == "new":
         return _new(args)
+    elif args.command == "agreement":
+        from autograder import agreement, registry
+        print(agreement.table(registry.assignments(graded=True)))
     return 0
 
 

@@ -9,12 +9,15 @@ class Mutant:
     name: short id; cell: grade_id of the answer cell; part: grade_id of the test cell that must lose
     points (and no other); edits: (old, new) text replacements, each old text must occur in the solution;
     feedback: a phrase the diagnosis must contain.
+    visible_blind: why the notebook's visible check cannot see this mistake with the data a student has; empty for
+    a mistake it must catch (autograder.agreement).
     """
     name: str
     cell: str
     part: str
     edits: tuple
     feedback: str
+    visible_blind: str = ""
 
     def apply(self, code):
         for old, new in self.edits:

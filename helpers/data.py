@@ -11,7 +11,11 @@ CIFAR-10, 784 for Fashion-MNIST), and extra keys `dataset`, `class_names`, `imag
 and `mean_image` (D,). Where the files come from, in order: the `root` argument; otherwise
 $COURSE_DATA, the course folder's `data/`, the user cache `~/.cache/course-kit/data`, and for
 Fashion-MNIST Debian's `/usr/share/datasets/fashion-mnist` (package `dataset-fashion-mnist`).
-CIFAR-10 is downloaded by torchvision when none of these has it and the network allows.
+When none of these has the dataset, `download=True` and the network allows, torchvision downloads it
+into the cache (or into `root`): CIFAR-10 (about 170 MB) or Fashion-MNIST (about 30 MB, from
+`FashionMNIST.mirrors`, checked against torchvision's MD5 sums). Fashion-MNIST is downloaded into a
+temporary folder and moved into place whole, so parallel processes never see half a file and a
+corrupted download leaves nothing behind.
 """
 import copy
 import gzip
@@ -19,7 +23,11 @@ import hashlib
 import os
 import shutil
 import socket
+import tempfile
+from http.client import HTTPException
 from pathlib import Path
+from urllib.error import URLError
+from urllib.parse import urlsplit
 
 import torch
 
@@ -85,7 +93,8 @@ def load_dataset(name=None, root=None, validation_ratio=0.1, num_train=None,
         dtype, device: of the returned image tensors; labels are int64 on `device`.
         bias_trick: append a constant-1 feature, so D grows by one.
         flatten: False keeps images as (N, C, H, W).
-        download: let torchvision fetch CIFAR-10 when no local copy exists and the network allows.
+        download: let torchvision fetch the dataset (CIFAR-10 or Fashion-MNIST) into the cache, or into `root`,
+            when no local copy exists and the network allows; False only searches the local folders.
         verify_checksums: check the CIFAR-10 files against torchvision's MD5 sums.
 
     Raises:
@@ -96,13 +105,13 @@ def load_dataset(name=None, root=None, validation_ratio=0.1, num_train=None,
         try:
             raw = _raw_cifar10(root, download, verify_checksums)
         except DatasetNotFoundError:
-            raw = _raw_fashion_mnist(root)
+            raw = _raw_fashion_mnist(root, download)
         found = "CIFAR-10" if raw["dataset"] == "cifar10" else "Fashion-MNIST (CIFAR-10 not found)"
         print(f"Using {found} from {raw['source']}.")
     elif name == "cifar10":
         raw = _raw_cifar10(root, download, verify_checksums)
     elif name == "fashion_mnist":
-        raw = _raw_fashion_mnist(root)
+        raw = _raw_fashion_mnist(root, download)
     else:
         raise ValueError(f"unknown dataset {name!r}; choose one of {DATASETS + ('auto',)}")
     key = (raw["dataset"], raw["source"], validation_ratio, num_train, dtype, bias_trick, flatten)
@@ -114,11 +123,12 @@ def load_dataset(name=None, root=None, validation_ratio=0.1, num_train=None,
 def raw_images(name, root=None, download=False, verify_checksums=True):
     """A dataset as it is stored: {'x_train' (N, C, H, W) uint8, 'y_train' (N,) int64, 'x_test', 'y_test',
     'class_names', 'dataset', 'source'}, for code that applies its own transforms (e.g. torchvision's).
+    `download=True` lets torchvision fetch a missing dataset as load_dataset does.
     Raises DatasetNotFoundError, saying how to get the files, when there is no copy."""
     if name == "cifar10":
         return _raw_cifar10(root, download, verify_checksums)
     if name == "fashion_mnist":
-        return _raw_fashion_mnist(root)
+        return _raw_fashion_mnist(root, download)
     raise ValueError(f"unknown dataset {name!r}; choose one of {DATASETS}")
 
 
@@ -199,18 +209,94 @@ def _to_nchw(hwc_uint8):
     return torch.from_numpy(hwc_uint8).permute(0, 3, 1, 2).contiguous()
 
 
-def _raw_fashion_mnist(root):
-    """Fashion-MNIST as uint8 tensors, from torchvision's layout or a folder of the four .gz files."""
+def _raw_fashion_mnist(root, download=False):
+    """Fashion-MNIST as uint8 tensors, from torchvision's layout or a folder of the four .gz files, else downloaded
+    (download=True) by torchvision into the cache or `root`."""
     folders = data_dirs(root) + ([DEBIAN_FASHION_MNIST] if root is None else [])
     for folder in folders:
-        if all((folder / "FashionMNIST" / "raw" / gz[:-3]).is_file() for gz in FASHION_MNIST_FILES):
+        if _has_fashion_mnist(folder):
             return _cached(("fashion_mnist", folder), lambda: _read_fashion_mnist(folder, folder))
         if all((folder / gz).is_file() for gz in FASHION_MNIST_FILES):
             return _cached(("fashion_mnist", folder), lambda: _read_fashion_mnist(folder, _unpack_gz(folder)))
+    target = Path(root) if root is not None else cache_dir() / "data"
+    mirrors = _fashion_mnist_mirrors()
+    if download and any(_network_reaches(host_port) for host_port in _hosts(mirrors)):
+        _download_fashion_mnist(target, mirrors)
+        return _cached(("fashion_mnist", target), lambda: _read_fashion_mnist(target, target))
     raise DatasetNotFoundError(
-        "Fashion-MNIST was not found in " + ", ".join(str(d) for d in folders) + ". Install it with "
-        "'sudo apt-get install dataset-fashion-mnist' (Debian/Ubuntu), or run "
-        "torchvision.datasets.FashionMNIST(ROOT, download=True) and set COURSE_DATA=ROOT.")
+        "Fashion-MNIST was not found in " + ", ".join(str(d) for d in folders)
+        + (", and the automatic download could not reach torchvision's mirrors (" + ", ".join(mirrors)
+           + "): no network?" if download else " (download=False).")
+        + " Install it with 'sudo apt-get install dataset-fashion-mnist' (Debian/Ubuntu), or run "
+        "torchvision.datasets.FashionMNIST(ROOT, download=True) on a connected machine and set COURSE_DATA=ROOT "
+        "(or copy ROOT/FashionMNIST into one of those folders).")
+
+
+def _has_fashion_mnist(folder):
+    """Whether `folder` holds Fashion-MNIST in torchvision's layout (FashionMNIST/raw, decompressed)."""
+    return all((folder / "FashionMNIST" / "raw" / gz[:-3]).is_file() for gz in FASHION_MNIST_FILES)
+
+
+def _fashion_mnist_mirrors():
+    from torchvision.datasets import FashionMNIST
+    return list(FashionMNIST.mirrors)
+
+
+def _hosts(urls):
+    """(host, port) of each URL, for the network probe."""
+    hosts = []
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.hostname:
+            hosts.append((parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)))
+    return hosts
+
+
+def _download_fashion_mnist(target, mirrors):
+    """Let torchvision download Fashion-MNIST (its mirrors, MD5 sums and progress bar) into target/FashionMNIST/raw.
+
+    torchvision writes in place, so it works in a fresh temporary folder beside the target, and the finished raw
+    folder is moved into place with one rename: other processes see all of it or nothing, and a failed or
+    corrupted download is deleted with the temporary folder.
+    """
+    from torchvision.datasets import FashionMNIST
+    raw = target / "FashionMNIST" / "raw"
+    print(f"Fashion-MNIST is not on this machine: downloading it (about 30 MB, once) from {mirrors[0]} "
+          f"into {raw} ...", flush=True)
+    raw.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".FashionMNIST-download-", dir=target))
+    try:
+        FashionMNIST(staging, train=True, download=True)
+        _move_into_place(staging / "FashionMNIST" / "raw", raw, staging)
+    except (RuntimeError, URLError, HTTPException, OSError) as error:
+        raise DatasetNotFoundError(
+            f"The download of Fashion-MNIST from {', '.join(mirrors)} was interrupted or corrupted (truncated, or "
+            f"its MD5 sum does not match torchvision's); nothing of it was kept in {raw}. Run again to retry, or "
+            "get the files another way: 'sudo apt-get install dataset-fashion-mnist' (Debian/Ubuntu), or "
+            "torchvision.datasets.FashionMNIST(ROOT, download=True) on a connected machine and set "
+            f"COURSE_DATA=ROOT. torchvision said: {' '.join(str(error).split())}") from error
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _move_into_place(staged, raw, staging):
+    """Rename the complete `staged` folder to `raw`, unless another process has already put a complete copy there;
+    an incomplete `raw` (an interrupted download of another kind) is moved into `staging`, to be deleted."""
+    for attempt in range(3):
+        if _has_fashion_mnist(raw.parent.parent):
+            return
+        if raw.exists():
+            try:
+                os.replace(raw, staging / f"stale-{attempt}")
+            except OSError:
+                pass  # another process moved it first
+        try:
+            os.replace(staged, raw)
+            return
+        except OSError:
+            continue  # another process got there between the check and the rename: look again
+    if not _has_fashion_mnist(raw.parent.parent):
+        raise OSError(f"could not move the downloaded files into {raw}")
 
 
 def _unpack_gz(folder):

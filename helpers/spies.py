@@ -28,14 +28,14 @@ class TrainingSpy:
                        "b2": torch.zeros(num_classes, dtype=torch.float64)}
         self.num_classes = num_classes
         self.batches = []   # the rows of each training call's minibatch
-        self.weights = []   # W1[0, 0] when each training call began
+        self.weights = []   # {name: first entry of that parameter} when each training call began
 
     def __call__(self, params, X, y=None, reg=0.0):
         """Scores (all zero) when y is None; otherwise record the call and return (loss, gradients of ones)."""
         if y is None:
             return torch.zeros(len(X), self.num_classes, dtype=X.dtype)
         self.batches.append(X[:, 0].long().tolist())
-        self.weights.append(float(params["W1"][0, 0]))
+        self.weights.append(_first_entries(params))
         return torch.tensor(1.0, dtype=torch.float64), {name: torch.ones_like(p) for name, p in params.items()}
 
     def batch_sizes(self):
@@ -47,10 +47,15 @@ class TrainingSpy:
         seen = {row for rows in self.batches for row in rows}
         return [row for row in range(len(self.y)) if row not in seen]
 
-    def learning_rates(self):
-        """The learning rate each step used, read from how far it moved the weights (gradients are all ones)."""
-        after = [*self.weights[1:], float(self.params["W1"][0, 0])]
-        return [before - now for before, now in zip(self.weights, after)]
+    def learning_rates(self, name="W1"):
+        """The learning rate each step used on parameter `name` (W1, b1, W2 or b2), read from how far the step moved
+        it (gradients are all ones)."""
+        after = [*self.weights[1:], _first_entries(self.params)]
+        return [before[name] - now[name] for before, now in zip(self.weights, after)]
+
+
+def _first_entries(params):
+    return {name: float(p.flatten()[0]) for name, p in params.items()}
 
 
 def expected_learning_rates(learning_rate, decay, num_iters, iterations_per_epoch):
@@ -89,6 +94,7 @@ class StandInNet:
     def __init__(self, input_size, hidden_size, output_size, dtype=torch.float32, device="cpu", std=1e-4,
                  accuracy=None, built=None):
         self.sizes, self.settings, self.stats, self.params = (input_size, hidden_size, output_size), None, None, {}
+        self.device = torch.device(device)
         self._accuracy = accuracy
         built.append(self)
 
@@ -115,24 +121,20 @@ class StandInNet:
 def stand_in_networks(search, accuracy):
     """Inside the block, `search` (find_best_net) builds StandInNets instead of TwoLayerNet: accuracy(settings) gives
     each one's validation accuracy. Yields the list of the networks it builds, in order."""
-    namespace, built = search.__globals__, []
-    original = namespace.get("TwoLayerNet")
-    namespace["TwoLayerNet"] = functools.partial(StandInNet, accuracy=accuracy, built=built)
-    try:
+    built = []
+    with patched_names(search.__globals__, TwoLayerNet=functools.partial(StandInNet, accuracy=accuracy, built=built)):
         yield built
-    finally:
-        namespace["TwoLayerNet"] = original
 
 
-def stand_in_data(num_features=7, num_classes=4, num_val=100):
-    """A data dict for a search with stand-in networks, like load_dataset's without class names: the labels are
-    0, 1, ..., num_classes - 1 in turn, and column 0 of X holds each row's label."""
+def stand_in_data(num_features=7, num_classes=4, num_val=100, device="cpu"):
+    """A data dict for a search with stand-in networks, like load_dataset's without class names, on `device`: the
+    labels are 0, 1, ..., num_classes - 1 in turn, and column 0 of X holds each row's label."""
     data = {}
     for split, n in (("train", 40), ("val", num_val), ("test", 20)):
         y = torch.arange(n) % num_classes
         X = torch.zeros(n, num_features)
         X[:, 0] = y
-        data[f"X_{split}"], data[f"y_{split}"] = X, y
+        data[f"X_{split}"], data[f"y_{split}"] = X.to(device), y.to(device)
     return data
 
 
@@ -154,3 +156,186 @@ class EpochLosses:
             for key, (X_part, y_part) in (("epoch_train_loss", self.train), ("val_loss_history", self.val)):
                 self.history[key].append(float(loss_func(params, X_part, y=y_part, reg=self.reg)[0]))
         return self.pred_func(params, loss_func, X)
+
+
+# --- transfer_learning: a training epoch, an evaluation and fit, watched ---------------------------------------------
+
+# Bound when the helpers are imported, before any student code runs (which may rebind torch's functions).
+_equal, _allclose, _cross_entropy = torch.equal, torch.allclose, torch.nn.functional.cross_entropy
+
+
+class BatchLoader:
+    """Stands in for a DataLoader: yields copies of the given (images, labels) batches and counts the passes."""
+
+    def __init__(self, batches):
+        self.batches = batches
+        self.dataset = torch.utils.data.TensorDataset(torch.cat([x for x, _ in batches]),
+                                                      torch.cat([y for _, y in batches]))
+        self.batch_size = len(batches[0][1])
+        self.passes = 0
+
+    def __iter__(self):
+        self.passes += 1
+        return iter([(x.clone(), y.clone()) for x, y in self.batches])
+
+    def __len__(self):
+        return len(self.batches)
+
+
+class LoopRecorder:
+    """What a training or evaluation loop did to `model`, in order (`events`: "forward", "loss", "backward",
+    "zero_grad", "step"), and at each forward pass: the network's mode, whether every module being trained was in
+    training mode, and whether gradients were on. `watched`: the parameters whose gradients SpyLoss records."""
+
+    def __init__(self, model, watched=()):
+        self.events, self.losses, self.fresh, self.stale_steps = [], [], None, 0
+        self.forward_modes, self.trained_in_train_mode, self.grad_enabled = [], [], []
+        self.watched = list(watched)
+        model.register_forward_pre_hook(self._forward)
+
+    def _forward(self, module, args):
+        self.events.append("forward")
+        self.forward_modes.append(bool(module.training))
+        # What training mode changes is how the modules being trained behave: a frozen backbone kept in eval mode
+        # with its head in training mode (model.eval(); model.fc.train()) trains exactly as model.train() does.
+        trained = [m for m in module.modules() if any(p.requires_grad for p in m.parameters(recurse=False))]
+        self.trained_in_train_mode.append(bool(trained) and all(m.training for m in trained))
+        self.grad_enabled.append(torch.is_grad_enabled())
+
+    def count(self, event):
+        return self.events.count(event)
+
+    def mean_loss(self):
+        """(mean over images, mean over batches) of the losses SpyLoss saw."""
+        if not self.losses:
+            return float("nan"), float("nan")
+        per_image = sum(loss * n for loss, n in self.losses) / sum(n for _, n in self.losses)
+        return per_image, sum(loss for loss, _ in self.losses) / len(self.losses)
+
+
+class SpyLoss(torch.nn.Module):
+    """Cross-entropy that records each batch's loss in `recorder`, and the gradient that batch alone gives the watched
+    parameters, so that spy_sgd can tell fresh gradients from accumulated ones."""
+
+    def __init__(self, recorder):
+        super().__init__()
+        self.recorder = recorder
+
+    def forward(self, scores, labels):
+        loss = _cross_entropy(scores, labels)
+        rec = self.recorder
+        rec.events.append("loss")
+        rec.losses.append((float(loss.detach()), len(labels)))
+        if loss.requires_grad:
+            watched = [p for p in rec.watched if p.requires_grad]
+            rec.fresh = [g.detach().clone() for g in torch.autograd.grad(loss, watched, retain_graph=True,
+                                                                             allow_unused=True)]
+            loss.register_hook(lambda grad: rec.events.append("backward"))
+        return loss
+
+
+def spy_sgd(params, lr, recorder):
+    """torch.optim.SGD that records zero_grad and step in `recorder`, and counts the steps whose gradients were not
+    the last batch's alone (`recorder.stale_steps`)."""
+
+    class SpySGD(torch.optim.SGD):
+        def zero_grad(self, set_to_none=True):
+            recorder.events.append("zero_grad")
+            return super().zero_grad(set_to_none)
+
+        def step(self, closure=None):
+            recorder.events.append("step")
+            if recorder.fresh is not None:
+                grads = [p.grad for p in recorder.watched if p.requires_grad]
+                if any(g is None or f is None or not _allclose(g, f, rtol=1e-4, atol=1e-7)
+                       for g, f in zip(grads, recorder.fresh)):
+                    recorder.stale_steps += 1
+            return super().step(closure)
+
+    return SpySGD(params, lr=lr)
+
+
+def frozen_batchnorm_buffers(model):
+    """{name: copy of running_mean / running_var} of the BatchNorm layers whose parameters are all frozen."""
+    buffers = {}
+    for name, module in model.named_modules():
+        if (isinstance(module, torch.nn.modules.batchnorm._BatchNorm)
+                and not any(p.requires_grad for p in module.parameters())):
+            buffers[f"{name}.running_mean"] = module.running_mean.detach().clone()
+            buffers[f"{name}.running_var"] = module.running_var.detach().clone()
+    return buffers
+
+
+def batchnorm_moved(model, before):
+    """Names of the BatchNorm statistics in `before` (frozen_batchnorm_buffers) that have changed since."""
+    state = dict(model.named_buffers())
+    return [name for name, value in before.items() if name not in state or not _equal(state[name], value)]
+
+
+class ScriptedEpochs:
+    """Stands in for train_one_epoch and evaluate inside fit: epoch e sets every weight of `model` to e + 1 and
+    reports the scripted losses, so a check can tell which epoch's weights fit kept, and which learning rate and
+    loaders each epoch used. Use it through `scripted_epochs(fit, ...)`."""
+
+    def __init__(self, model, train_loader, val_loader, train_loss, val_loss, val_acc):
+        self.model, self.train_loader, self.val_loader = model, train_loader, val_loader
+        self.script = {"train_loss": list(train_loss), "val_loss": list(val_loss), "val_acc": list(val_acc)}
+        self.lrs, self.wrong_loader = [], []  # the learning rate each epoch trained with; loaders mixed up
+
+    def train_one_epoch(self, model, loader, optimizer, loss_fn, device):
+        epoch = len(self.lrs)
+        if epoch >= len(self.script["val_loss"]):
+            raise RuntimeError("fit trained for more epochs than it was given")
+        self.lrs.append(float(optimizer.param_groups[0]["lr"]))
+        if loader is not self.train_loader:
+            got = "the validation loader" if loader is self.val_loader else repr(loader)
+            self.wrong_loader.append(f"train_one_epoch got {got}")
+        with torch.no_grad():
+            for parameter in self.model.parameters():
+                parameter.fill_(epoch + 1.0)
+        return self.script["train_loss"][epoch]
+
+    def evaluate(self, model, loader, loss_fn, device):
+        epoch = len(self.lrs) - 1
+        if epoch < 0:
+            raise RuntimeError("fit evaluated before training an epoch")
+        if loader is not self.val_loader:
+            got = "the training loader" if loader is self.train_loader else repr(loader)
+            self.wrong_loader.append(f"evaluate got {got}")
+        return self.script["val_loss"][epoch], self.script["val_acc"][epoch]
+
+    def weights_from_epoch(self):
+        """The epoch (from 0) whose weights the model holds now, or None if they are no epoch's."""
+        value = float(next(self.model.parameters()).detach().flatten()[0])
+        return int(value) - 1 if value.is_integer() and 1 <= value <= len(self.lrs) else None
+
+
+@contextlib.contextmanager
+def patched_names(namespace, **names):
+    """Inside the block, the names `names` of `namespace` (the globals student code runs in: the notebook's) are bound
+    to the given objects, so a function is watched with stand-ins for the functions it calls; the old values come
+    back after."""
+    missing = object()
+    saved = {name: namespace.get(name, missing) for name in names}
+    namespace.update(names)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
+
+
+@contextlib.contextmanager
+def scripted_epochs(fit, train_loss, val_loss, val_acc, lr=0.1):
+    """Inside the block, `fit` calls a ScriptedEpochs instead of the train_one_epoch and evaluate of its globals.
+    Yields (script, model, train_loader, val_loader, optimizer) to pass to fit: a small linear model, SGD at `lr`."""
+    model = torch.nn.Linear(3, 2)
+    train_loader = BatchLoader([(torch.zeros(2, 3), torch.zeros(2, dtype=torch.long))])
+    val_loader = BatchLoader([(torch.ones(2, 3), torch.ones(2, dtype=torch.long))])
+    script = ScriptedEpochs(model, train_loader, val_loader, train_loss, val_loss, val_acc)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    with patched_names(fit.__globals__, train_one_epoch=script.train_one_epoch, evaluate=script.evaluate):
+        yield script, model, train_loader, val_loader, optimizer

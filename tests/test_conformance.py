@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import bundle, registry
+from autograder import agreement, bundle, registry
 from autograder.__main__ import main as cli
 from autograder.checks import run_code_checks
 from autograder.course import COURSE_ROOT, check_source, generate_release, scratch_course
@@ -243,6 +243,63 @@ def test_every_correct_style_gets_full_marks(name, style, quick):
     for seed in seeds(name, quick):
         failed = {p: r.summary() for p, r in check_parts(parts, namespace, seed).items() if r.fraction < 1}
         assert not failed, (seed, failed)
+
+
+# --- The screen tells the grade: visible checks against hidden tests (autograder.agreement) ----------------------
+
+def visible_orders(name, quick):
+    """The sampling orders a visible check is run on: the manifest's [conformance] visible_orders, one under --quick."""
+    return range(1 if quick else agreement.orders(assignment(name)))
+
+
+def student_functions(name):
+    return sorted({n for part in assignment(name).code_parts for n in part.names})
+
+
+@pytest.mark.slow  # runs the notebook's check cells
+@pytest.mark.parametrize("name, mutant", pairs("mutants"))
+def test_every_catalogued_mistake_fails_its_visible_check_unless_listed_as_unseen(name, mutant, quick):
+    """A student who sees "pass" keeps the points: every mistake the hidden test catches (the test above) makes its
+    function's visible check fail, on every sampling order; the exceptions say why, and are real."""
+    nb = notebook("source", name)
+    assert agreement.cells_checking(nb, mutant.cell), f"{mutant.cell} has no visible check"
+    verdicts = {order: agreement.visible_status(nb, agreement.mutant_answers(nb, mutant), mutant.cell, order)
+                for order in visible_orders(name, quick)}
+    passed = [order for order, (status, _) in verdicts.items() if status == "pass"]
+    if mutant.visible_blind:
+        assert passed, f"{mutant.name}'s visible check now fails it: remove its visible_blind reason"
+    else:
+        assert not passed, {order: verdicts[order][1] for order in passed}
+
+
+@pytest.mark.slow  # runs the notebook's check cells
+@pytest.mark.parametrize("name, function", [pytest.param(name, function, id=f"{name}-{function}")
+                                            for name in GRADED for function in student_functions(name)])
+def test_the_reference_passes_every_visible_check(name, function, quick):
+    nb = notebook("source", name)
+    for order in visible_orders(name, quick):
+        status, cells = agreement.visible_status(nb, answers(name), function, order)
+        assert status == "pass", (order, cells)
+
+
+@pytest.mark.slow  # runs the notebook's check cells
+@pytest.mark.parametrize("name, style", pairs("styles"))
+def test_every_correct_style_passes_its_visible_checks(name, style, quick):
+    """Visible checks are fair too: a correct solution written another way sees "pass" on every sampling order."""
+    nb = notebook("source", name)
+    added = {f"added-{i}": code for i, (_, code) in enumerate(style.added_cells)}
+    styled_answers = {**added, **answers(name), **style.answers}
+    for function in sorted(set(style.answers) & set(student_functions(name))):
+        for order in visible_orders(name, quick):
+            status, cells = agreement.visible_status(nb, styled_answers, function, order)
+            assert status == "pass", (function, order, cells)
+
+
+def test_the_readme_holds_the_agreement_table():
+    """The README's table of what each catalogued mistake shows on screen and costs at grading is the catalogue's."""
+    table = agreement.table(registry.assignments(graded=True))
+    assert table in (COURSE_ROOT / "README.md").read_text(), (
+        "README.md's agreement table differs from the catalogues: paste `python -m autograder agreement`'s output")
 
 
 # --- Release and bundle ------------------------------------------------------------------------------------------

@@ -174,7 +174,10 @@ def judge_train_one_epoch(cases, outputs, seed):
         loop_ok = (counts["backward"] == counts["step"] == batches and out["passes"] == 1
                    and len(out["losses"]) == batches)
         results.add("loop", (loop_ok, _loop_diagnosis(counts, batches, out)))
+        early = steps_before_backward(events)
         results.add("fresh", (out["stale_steps"] == 0 and loop_ok,
+                              f"optimizer.step() ran before loss.backward() ({early} of {counts['step']} steps): the "
+                              "step must use the gradients of this batch's loss" if early else
                               f"gradients accumulate across batches ({out['stale_steps']} of {counts['step']} steps "
                               "used stale gradients): call optimizer.zero_grad() before each backward()"
                               if out["stale_steps"] else "see the loop diagnosis"))
@@ -189,6 +192,19 @@ def judge_train_one_epoch(cases, outputs, seed):
                                          "layer whose parameters are frozen back in eval mode"))
         results.add("loss", _judge_mean_loss(out))
     return results.into(Report("test_train_one_epoch", seed))
+
+
+def steps_before_backward(events):
+    """How many optimiser steps came after a batch's loss but before its backward pass."""
+    early, backward_since_loss = 0, True
+    for event in events:
+        if event == "loss":
+            backward_since_loss = False
+        elif event == "backward":
+            backward_since_loss = True
+        elif event == "step" and not backward_since_loss:
+            early += 1
+    return early
 
 
 def _loop_diagnosis(counts, batches, out):
@@ -287,13 +303,14 @@ def _judge_accuracy(got, want):
 
 def cases_fit(rng):
     """Scripted validation curves: one that stalls (early stopping, after the learning rate is lowered), one that
-    improves to the end, one that worsens at once. In the one that stalls, the validation accuracy peaks two epochs
-    after the loss's best (an over-confident network): the best epoch is the loss's, not the accuracy's (and the
-    accuracy's is not the loss's + 1, which counting epochs from 1 gives)."""
+    improves to the end, one that worsens at once; the training loss falls throughout, as in real training. In the
+    one that stalls, the validation accuracy peaks two epochs after the loss's best (an over-confident network): the
+    best epoch is the loss's, not the accuracy's (and the accuracy's is not the loss's + 1, which counting epochs from
+    1 gives)."""
     cases = []
     for shape in ("stalls", "improves", "worsens"):
         patience, lr_patience = rng.randint(2, 4), rng.randint(0, 1)
-        epochs = rng.randint(9, 12)
+        epochs = rng.randint(10, 13)
         val = _scripted_curve(rng, shape, epochs, patience)
         accuracy = [round(1.0 - v / 4, 4) for v in val]
         if shape == "stalls":
@@ -301,14 +318,25 @@ def cases_fit(rng):
             accuracy[best + 2] = round(accuracy[best] + 0.02, 4)  # patience >= 2: the run gets there
         cases.append({"shape": shape, "epochs": epochs, "patience": patience, "lr_patience": lr_patience,
                       "lr_factor": rng.choice([0.1, 0.5]), "lr": rng.choice([0.1, 0.01]), "val_loss": val,
-                      "val_acc": accuracy, "train_loss": [round(v * rng.uniform(0.6, 0.9), 4) for v in val]})
+                      "val_acc": accuracy, "train_loss": _falling_curve(rng, val[0] * rng.uniform(0.6, 0.9), epochs)})
     return {"cases": cases}
+
+
+def _falling_curve(rng, start, epochs):
+    """Training losses as real training gives them: falling every epoch, whatever the validation loss does (a
+    scheduler stepped with them never sees a plateau)."""
+    curve = [start]
+    for _ in range(epochs - 1):
+        curve.append(curve[-1] * rng.uniform(0.8, 0.95))
+    return [round(v, 4) for v in curve]
 
 
 def _scripted_curve(rng, shape, epochs, patience):
     """Validation losses whose every change is large (no tie with ReduceLROnPlateau's threshold)."""
     value, curve = rng.uniform(1.5, 2.5), []
-    best_at = {"stalls": rng.randint(3, epochs - patience - 2), "improves": epochs - 1, "worsens": 0}[shape]
+    # A "stalls" curve stops at least two epochs before the cap: a fit that runs one epoch too many is then told so,
+    # not that it never stopped.
+    best_at = {"stalls": rng.randint(3, epochs - patience - 3), "improves": epochs - 1, "worsens": 0}[shape]
     # A "stalls" curve has one bump before its best epoch: a counter of epochs without improvement that is not reset
     # when the loss improves again stops too early.
     bump = rng.randint(1, best_at - 1) if shape == "stalls" else None
@@ -385,6 +413,9 @@ def _judge_history(case, history, ran, out):
 
 
 def _stop_diagnosis(ran, expected, best_epoch, case):
+    if ran == expected + 1:
+        return (f"ran one epoch more than patience={case['patience']} allows: stop as soon as the count of epochs "
+                "without improvement reaches `patience` (>=, not >)")
     if ran == case["epochs"] and expected < ran:
         return f"ran all {ran} epochs: stop once `patience` epochs in a row bring no improvement of the validation loss"
     if ran < expected:
@@ -398,8 +429,10 @@ def _judge_schedule(used, expected, case, tag):
     if n and all(math.isclose(a, b, rel_tol=1e-6) for a, b in zip(used[:n], expected[:n])):
         return True, ""
     if n and all(math.isclose(a, case["lr"]) for a in used[:n]):
-        return False, ("the learning rate never changed: create ReduceLROnPlateau(optimizer, factor=lr_factor, "
-                       "patience=lr_patience) and call scheduler.step(val_loss) once per epoch" + tag)
+        return False, ("the learning rate never changed although the validation loss stalled: create "
+                       "ReduceLROnPlateau(optimizer, factor=lr_factor, patience=lr_patience) once, before the loop, "
+                       "and call scheduler.step(val_loss) once per epoch (the training loss keeps falling: a "
+                       "scheduler stepped with it never lowers the rate)" + tag)
     return False, (f"learning rates per epoch were {[f'{v:g}' for v in used[:n]]}, expected "
                    f"{[f'{v:g}' for v in expected[:n]]}: step ReduceLROnPlateau once per epoch with the validation "
                    "loss, with factor=lr_factor and patience=lr_patience" + tag)

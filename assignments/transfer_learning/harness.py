@@ -9,8 +9,9 @@ import torch
 from torch import nn
 from torchvision.models import resnet18  # imported with the harness, so that no part's time budget pays for it
 
-from autograder.harness.core import (StudentError, as_plain_tensor, call_student, namespace_of, patched_names,
-                                     plain_float)
+from autograder.harness.core import StudentError, as_plain_tensor, call_student, namespace_of, plain_float
+from helpers.spies import (BatchLoader, LoopRecorder, SpyLoss, batchnorm_moved, frozen_batchnorm_buffers,
+                           scripted_epochs, spy_sgd)
 
 _equal = torch.equal  # bound before student code runs, which may rebind torch.equal
 _cross_entropy = nn.functional.cross_entropy
@@ -52,104 +53,8 @@ def freeze_all_but_head(model):
     return model
 
 
-def frozen_batchnorm_buffers(model):
-    """{name: copy of running_mean / running_var} of the BatchNorm layers whose parameters are all frozen."""
-    buffers = {}
-    for name, module in model.named_modules():
-        if (isinstance(module, nn.modules.batchnorm._BatchNorm)
-                and not any(p.requires_grad for p in module.parameters())):
-            buffers[f"{name}.running_mean"] = module.running_mean.detach().clone()
-            buffers[f"{name}.running_var"] = module.running_var.detach().clone()
-    return buffers
-
-
-def batchnorm_moved(model, before):
-    """Names of the frozen BatchNorm statistics that changed since `before`."""
-    state = dict(model.named_buffers())
-    return [name for name, value in before.items() if name not in state or not _equal(state[name], value)]
-
-
 def _batches(case):
     return [(case["images"][a:b].clone(), case["labels"][a:b].clone()) for a, b in case["bounds"]]
-
-
-class SpyLoader:
-    """Stands in for a DataLoader: yields the case's (images, labels) batches and counts full passes."""
-
-    def __init__(self, batches):
-        self.batches = batches
-        self.dataset = torch.utils.data.TensorDataset(torch.cat([x for x, _ in batches]),
-                                                      torch.cat([y for _, y in batches]))
-        self.batch_size = len(batches[0][1])
-        self.passes = 0
-
-    def __iter__(self):
-        self.passes += 1
-        return iter([(x.clone(), y.clone()) for x, y in self.batches])
-
-    def __len__(self):
-        return len(self.batches)
-
-
-class Recorder:
-    """What happened, in order: forward passes (the network's mode, whether every module being trained was in
-    training mode, gradients on), losses, backward passes, zero_grad, steps."""
-
-    def __init__(self, model, watched):
-        self.events, self.losses, self.fresh, self.stale_steps = [], [], None, 0
-        self.forward_modes, self.trained_in_train_mode, self.grad_enabled = [], [], []
-        self.watched = watched
-        model.register_forward_pre_hook(self._forward)
-
-    def _forward(self, module, args):
-        self.events.append("forward")
-        self.forward_modes.append(bool(module.training))
-        # What training mode changes is how the modules being trained behave: a frozen backbone kept in eval mode
-        # with its head in training mode (model.eval(); model.fc.train()) trains exactly as model.train() does.
-        trained = [m for m in module.modules() if any(p.requires_grad for p in m.parameters(recurse=False))]
-        self.trained_in_train_mode.append(bool(trained) and all(m.training for m in trained))
-        self.grad_enabled.append(torch.is_grad_enabled())
-
-
-class SpyLoss(nn.Module):
-    """Cross-entropy that records each batch's loss and the gradient that batch alone gives the watched parameters,
-    so the optimiser's spy can tell fresh gradients from accumulated ones."""
-
-    def __init__(self, recorder):
-        super().__init__()
-        self.recorder = recorder
-
-    def forward(self, scores, labels):
-        loss = _cross_entropy(scores, labels)
-        rec = self.recorder
-        rec.events.append("loss")
-        rec.losses.append((float(loss.detach()), len(labels)))
-        if loss.requires_grad:
-            watched = [p for p in rec.watched if p.requires_grad]
-            rec.fresh = [g.detach().clone() for g in torch.autograd.grad(loss, watched, retain_graph=True,
-                                                                             allow_unused=True)]
-            loss.register_hook(lambda grad: rec.events.append("backward"))
-        return loss
-
-
-def spy_optimizer(params, lr, recorder):
-    """torch.optim.SGD that records zero_grad and step, and at each step whether the gradients were fresh."""
-
-    class SpySGD(torch.optim.SGD):
-        def zero_grad(self, set_to_none=True):
-            recorder.events.append("zero_grad")
-            return super().zero_grad(set_to_none)
-
-        def step(self, closure=None):
-            recorder.events.append("step")
-            if recorder.fresh is not None:
-                grads = [p.grad for p in recorder.watched if p.requires_grad]
-                if any(g is None or f is None or not torch.allclose(g, f, rtol=1e-4, atol=1e-7)
-                       for g, f in zip(grads, recorder.fresh)):
-                    recorder.stale_steps += 1
-            return super().step(closure)
-
-    return SpySGD(params, lr=lr)
 
 
 # make_model -----------------------------------------------------------------------------------------
@@ -268,9 +173,9 @@ def run_train_one_epoch(train_one_epoch, cases):
 
 
 def _train_case(train_one_epoch, model, case):
-    recorder = Recorder(model, list(model.parameters()))
-    loader = SpyLoader(_batches(case))
-    optimizer = spy_optimizer([p for p in model.parameters() if p.requires_grad], case["lr"], recorder)
+    recorder = LoopRecorder(model, list(model.parameters()))
+    loader = BatchLoader(_batches(case))
+    optimizer = spy_sgd([p for p in model.parameters() if p.requires_grad], case["lr"], recorder)
     buffers = frozen_batchnorm_buffers(model)
     call_student(model.eval)  # the student's code must switch it to training mode
     try:
@@ -293,9 +198,9 @@ def _batchnorm_via_make_model(train_one_epoch, make_model, case):
         buffers = frozen_batchnorm_buffers(model)
         if not isinstance(model, nn.Module) or not buffers:
             return None
-        recorder = Recorder(model, list(model.parameters()))
-        optimizer = spy_optimizer([p for p in model.parameters() if p.requires_grad], case["lr"], recorder)
-        call_student(train_one_epoch, model, SpyLoader(_batches(case)), optimizer, SpyLoss(recorder), "cpu")
+        recorder = LoopRecorder(model, list(model.parameters()))
+        optimizer = spy_sgd([p for p in model.parameters() if p.requires_grad], case["lr"], recorder)
+        call_student(train_one_epoch, model, BatchLoader(_batches(case)), optimizer, SpyLoss(recorder), "cpu")
         return bool(batchnorm_moved(model, buffers))
     except (StudentError, AttributeError, TypeError, ValueError):
         return None
@@ -307,11 +212,11 @@ def run_evaluate(evaluate, cases):
     results = []
     for case in cases["cases"]:
         model = seeded_resnet18(case["seed"], case["source_classes"], case["num_classes"])
-        recorder = Recorder(model, [])
+        recorder = LoopRecorder(model, [])
         buffers = {n: b.clone() for n, b in model.named_buffers()}
         call_student(model.train)  # the student's code must switch it to evaluation mode
         try:
-            out = call_student(evaluate, model, SpyLoader(_batches(case)), nn.CrossEntropyLoss(), "cpu")
+            out = call_student(evaluate, model, BatchLoader(_batches(case)), nn.CrossEntropyLoss(), "cpu")
             if not isinstance(out, (tuple, list)) or len(out) != 2:
                 raise StudentError("should return the pair (mean_loss, accuracy)")
             results.append({"loss": plain_float(out[0], "mean_loss"), "accuracy": plain_float(out[1], "accuracy"),
@@ -324,49 +229,12 @@ def run_evaluate(evaluate, cases):
 
 # fit ------------------------------------------------------------------------------------------------
 
-class ScriptedRun:
-    """Stands in for train_one_epoch and evaluate inside fit: epoch e sets every weight of the model to e + 1 and
-    reports the scripted losses, so the judge can tell which epoch's weights fit kept, and which learning rate and
-    loaders each epoch used."""
-
-    def __init__(self, case, model, train_loader, val_loader):
-        self.case, self.model = case, model
-        self.train_loader, self.val_loader = train_loader, val_loader
-        self.lrs, self.wrong_loader = [], []
-
-    def train_one_epoch(self, model, loader, optimizer, loss_fn, device):
-        epoch = len(self.lrs)
-        if epoch >= len(self.case["val_loss"]):
-            raise RuntimeError("fit trained for more epochs than it was given")
-        self.lrs.append(float(optimizer.param_groups[0]["lr"]))
-        if loader is not self.train_loader:
-            got = "the validation loader" if loader is self.val_loader else repr(loader)
-            self.wrong_loader.append(f"train_one_epoch got {got}")
-        with torch.no_grad():
-            for parameter in self.model.parameters():
-                parameter.fill_(epoch + 1.0)
-        return self.case["train_loss"][epoch]
-
-    def evaluate(self, model, loader, loss_fn, device):
-        epoch = len(self.lrs) - 1
-        if epoch < 0:
-            raise RuntimeError("fit evaluated before training an epoch")
-        if loader is not self.val_loader:
-            got = "the training loader" if loader is self.train_loader else repr(loader)
-            self.wrong_loader.append(f"evaluate got {got}")
-        return self.case["val_loss"][epoch], self.case["val_acc"][epoch]
-
-
 def run_fit(fit, cases):
     results = []
     for case in cases["cases"]:
-        model = nn.Linear(3, 2)
-        train_loader, val_loader = SpyLoader([(torch.zeros(2, 3), torch.zeros(2, dtype=torch.long))]), \
-            SpyLoader([(torch.ones(2, 3), torch.ones(2, dtype=torch.long))])
-        optimizer = torch.optim.SGD(model.parameters(), lr=case["lr"])
-        script = ScriptedRun(case, model, train_loader, val_loader)
         try:
-            with patched_names(namespace_of(fit), train_one_epoch=script.train_one_epoch, evaluate=script.evaluate):
+            with scripted_epochs(fit, case["train_loss"], case["val_loss"], case["val_acc"], lr=case["lr"]) as (
+                    script, model, train_loader, val_loader, optimizer):
                 history = call_student(fit, model, train_loader, val_loader, optimizer, nn.CrossEntropyLoss(), "cpu",
                                        case["epochs"], patience=case["patience"], lr_factor=case["lr_factor"],
                                        lr_patience=case["lr_patience"])

@@ -135,6 +135,10 @@ def _forward_variants(case):
         "the ReLU is missing: hidden must be max(0, X W1 + b1)": pre,
         "scores are computed without the ReLU on the hidden layer": pre @ p["W2"] + p["b2"],
         "b1 is not added in the first layer": (X @ p["W1"]).clamp(min=0),
+        "b1 is added after the ReLU: add it before the ReLU, hidden = max(0, X W1 + b1)":
+            (X @ p["W1"]).clamp(min=0) + p["b1"],
+        "scores use b1 added after the ReLU: add it before the ReLU, hidden = max(0, X W1 + b1)":
+            ((X @ p["W1"]).clamp(min=0) + p["b1"]) @ p["W2"] + p["b2"],
         "scores are computed without b1 in the first layer": (X @ p["W1"]).clamp(min=0) @ p["W2"] + p["b2"],
         "b2 is not added to the scores": hidden @ p["W2"],
         "the hidden layer uses a sigmoid: this network uses ReLU": torch.sigmoid(pre),
@@ -379,8 +383,11 @@ def _judge_steps(case, out):
         exact = all(rel_error(step[k], -rates[0] * g[k]) < 1e-6 for k in PARAMS)
         direction_ok &= exact and rates[0] > 0 and max(rates) - min(rates) <= 1e-9 * max(1.0, abs(rates[0]))
         used.append(rates[0])
-    if not used:
+    still = [k for k in PARAMS if all(torch.equal(snap[k], snapshots[0][k]) for snap in snapshots)]
+    if not used or len(still) == len(PARAMS):
         detail = "the parameters were never updated"
+    elif still:
+        detail = f"{' and '.join(still)} never changed: update every parameter, p -= learning_rate * grads[p]"
     elif direction_ok:
         detail = ""
     elif used[0] < 0:

@@ -1,5 +1,6 @@
 """Calling untrusted student code: silenced, exceptions turned into one-line descriptions, outputs
-reduced to plain tensors, names temporarily rebound in the student's namespace."""
+reduced to plain tensors; the namespace a student's function runs in (names are rebound there with
+helpers.spies.patched_names)."""
 import contextlib
 import io
 import linecache
@@ -75,23 +76,6 @@ def plain_float(value, name):
     if torch.is_tensor(value) and value.numel() == 1:
         return float(as_plain_tensor(value, name).reshape(()).item())
     raise StudentError(f"{name} should be a number, got {type(value).__name__}")
-
-
-@contextlib.contextmanager
-def patched_names(namespace, **replacements):
-    """Temporarily bind names in the namespace student code runs in (the notebook's globals), so a
-    part is tested with correct versions of the functions it calls: one mistake costs one part."""
-    missing = object()
-    saved = {name: namespace.get(name, missing) for name in replacements}
-    namespace.update(replacements)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is missing:
-                namespace.pop(name, None)
-            else:
-                namespace[name] = value
 
 
 def namespace_of(obj):
