@@ -31,7 +31,7 @@ from autograder.course import COURSE_ROOT, check_source, generate_release, scrat
 from autograder.demo import autograde, demo_submissions, write_submitted
 from autograder.grade.sandbox import PART_GRACE_SECONDS, Limits
 from autograder.gradebook import part_grades
-from autograder.notebooks import cells_by_grade_id, exec_definitions, read_notebook, reference_answers
+from autograder.notebooks import MAGIC, cells_by_grade_id, exec_definitions, read_notebook, reference_answers
 from autograder.styles import combine, style_notebook
 from test_bundle import contents, leaks, reference_names, secret_lines
 
@@ -109,6 +109,43 @@ def test_the_source_notebook_matches_the_manifest_and_calls_the_checks_one_way(n
         assert hidden[0] == "from autograder.checks import hidden_test", hidden
         assert len(hidden) == 2 and re.fullmatch(rf'hidden_test\("{name}", "{grade_id}", .+\)', hidden[1]), hidden
         assert re.search(rf"\({points:g} points?\)", text), f"{grade_id}'s visible comment should say {points} points"
+
+
+#: Names students commonly give the helpers their answers call (d2l's accuracy(), a global criterion, a train()...):
+#: a notebook cell outside the answers that binds one would replace the student's helper, or be replaced by it.
+STUDENT_HELPER_NAMES = frozenset({
+    "accuracy", "compute_accuracy", "get_accuracy", "train", "train_step", "train_epoch", "run_epoch", "evaluate_model",
+    "validate", "predict", "loss_fn", "criterion", "model", "softmax", "relu", "one_hot", "cross_entropy",
+    "sample_batch", "get_batch", "forward", "backward", "step", "freeze", "unfreeze", "set_requires_grad",
+    "set_bn_eval", "save_best"})
+
+
+def names_bound(code):
+    """The names a cell's code binds in the notebook's namespace: assignments, loop and with targets, definitions,
+    imports (not the local names inside the functions it defines)."""
+    bound = set()
+    for statement in ast.parse(MAGIC.sub("", code)).body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(statement.name)
+            continue
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                bound.add(node.id)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                bound |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+    return bound
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_no_cell_outside_the_answers_binds_a_name_students_give_their_helpers(name):
+    found = {cell.metadata.get("nbgrader", {}).get("grade_id", cell.get("id")): sorted(clashes)
+             for cell in notebook("source", name).cells
+             if cell.cell_type == "code" and not cell.metadata.get("nbgrader", {}).get("solution")
+             and (clashes := names_bound(cell.source) & STUDENT_HELPER_NAMES)}
+    assert found == {}, found
+    assert names_bound("for mode, (pretrained, freeze, _) in MODES.items():\n    accuracy = 1\n"
+                       "def fine_tuned():\n    model = 1\n") == {"mode", "pretrained", "freeze", "_", "accuracy",
+                                                                 "fine_tuned"}
 
 
 @pytest.mark.parametrize("name", GRADED)
