@@ -1,6 +1,8 @@
 """The pinned requirements agree between pyproject.toml and environment.yml; the setup and CI entry points."""
 
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -99,3 +101,45 @@ def test_ci_runs_make_test_and_nothing_else():
     allowed = re.compile(r"^(set( +[-+]?[a-z]+)+|cd +\S.*)$")
     assert all(allowed.match(line) for line in others), others
     assert any(line.startswith("set -") and "e" in line.split()[1] for line in others), "CI must set -e"
+
+
+def declared_minimums():
+    """The oldest Python each place declares, as (major, minor)."""
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        project = tomllib.load(f)
+    with open(ROOT / "environment.yml") as f:
+        conda_python = next(d for d in yaml.safe_load(f)["dependencies"]
+                            if isinstance(d, str) and d.startswith("python="))
+    from helpers.python_version import MINIMUM_PYTHON
+
+    def parse(text):
+        return tuple(int(part) for part in text.split(".")[:2])
+    requires = re.fullmatch(r">=\s*([\d.]+)", project["project"]["requires-python"])[1]
+    return {"pyproject requires-python": parse(requires),
+            "environment.yml": parse(conda_python.removeprefix("python=")),
+            "ruff target-version": (3, int(re.fullmatch(r"py3(\d+)", project["tool"]["ruff"]["target-version"])[1])),
+            "helpers.MINIMUM_PYTHON": MINIMUM_PYTHON}
+
+
+def test_the_oldest_python_is_the_same_everywhere_the_kit_declares_it():
+    minimums = declared_minimums()
+    assert len(set(minimums.values())) == 1, minimums
+
+
+def test_the_bundle_readme_states_the_declared_python():
+    from autograder import bundle, registry
+    text = bundle.readme(registry.assignment("two_layer_net"), [])
+    major, minor = declared_minimums()["helpers.MINIMUM_PYTHON"]
+    assert f"Python {major}.{minor} or newer" in text
+
+
+def test_helpers_refuses_an_older_python_by_name_before_anything_fails():
+    """On a Python older than declared, `import helpers` (the set-up cell) says which Python is needed, instead of
+    failing on a module that Python lacks (tomllib is 3.11's). The interpreter is this one, told it is 3.10.13."""
+    code = ("import sys\nsys.version_info = (3, 10, 13, 'final', 0)\nsys.modules['tomllib'] = None\n"
+            "try:\n    import helpers\nexcept ImportError as error:\n    print(error)\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "the course kit needs Python 3.11 or newer, and this kernel runs Python 3.10.13" in result.stdout, (
+        result.stdout)
+
