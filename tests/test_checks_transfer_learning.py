@@ -101,3 +101,37 @@ def test_numpy_numbers_are_numbers():
             plain_float(bad, "x")
     with pytest.raises(StudentError, match="should be an int"):
         _plain_history({"train_loss": [], "val_loss": [], "val_acc": [], "lr": [], "best_epoch": 2.0})
+
+
+# --- The scripted fit cases ---------------------------------------------------------------------------------------
+
+def scheduled_rates(case, monitor):
+    """The learning rate of each epoch of the case when ReduceLROnPlateau is stepped with `case[monitor]`."""
+    parameter = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([parameter], lr=case["lr"])
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=case["lr_factor"],
+                                                           patience=case["lr_patience"])
+    rates = []
+    for value in case[monitor]:
+        rates.append(optimizer.param_groups[0]["lr"])
+        scheduler.step(value)
+    return rates
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_every_draw_of_fit_cases_tells_the_validation_loss_from_the_training_loss(seed):
+    """Training losses fall every epoch, as in real training: on every draw, a scheduler stepped with them schedules
+    other learning rates than one stepped with the validation loss, within the epochs fit must run; and a run that
+    stalls stops at least two epochs before the cap, so one epoch too many is not read as no stopping at all."""
+    import random
+
+    from assignments.transfer_learning.checks import cases_fit, reference_fit
+    cases = cases_fit(random.Random(seed))["cases"]
+    assert all(b < a for case in cases for a, b in zip(case["train_loss"], case["train_loss"][1:]))
+    differs = []
+    for case in cases:
+        lrs, best_epoch = reference_fit(case)
+        differs.append(scheduled_rates(case, "val_loss")[:len(lrs)] != scheduled_rates(case, "train_loss")[:len(lrs)])
+        if case["shape"] == "stalls":
+            assert len(lrs) + 2 <= case["epochs"], case
+    assert any(differs), cases

@@ -309,7 +309,11 @@ def cases_fit(rng):
     1 gives)."""
     cases = []
     for shape in ("stalls", "improves", "worsens"):
-        patience, lr_patience = rng.randint(2, 4), rng.randint(0, 1)
+        # The run that stalls stays long enough after its best epoch for the scheduler to cut the rate before early
+        # stopping ends it (patience > lr_patience + 1): a fit that never steps the scheduler, or steps it with the
+        # falling training loss, loses points on every draw.
+        lr_patience = rng.randint(0, 1)
+        patience = rng.randint(lr_patience + 2 if shape == "stalls" else 2, 4)
         epochs = rng.randint(10, 13)
         val = _scripted_curve(rng, shape, epochs, patience)
         accuracy = [round(1.0 - v / 4, 4) for v in val]
