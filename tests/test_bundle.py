@@ -2,6 +2,7 @@
 two builds are byte-identical, its pins are the kit's, and its notebook runs from the unzipped folder in a fresh
 kernel, naming each function that is not written yet instead of failing with a long traceback."""
 import ast
+import hashlib
 import os
 import re
 import zipfile
@@ -14,7 +15,7 @@ from nbclient import NotebookClient
 from autograder import bundle, registry
 from autograder.__main__ import main
 from autograder.course import COURSE_ROOT
-from autograder.notebooks import answer_cells, grade_id, read_notebook
+from autograder.notebooks import answer_cells, grade_id, read_notebook, reference_answers
 from test_dependencies import parse_pins, pyproject_requirements
 
 GRADED = registry.names(graded=True)
@@ -189,20 +190,23 @@ def test_makefile_builds_bundles_after_setup():
     assert "-m autograder bundle $(ASSIGNMENT)" in text
 
 
-def run_unzipped(zip_path, tmp_path):
+def run_unzipped(zip_path, tmp_path, answers=None, env=None):
     """Unzip the bundle and run its notebook in a fresh kernel under the grading budget, errors allowed; first a probe
-    cell prints where `helpers` is imported from. Returns (the bundle's folder, the executed notebook)."""
+    cell prints where `helpers` is imported from. `answers` ({grade_id: code}) fill the answer cells; `env` adds to
+    the kernel's environment. Returns (the bundle's folder, the executed notebook)."""
     with zipfile.ZipFile(zip_path) as archive:
         archive.extractall(tmp_path)
     name = zip_path.name.removesuffix("-student.zip")
     folder = (tmp_path / name).resolve()
     nb = nbformat.read(folder / registry.assignment(name).notebook, as_version=4)
+    for cell in nb.cells:
+        cell.source = (answers or {}).get(grade_id(cell), cell.source)
     nb.cells.insert(0, nbformat.v4.new_code_cell("import os, helpers\nprint(os.path.realpath(helpers.__file__))"))
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "NBGRADER_EXECUTION")}
-    env.update(COURSE_GRADING_BUDGET="1", OMP_NUM_THREADS="2", MPLBACKEND="agg")
+    kernel_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "NBGRADER_EXECUTION")}
+    kernel_env.update(COURSE_GRADING_BUDGET="1", OMP_NUM_THREADS="2", MPLBACKEND="agg", **(env or {}))
     client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(folder)}})
-    client.execute(env=env)
+    client.execute(env=kernel_env)
     return folder, nb
 
 
@@ -256,3 +260,28 @@ def test_unzipped_notebook_runs_and_names_unwritten_functions(built, name, tmp_p
             unclear.append(f"cell {index} ({grade_id(cell)}): {len(error['traceback'])} traceback entries, "
                            f"{error['ename']}: {ANSI.sub('', error['evalue'])[:200]}")
     assert not unclear, "errors that do not name an unwritten function in one line:\n" + "\n".join(unclear)
+
+
+@pytest.mark.slow  # runs each graded notebook, answered, downloading its data
+@pytest.mark.parametrize("name", GRADED)
+def test_an_answered_bundle_runs_from_the_top_on_a_machine_without_the_data(built, name, tmp_path):
+    """A student off Debian (no dataset-fashion-mnist, nothing cached, no COURSE_DATA), online: the data comes down
+    through torchvision from its mirror (here a loopback server, tests/loopback_mirror) and the notebook, answered,
+    runs from the top under the grading budget without an error."""
+    from test_download import FASHION_DIR, FILES, Mirror
+    fashion_gz = {file: (FASHION_DIR / file).read_bytes() for file in FILES}  # what dataset-fashion-mnist installs
+    source = read_notebook(COURSE_ROOT / "source" / name / registry.assignment(name).notebook)
+    mirror = Mirror(fashion_gz)
+    try:
+        folder, nb = run_unzipped(built[name], tmp_path, answers=reference_answers(source), env={
+            "PYTHONPATH": str(COURSE_ROOT / "tests" / "loopback_mirror"), "FASHION_MNIST_MIRROR": mirror.url,
+            "FASHION_MNIST_MD5": ",".join(f"{n}={hashlib.md5(body).hexdigest()}" for n, body in fashion_gz.items()),
+            "HOME": str(tmp_path / "home"), "COURSE_CACHE": str(tmp_path / "cache"), "COURSE_DATA": "",
+            "no_proxy": "127.0.0.1,localhost", "NO_PROXY": "127.0.0.1,localhost"})
+    finally:
+        mirror.close()
+    failed = [(grade_id(cell), output_text(cell)[-600:]) for cell in nb.cells if errors(cell)]
+    assert failed == []
+    assert sorted({path.lstrip("/") for path in mirror.requests}) == sorted(fashion_gz), mirror.requests
+    assert (tmp_path / "cache" / "data" / "FashionMNIST" / "raw").is_dir()
+    assert str(folder / "helpers") in output_text(nb.cells[0])
