@@ -189,3 +189,33 @@ def test_download_false_never_touches_the_network(machine, mirror, monkeypatch):
     with pytest.raises(DatasetNotFoundError, match="apt-get install dataset-fashion-mnist"):
         transfer.check_experiment_available("fashion_halves")
     assert mirror.requests == [] and files_under(machine) == []
+
+
+def test_the_transfer_experiment_downloads_fashion_mnist_but_its_preflight_check_does_not(machine, mirror, fashion_gz,
+                                                                                          monkeypatch):
+    """The transfer notebook's prepare_experiment fetches a missing Fashion-MNIST (Colab, macOS); the grader's
+    pre-flight check (check_experiment_available) still only looks. No source network is trained here: the
+    training function is replaced by one that records which copy of the data it was handed."""
+    from helpers import transfer
+    monkeypatch.setenv("COURSE_GRADING_BUDGET", "0")
+    with pytest.raises(DatasetNotFoundError, match="download=False"):
+        transfer.check_experiment_available("fashion_halves")
+    assert mirror.requests == [] and files_under(machine) == []
+
+    handed = []
+
+    def no_training(raw, settings):
+        handed.append(raw["source"])
+        return {"state_dict": transfer.resnet18(len(settings["classes"])).state_dict(), "mean": 0.3, "std": 0.3,
+                "val_accuracy": 0.0, "settings": settings}
+    monkeypatch.setattr(transfer, "train_source_model", no_training)
+    experiment = transfer.prepare_experiment("fashion_halves", labels_per_class=2, test_per_class=3)
+    assert {path.lstrip("/") for path in mirror.requests} == set(FILES)
+    assert_complete_copy(machine, fashion_gz)
+    assert handed == [str(machine)]  # the source network's data: the downloaded copy, read once more from the cache
+    assert experiment.class_names == ["Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+    assert experiment.train[0].shape == (10, 1, 28, 28) and experiment.test[0].shape == (15, 1, 28, 28)
+
+    asked = len(mirror.requests)
+    assert transfer.check_experiment_available("fashion_halves") == "fashion_halves"  # found in the cache now
+    assert len(mirror.requests) == asked

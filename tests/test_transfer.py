@@ -156,7 +156,7 @@ def test_missing_cifar10_is_named_not_downloaded(stand_in_weights, tmp_path):
 
 def test_missing_fashion_mnist_is_named(hub, tiny_budget, tmp_path):
     with pytest.raises(DatasetNotFoundError, match="apt-get install dataset-fashion-mnist"):
-        transfer.prepare_experiment("fashion_halves", root=tmp_path / "empty")
+        transfer.prepare_experiment("fashion_halves", root=tmp_path / "empty", download=False)
 
 
 def test_unknown_experiment():
