@@ -16,7 +16,7 @@ import torch
 
 from autograder.course import COURSE_ROOT
 from autograder.grade import grade_batch, intake
-from autograder.notebooks import cells_by_grade_id, submission
+from autograder.notebooks import cells_by_grade_id, read_notebook, reference_answers, submission
 from helpers import submit
 from helpers.submit import MANIFEST_NAME, SELF_CHECK_ENV, self_check
 
@@ -116,6 +116,21 @@ def test_every_visible_check_and_the_self_check_pass_on_a_students_gpu(solved, t
         assert "served" in events  # the kernel's tensors were asked for on "mps"
         # Only float64_device's probe asked "mps" for float64: every float64 check ran on the CPU.
         assert [e for e in events if e.startswith("refused")] == ["refused zeros"], events
+
+
+def test_the_transfer_notebooks_visible_checks_and_self_check_pass_on_a_students_gpu(tmp_path):
+    """transfer_learning's check cells hand the student's functions networks on the notebook's device ("mps" here,
+    tests/fake_mps): the solved notebook's self-check passes there, every visible check included."""
+    name = "transfer_learning"
+    source, release = (read_notebook(COURSE_ROOT / kind / name / f"{name}.ipynb") for kind in ("source", "release"))
+    nbformat.write(submission(release, source, reference_answers(source)), tmp_path / f"{name}.ipynb")
+    log = tmp_path / "fake_mps.log"
+    code, out = run_submit(tmp_path, f"{name}.ipynb", "--student", "alice",
+                           env={"PYTHONPATH": str(FAKE_MPS), "FAKE_MPS_LOG": str(log)})
+    assert code == 0, out
+    for check in ("make_model and trainable_parameters", "train_one_epoch", "evaluate", "fit"):
+        assert f"  pass             {check}\n" in out, out
+    assert "served" in log.read_text().splitlines()
 
 
 @pytest.mark.xdist_group("reference_model")
