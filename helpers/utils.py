@@ -1,6 +1,8 @@
-"""Small utilities every notebook needs: seeding, device choice, the grading budget, progress bars."""
+"""Small utilities every notebook needs: seeding, device choice, the grading budget, progress bars, and what a
+hyper-parameter search will cost on this machine."""
 import os
 import random
+import time
 import zipfile
 
 import numpy as np
@@ -128,3 +130,116 @@ def human_size(nbytes):
             value = nbytes / scale
             return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
     return f"{nbytes} bytes"
+
+
+#: Iteration counts per configuration at which describe_search_cost states a search's total time.
+SEARCH_ITERATIONS = (1000, 5000, 20000)
+
+
+def estimate_search_cost(net_class, data, param_set, num_iters=300, batch_size=200, warmup_iters=1,
+                         iterations=SEARCH_ITERATIONS):
+    """Time a short training run of `net_class` per hidden size of `param_set` and extrapolate to the whole grid.
+
+    Inputs:
+    - net_class: your TwoLayerNet (built as net_class(D, H, C, dtype=..., device=..., std=1e-2), trained with its
+      own train(X, y, X_val, y_val, learning_rate=, learning_rate_decay=, reg=, num_iters=, batch_size=))
+    - data: dict with X_train (N, D), y_train (N,), X_val (N_val, D), y_val (N_val,); the networks are built on
+      X_train's device and dtype, so the timing is that of the device the search will run on; the classes are
+      counted by its class_names where it has them, else from the labels
+    - param_set: get_param_set()'s (learning_rates, hidden_sizes, regularization_strengths, learning_rate_decays)
+    - num_iters: iterations timed per hidden size (after one warm-up run of warmup_iters, not counted)
+    - batch_size: the minibatch size of the search's training runs
+    - iterations: iterations per configuration at which to state the grid's total
+
+    Returns a dict:
+    - combinations: the number of configurations, the product of the four lists' lengths
+    - counts: {hidden size: configurations with that hidden size}
+    - seconds_per_1000: {hidden size: seconds per 1,000 iterations}, measured with time.perf_counter()
+    - total_seconds: {iterations: estimated seconds for the whole grid, one configuration after another}
+    - num_iters, batch_size, device: what was timed, and where
+    Timing uses the first learning rate, regularisation strength and decay of the lists and leaves the random
+    number generators as it found them.
+    """
+    learning_rates, hidden_sizes, regs, decays = (list(values) for values in param_set)
+    combinations = len(learning_rates) * len(hidden_sizes) * len(regs) * len(decays)
+    if combinations == 0:
+        raise ValueError("get_param_set() gives no combinations to search: each of its four lists needs at least "
+                         "one value")
+    if num_iters < 1 or warmup_iters < 0 or batch_size < 1:
+        raise ValueError(f"num_iters and batch_size should be positive and warmup_iters >= 0; got {num_iters}, "
+                         f"{batch_size} and {warmup_iters}")
+    X, y, X_val, y_val = data["X_train"], data["y_train"], data["X_val"], data["y_val"]
+    num_classes = (len(data["class_names"]) if "class_names" in data
+                   else int(torch.cat([y, y_val]).max()) + 1)
+    per_hidden = len(learning_rates) * len(regs) * len(decays)
+    counts = {}  # configurations per distinct hidden size, in the order of first appearance
+    for size in hidden_sizes:
+        counts[int(size)] = counts.get(int(size), 0) + per_hidden
+    settings = dict(learning_rate=learning_rates[0], reg=regs[0], learning_rate_decay=decays[0],
+                    batch_size=batch_size)
+
+    def timed_run(hidden_size, iters):
+        net = net_class(X.shape[1], hidden_size, num_classes, dtype=X.dtype, device=X.device, std=1e-2)
+        _synchronize(X.device)
+        start = time.perf_counter()
+        net.train(X, y, X_val, y_val, num_iters=iters, **settings)
+        _synchronize(X.device)
+        return time.perf_counter() - start
+
+    seconds_per_1000 = {}
+    cuda = [X.device] if X.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
+        for hidden_size in counts:
+            if warmup_iters:
+                timed_run(hidden_size, warmup_iters)
+            seconds_per_1000[hidden_size] = 1000 * timed_run(hidden_size, num_iters) / num_iters
+    seconds_per_iteration = sum(counts[h] * seconds_per_1000[h] for h in counts) / 1000
+    return {"combinations": combinations, "counts": counts, "seconds_per_1000": seconds_per_1000,
+            "total_seconds": {n: n * seconds_per_iteration for n in iterations},
+            "num_iters": num_iters, "batch_size": batch_size, "device": str(X.device)}
+
+
+def describe_search_cost(cost, long_seconds=1800):
+    """The report of estimate_search_cost's dict `cost`, as lines of text to print; a grid whose estimate at the
+    most iterations passes `long_seconds` gets advice on making it smaller."""
+    counts = cost["counts"]
+    lines = [f"Timed {cost['num_iters']} iterations of batch {cost['batch_size']} of your TwoLayerNet on "
+             f"{cost['device']}, per hidden size:"]
+    lines += [f"  hidden {h}: {cost['seconds_per_1000'][h]:.1f} s per 1,000 iterations "
+              f"({_plural(counts[h], 'combination')})" for h in counts]
+    lines.append(f"Your grid: {_plural(cost['combinations'], 'combination')}. Estimated time for the search, one "
+                 "network after another:")
+    width = max(len(f"{n:,}") for n in cost["total_seconds"])
+    lines += [f"  {n:>{width},} iterations each: about {human_duration(seconds)}"
+              for n, seconds in cost["total_seconds"].items()]
+    lines.append("The cost driver is iterations x hidden size x combinations: fewer iterations or combinations cut "
+                 "it in proportion, a smaller hidden size cuts the time of each iteration.")
+    if max(cost["total_seconds"].values()) > long_seconds:
+        lines.append("That is long for a laptop: search a few values at fewer iterations, then train the best "
+                     "settings longer (helpers.batched.train_together trains many settings at once).")
+    return "\n".join(lines)
+
+
+def human_duration(seconds):
+    """A duration for people: ``human_duration(42)`` is '42 s', 300 is '5.0 min', 11000 is '3.1 h'."""
+    if seconds < 0.995:
+        return f"{seconds:.2g} s"
+    if seconds < 9.95:
+        return f"{seconds:.1f} s"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _plural(count, noun):
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def _synchronize(device):
+    """Wait for the work queued on a GPU, so a clock read after it counts that work."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()

@@ -270,3 +270,134 @@ def test_reset_seed_repeats_numpy_draws():
     first = np.random.choice(1000, 20)
     reset_seed(7)
     np.testing.assert_array_equal(first, np.random.choice(1000, 20))
+
+
+# estimate_search_cost
+
+class FakeClock:
+    """time.perf_counter for helpers.utils: it moves only when a FakeNet trains."""
+
+    def __init__(self):
+        self.now = 100.0
+
+    def perf_counter(self):
+        return self.now
+
+
+def seconds_per_iteration(hidden_size):
+    return hidden_size * 1e-5  # hidden 50: 0.5 s per 1,000 iterations; hidden 100: 1.0 s
+
+
+def fake_net_class(clock, built, trained):
+    class FakeNet:
+        """A TwoLayerNet whose train() advances the fake clock by its iterations' cost and records its call."""
+
+        def __init__(self, input_size, hidden_size, output_size, dtype=torch.float32, device="cpu", std=1e-4):
+            self.hidden_size = hidden_size
+            built.append((input_size, hidden_size, output_size, dtype, torch.device(device), std))
+
+        def train(self, X, y, X_val, y_val, learning_rate=1e-3, learning_rate_decay=0.95, reg=5e-6, num_iters=100,
+                  batch_size=200, verbose=False):
+            trained.append(dict(hidden_size=self.hidden_size, num_iters=num_iters, batch_size=batch_size,
+                                learning_rate=learning_rate, reg=reg, learning_rate_decay=learning_rate_decay,
+                                device=X.device, val_device=X_val.device))
+            clock.now += num_iters * seconds_per_iteration(self.hidden_size)
+            return {"loss_history": [0.0] * num_iters, "train_acc_history": [], "val_acc_history": []}
+
+    return FakeNet
+
+
+def search_data(device="cpu", dtype=torch.float64, class_names=None):
+    data = {"X_train": torch.zeros(40, 6, dtype=dtype, device=device), "y_train": torch.zeros(40, dtype=torch.long),
+            "X_val": torch.zeros(10, 6, dtype=dtype, device=device), "y_val": torch.zeros(10, dtype=torch.long)}
+    if class_names is None:
+        data["y_val"][-1] = 4  # labels 0..4: five classes
+    else:
+        data["class_names"] = class_names
+    data["y_train"], data["y_val"] = data["y_train"].to(device), data["y_val"].to(device)
+    return data
+
+
+@pytest.fixture
+def fake_search(monkeypatch):
+    import helpers.utils
+    clock, built, trained = FakeClock(), [], []
+    monkeypatch.setattr(helpers.utils, "time", clock)
+    return fake_net_class(clock, built, trained), built, trained
+
+
+def test_search_cost_times_each_hidden_size_once_and_extrapolates_over_the_grid(fake_search):
+    from helpers.utils import estimate_search_cost
+    FakeNet, built, trained = fake_search
+    param_set = ([0.3, 0.1], [50, 100, 50], [1e-4], [0.9, 0.95])  # 2 x 3 x 1 x 2 = 12; hidden 50 twice
+    cost = estimate_search_cost(FakeNet, search_data(), param_set, num_iters=300, batch_size=32)
+    assert cost["combinations"] == 12
+    assert cost["counts"] == {50: 8, 100: 4}
+    # One warm-up (not timed) and one timed run per distinct hidden size, with the grid's first settings.
+    assert [(t["hidden_size"], t["num_iters"]) for t in trained] == [(50, 1), (50, 300), (100, 1), (100, 300)]
+    assert all((t["batch_size"], t["learning_rate"], t["reg"], t["learning_rate_decay"]) == (32, 0.3, 1e-4, 0.9)
+               for t in trained)
+    assert cost["seconds_per_1000"] == pytest.approx({50: 0.5, 100: 1.0})
+    # 8 combinations at 0.5 s and 4 at 1.0 s per 1,000 iterations: 8 s per 1,000 for the grid.
+    assert cost["total_seconds"] == pytest.approx({1000: 8.0, 5000: 40.0, 20000: 160.0})
+    assert (cost["num_iters"], cost["batch_size"]) == (300, 32)
+    # Networks built for the data: D inputs, classes counted from the labels, the data's dtype, std 1e-2.
+    assert {b[:1] + b[2:] for b in built} == {(6, 5, torch.float64, torch.device("cpu"), 1e-2)}
+
+
+def test_search_cost_follows_the_datas_device(fake_search):
+    from helpers.utils import estimate_search_cost
+    FakeNet, built, trained = fake_search
+    data = search_data(device="meta", dtype=torch.float32, class_names=list("abc"))  # a device that is not the CPU
+    cost = estimate_search_cost(FakeNet, data, ([0.1], [20], [0.0], [1.0]), num_iters=10, warmup_iters=1)
+    assert cost["device"] == "meta"
+    assert {(b[2], b[3], b[4]) for b in built} == {(3, torch.float32, torch.device("meta"))}
+    assert {(t["device"].type, t["val_device"].type) for t in trained} == {("meta", "meta")}
+    assert cost["total_seconds"][1000] == pytest.approx(1000 * seconds_per_iteration(20))
+
+
+def test_search_cost_leaves_the_random_state_as_it_was(fake_search):
+    from helpers.utils import estimate_search_cost
+
+    class DrawingNet(fake_search[0]):
+        def train(self, X, *args, **kwargs):
+            torch.randn(3)  # the draws a real training run makes
+            return super().train(X, *args, **kwargs)
+
+    reset_seed(3)
+    estimate_search_cost(DrawingNet, search_data(), ([0.1], [8, 16], [0.0], [1.0]), num_iters=5)
+    after = torch.rand(4)
+    reset_seed(3)
+    assert torch.equal(after, torch.rand(4))
+
+
+def test_search_cost_refuses_an_empty_grid(fake_search):
+    from helpers.utils import estimate_search_cost
+    with pytest.raises(ValueError, match="no combinations"):
+        estimate_search_cost(fake_search[0], search_data(), ([], [], [], []))
+    assert fake_search[2] == []  # nothing trained
+
+
+def test_search_cost_report_names_the_grid_the_totals_and_the_cost_driver(fake_search):
+    from helpers.utils import describe_search_cost, estimate_search_cost
+    FakeNet, _, _ = fake_search
+    small = describe_search_cost(estimate_search_cost(FakeNet, search_data(), ([0.1], [100], [0.0], [1.0])))
+    assert "hidden 100: 1.0 s per 1,000 iterations (1 combination)" in small
+    assert "Your grid: 1 combination." in small
+    for line in ("1,000 iterations each: about 1.0 s", "5,000 iterations each: about 5.0 s",
+                 "20,000 iterations each: about 20 s"):
+        assert line in small
+    assert "iterations x hidden size x combinations" in small and "long for a laptop" not in small
+    # 3 x 3 x 3 x 2 = 54 combinations, 18 per hidden size: 18 x (5 + 10 + 20) = 630 s per 1,000 iterations.
+    big = describe_search_cost(estimate_search_cost(FakeNet, search_data(),
+                                                    ([0.1, 0.3, 1.0], [500, 1000, 2000], [0, 1e-4, 1e-3], [0.9, 0.95])))
+    assert "Your grid: 54 combinations." in big
+    assert "1,000 iterations each: about 10.5 min" in big and "20,000 iterations each: about 3.5 h" in big
+    assert "long for a laptop" in big
+    assert "train_together" in big
+
+
+def test_human_duration():
+    from helpers.utils import human_duration
+    assert [human_duration(s) for s in (0.42, 4.25, 42, 300, 11000)] == ["0.42 s", "4.2 s", "42 s", "5.0 min",
+                                                                         "3.1 h"]
