@@ -94,7 +94,7 @@ def test_with_labels_draws_that_many_per_class_and_another_seed_draws_other_imag
     # The draws are what this test is about, so the source network trained under the grading budget (seconds)
     # stands in for the full one (minutes) while the data are drawn at full size.
     quick_source = transfer.source_model(transfer.FASHION_SPLITS["fashion_halves"][0])
-    monkeypatch.setattr(transfer, "source_model", lambda classes, root=None: quick_source)
+    monkeypatch.setattr(transfer, "source_model", lambda classes, root=None, download=True: quick_source)
     monkeypatch.setenv("COURSE_GRADING_BUDGET", "0")
     experiment = transfer.prepare_experiment("fashion_halves", labels_per_class=5, test_per_class=30)
     (train, y_train), (val, y_val) = experiment.train, experiment.val
