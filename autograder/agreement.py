@@ -14,11 +14,9 @@ import contextlib
 import io
 import re
 
-from autograder.notebooks import MAGIC, cells_by_grade_id, exec_definitions, reference_answers, source_text
+from autograder.notebooks import MAGIC, cells_by_grade_id, exec_definitions, source_text
 
 VISIBLE_CHECK = re.compile(r'^with visible_check\("([^"]+)"\):', re.M)
-#: Verdicts of helpers.checks a student reads as "this function is fine".
-SEEN_AS_PASS = ("pass",)
 
 
 def check_cells(nb):
@@ -68,8 +66,7 @@ def visible_status(nb, answers, function, order=0):
             _close_figures()
     if not by_cell:
         return "no visible check", by_cell
-    worst = "pass" if all(status in SEEN_AS_PASS for status in by_cell.values()) else "fail"
-    return worst, by_cell
+    return ("pass" if all(status == checks.PASS for status in by_cell.values()) else "fail"), by_cell
 
 
 def _draw_nothing(*args, **kwargs):
@@ -79,12 +76,6 @@ def _draw_nothing(*args, **kwargs):
 def _close_figures():
     import matplotlib.pyplot as plt
     plt.close("all")
-
-
-def mutant_answers(nb, mutant):
-    """The reference answers with `mutant`'s edit applied."""
-    answers = reference_answers(nb)
-    return {**answers, mutant.cell: mutant.apply(answers[mutant.cell])}
 
 
 def orders(assignment):

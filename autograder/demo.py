@@ -35,9 +35,7 @@ def demo_submissions(course_dir, assignment, mutants=None):
     by_name = {m.name: m for m in found.mutants}
     for name in found.demo_mutants if mutants is None else mutants:
         mutant = by_name[name]
-        batch[f"mutant-{name}"] = (submission(release, source,
-                                              {**answers, mutant.cell: mutant.apply(answers[mutant.cell])}),
-                                   side_files)
+        batch[f"mutant-{name}"] = (submission(release, source, mutant.applied_to(answers)), side_files)
     return batch
 
 

@@ -19,6 +19,10 @@ class Mutant:
     feedback: str
     visible_blind: str = ""
 
+    def applied_to(self, answers):
+        """The answer cells `answers` ({grade_id: code}) with this mistake made in its cell."""
+        return {**answers, self.cell: self.apply(answers[self.cell])}
+
     def apply(self, code):
         for old, new in self.edits:
             if old not in code:

@@ -17,6 +17,12 @@ class Style:
     added_cells: tuple = ()
     description: str = ""
 
+    def applied_to(self, answers):
+        """The answer cells `answers` ({grade_id: code}) written in this style, its added cells first (as
+        exec_definitions runs them, before the answers)."""
+        added = {f"added-{i}": code for i, (_, code) in enumerate(self.added_cells)}
+        return {**added, **answers, **self.answers}
+
 
 def combine(styles):
     """Styles grouped so that no two in a group touch the same answer cell: each group makes one notebook in

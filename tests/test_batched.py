@@ -126,8 +126,7 @@ def test_code_vmap_cannot_batch_is_trained_one_at_a_time_with_a_clear_message(re
 @pytest.mark.parametrize("style", NET_STYLES, ids=[s.name for s in NET_STYLES])
 def test_every_correct_style_trains_to_the_same_nets(source_nb, answers, reference, expected, style):
     """Batched or not (a boolean-mask ReLU or a float loss cannot be vmapped), the results are the loop's."""
-    added = {f"added-{i}": code for i, (_, code) in enumerate(style.added_cells)}
-    namespace = exec_definitions(source_nb, {**added, **answers, **style.answers})
+    namespace = exec_definitions(source_nb, style.applied_to(answers))
     runs = train_together(namespace["nn_forward_backward"], init_with(reference), CONFIGS, toy_data(), ITERS, BATCH)
     assert_same(runs, expected, CONFIGS, 1e-10)
 

@@ -135,3 +135,28 @@ def test_every_draw_of_fit_cases_tells_the_validation_loss_from_the_training_los
         if case["shape"] == "stalls":
             assert len(lrs) + 2 <= case["epochs"], case
     assert any(differs), cases
+
+
+FIT_DRAWS = range(300)
+
+
+@pytest.mark.slow  # 300 draws for each fit mistake and style (about 25 s)
+def test_every_fit_mistake_loses_points_with_its_diagnosis_and_every_fit_style_gets_full_marks_on_300_draws():
+    """The scripted fit cases are cheap, so they are swept far beyond the conformance suite's seeds: no draw lets a
+    catalogued fit mistake through or costs a correct style a point."""
+    from autograder.course import COURSE_ROOT
+    from autograder.notebooks import exec_definitions, read_notebook, reference_answers
+    source = read_notebook(COURSE_ROOT / "source" / "transfer_learning" / TRANSFER_LEARNING.notebook)
+    answers = reference_answers(source)
+    missed = {}
+    for mutant in (m for m in TRANSFER_LEARNING.mutants if m.part == "test_fit"):
+        fit = exec_definitions(source, mutant.applied_to(answers))["fit"]
+        reports = [check("test_fit", fit, seed=seed) for seed in FIT_DRAWS]
+        missed[mutant.name] = [seed for seed, report in zip(FIT_DRAWS, reports)
+                               if report.fraction == 1 or not any(mutant.feedback in d for d in report.diagnoses)]
+    assert missed == {name: [] for name in missed} and len(missed) >= 13, missed
+    lost = {}
+    for style in (s for s in TRANSFER_LEARNING.styles if "fit" in s.answers):
+        fit = exec_definitions(source, style.applied_to(answers))["fit"]
+        lost[style.name] = [seed for seed in FIT_DRAWS if check("test_fit", fit, seed=seed).fraction < 1]
+    assert lost and lost == {name: [] for name in lost}, lost

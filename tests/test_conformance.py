@@ -82,13 +82,11 @@ def check_parts(parts, namespace, seed):
 
 
 def mutated(name, mutant):
-    return exec_definitions(notebook("source", name),
-                            {**answers(name), mutant.cell: mutant.apply(answers(name)[mutant.cell])})
+    return exec_definitions(notebook("source", name), mutant.applied_to(answers(name)))
 
 
 def styled(name, style):
-    added = {f"added-{i}": code for i, (_, code) in enumerate(style.added_cells)}
-    return exec_definitions(notebook("source", name), {**added, **answers(name), **style.answers})
+    return exec_definitions(notebook("source", name), style.applied_to(answers(name)))
 
 
 def pairs(kind):
@@ -300,7 +298,7 @@ def test_every_catalogued_mistake_fails_its_visible_check_unless_listed_as_unsee
     function's visible check fail, on every sampling order; the exceptions say why, and are real."""
     nb = notebook("source", name)
     assert agreement.cells_checking(nb, mutant.cell), f"{mutant.cell} has no visible check"
-    verdicts = {order: agreement.visible_status(nb, agreement.mutant_answers(nb, mutant), mutant.cell, order)
+    verdicts = {order: agreement.visible_status(nb, mutant.applied_to(answers(name)), mutant.cell, order)
                 for order in visible_orders(name, quick)}
     passed = [order for order, (status, _) in verdicts.items() if status == "pass"]
     if mutant.visible_blind:
@@ -324,8 +322,7 @@ def test_the_reference_passes_every_visible_check(name, function, quick):
 def test_every_correct_style_passes_its_visible_checks(name, style, quick):
     """Visible checks are fair too: a correct solution written another way sees "pass" on every sampling order."""
     nb = notebook("source", name)
-    added = {f"added-{i}": code for i, (_, code) in enumerate(style.added_cells)}
-    styled_answers = {**added, **answers(name), **style.answers}
+    styled_answers = style.applied_to(answers(name))
     for function in sorted(set(style.answers) & set(student_functions(name))):
         for order in visible_orders(name, quick):
             status, cells = agreement.visible_status(nb, styled_answers, function, order)
