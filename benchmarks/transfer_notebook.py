@@ -16,7 +16,8 @@ def run():
     return {"student_wall_seconds": round(student_wall, 1), "student_target_seconds": budgets["student_seconds"],
             "student_slowest_cells_seconds": slowest(cell_seconds(student)),
             "student_results_table": stdout_of(student, "run_modes").strip().splitlines(),
-            "student_printed": printed(student, ("run_budgets", "features", "run_sources", "keras_tools")),
+            "student_printed": printed(student, ("run_budgets", "features", "feature_depth", "run_sources",
+                                                 "keras_tools")),
             "grading_wall_seconds": round(graded_wall, 1), "grading_target_seconds": budgets["grading_seconds"],
             "grading_slowest_cells_seconds": slowest(cell_seconds(graded)),
             "hidden_test_points": earned, "hidden_test_max_points": possible}

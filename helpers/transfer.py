@@ -2,20 +2,24 @@
 
 The course chooses one experiment for every student (helpers/course.toml, `[transfer_learning] experiment`):
 
-    fashion_halves    offline, as Yosinski et al. (2014) split ImageNet in halves: a ResNet-18 trained by the kit on
-                      Fashion-MNIST classes A (T-shirt/top, trouser, pullover, dress, coat: clothes) is transferred to
-                      classes B (sandal, shirt, sneaker, bag, ankle boot: mostly shoes and bags).
-    fashion_mixed     offline, a split whose halves both hold tops and footwear: A (T-shirt/top, trouser, pullover,
-                      sandal, sneaker) -> B (dress, coat, shirt, bag, ankle boot). The source is closer to its target.
+    fashion_halves_layer3  offline, as Yosinski et al. (2014) split ImageNet in halves: a ResNet-18 trained by the
+                      kit on Fashion-MNIST classes A (T-shirt/top, trouser, pullover, dress, coat: clothes) is
+                      transferred to classes B (sandal, shirt, sneaker, bag, ankle boot: mostly shoes and bags),
+                      reused from its stem through layer3: its last block, specific to the clothes, is left out.
+    fashion_halves    the same, reusing the whole network (through layer4).
+    fashion_mixed     the whole network, on a split whose halves both hold tops and footwear: A (T-shirt/top,
+                      trouser, pullover, sandal, sneaker) -> B (dress, coat, shirt, bag, ankle boot).
     imagenet_cifar10  the homework's own: torchvision's ImageNet ResNet-18 transferred to CIFAR-10. Needs the
                       weights file in the torch hub cache (`torch.hub.get_dir()`/checkpoints) and CIFAR-10's files.
+                      CIFAR-10's 32-pixel images are resized to the course's `[transfer_learning]
+                      imagenet_image_size` (224 as shipped), the same on every machine, whatever its device.
 
 Each experiment keeps its target task's whole training set as a labelled pool; `Experiment.with_labels(k, seed)`
 draws k training and k validation images per class from it (another seed, other images), so the same experiment
 runs at several label budgets. Inputs are adapted with torchvision transforms (grey -> 3 channels, resizing,
 normalisation with the statistics the backbone was trained with), applied batch by batch as the loaders hand the
-images out: the images are kept as the dataset stores them (uint8), so 224-pixel inputs for ImageNet weights do not
-have to fit in memory at once.
+images out: the images are kept as the dataset stores them (uint8), so large inputs for ImageNet weights (224 pixels
+as shipped) do not have to fit in memory at once.
 """
 import copy
 import hashlib
@@ -31,19 +35,24 @@ from urllib.parse import urlparse
 import torch
 from torch import nn
 
-from helpers.course import course_setting
+from helpers.course import course_setting, settings_file
 from helpers.data import cache_dir, raw_images
 from helpers.utils import budget, progress, reset_seed
 from helpers.utils import confusion_matrix  # noqa: F401 - the notebook imports it from here
 
 #: Fashion-MNIST splits: experiment -> (classes of the source task A, classes of the target task B).
-FASHION_SPLITS = {"fashion_halves": ((0, 1, 2, 3, 4), (5, 6, 7, 8, 9)),
+FASHION_SPLITS = {"fashion_halves_layer3": ((0, 1, 2, 3, 4), (5, 6, 7, 8, 9)),
+                  "fashion_halves": ((0, 1, 2, 3, 4), (5, 6, 7, 8, 9)),
                   "fashion_mixed": ((0, 1, 2, 5, 7), (3, 4, 6, 8, 9))}
 EXPERIMENTS = tuple(FASHION_SPLITS) + ("imagenet_cifar10",)
+#: A ResNet-18's stages in order, and the channels each hands on (global average pooling makes them the features).
+BLOCKS = {"stem": 64, "layer1": 64, "layer2": 128, "layer3": 256, "layer4": 512}
+#: The last block of the source network an experiment reuses; the others reuse the whole network (through layer4).
+REUSED_BLOCK = {"fashion_halves_layer3": "layer3"}
 #: Side of the square images the backbones see: Fashion-MNIST's 28 pixels resized to 32; ImageNet weights on CIFAR-10
-#: at the homework's 224 on a GPU, smaller on a CPU so that an epoch takes minutes, not hours.
+#: at the course's `imagenet_image_size` (helpers/course.toml), at least CIFAR-10's own 32 pixels.
 FASHION_SIZE = 32
-IMAGENET_SIZE = {"cuda": 224, "other": 64}
+IMAGENET_MIN_SIZE = 32
 #: How the kit trains a Fashion-MNIST source model on classes A: about a minute on two CPU cores.
 SOURCE_SETTINGS = {"images_per_class": 3000, "epochs": 2, "batch_size": 128, "learning_rate": 1e-3, "seed": 0}
 #: Labelled training images per class of the label-budget experiment.
@@ -61,7 +70,8 @@ class Experiment:
     `pool`: (images (N, C, H, W) uint8 as stored, labels (N,) int64) of every labelled training image of the target
     task, from which `with_labels` draws `train` and `val` (as many images per class each); `test`: the target task's
     test set. `loaders` hands them out adapted by `transform`, as (N, 3, image_size, image_size) float32 batches.
-    `pretrained()` gives a fresh copy of the source network (its old head included); `scratch()` an untrained one.
+    `pretrained()` gives a fresh copy of the source network through `block`, with a head `fc` on that block's
+    features (the old head when the whole network is reused); `scratch()` the same network untrained.
     """
     name: str
     task: str                       # source -> target, in words
@@ -76,6 +86,7 @@ class Experiment:
     seed: int = 0
     source_weights: dict = field(repr=False, default=None)
     source_classes: int = 1000
+    block: str = "layer4"           # the last block of the source network that is reused (see cut_after)
 
     @property
     def description(self):
@@ -90,13 +101,17 @@ class Experiment:
         val = _draw(*self.pool, classes, per_class, offset=per_class, seed=seed)
         return replace(self, train=train, val=val, labels_per_class=labels_per_class, seed=seed)
 
+    def through(self, block):
+        """This experiment reusing the source network through `block` (a key of BLOCKS) instead."""
+        return replace(self, block=block)
+
     def pretrained(self):
         model = resnet18(self.source_classes)
         model.load_state_dict(self.source_weights)
-        return model
+        return cut_after(model, self.block)
 
     def scratch(self):
-        return resnet18(self.source_classes)
+        return cut_after(resnet18(self.source_classes), self.block)
 
     def loaders(self, batch_size=50, seed=0, augment=None):
         """(train, val, test) DataLoaders of transformed batches; the training loader reshuffles each epoch from
@@ -131,6 +146,21 @@ def resnet18(num_classes=1000):
     return build(weights=None, num_classes=num_classes)
 
 
+def cut_after(model, block):
+    """The ResNet-18 `model` ending at `block` (a key of BLOCKS), in place: the blocks after it become identities, so
+    that global average pooling turns that block's BLOCKS[block] channels into the features, and the head `fc`
+    becomes a new linear layer on them (kept as it is when `block` is the last one). Returns `model`."""
+    if block not in BLOCKS:
+        raise ValueError(f"unknown block {block!r}; choose one of {tuple(BLOCKS)}")
+    names = list(BLOCKS)
+    if block == names[-1]:
+        return model
+    for later in names[names.index(block) + 1:]:
+        setattr(model, later, nn.Identity())
+    model.fc = nn.Linear(BLOCKS[block], model.fc.out_features)
+    return model
+
+
 def prepare_experiment(name=None, labels_per_class=100, seed=0, test_per_class=None, device=None, root=None,
                        verify_checksums=True, download=True):
     """The experiment `name` (one of EXPERIMENTS; None: the course's, from helpers/course.toml), its data and
@@ -140,15 +170,15 @@ def prepare_experiment(name=None, labels_per_class=100, seed=0, test_per_class=N
     Under the grading budget the data shrink to a few images. `root` is the folder holding the data (None: the
     default places, see helpers.data); `verify_checksums` checks CIFAR-10's files against torchvision's MD5 sums.
     `download=True` lets torchvision fetch Fashion-MNIST (the fashion_* experiments) when no copy is found, as
-    helpers.data.load_dataset does; the ImageNet weights and CIFAR-10 are never downloaded.
+    helpers.data.load_dataset does; the ImageNet weights and CIFAR-10 are never downloaded. `device` changes
+    nothing (the image size is the course's, the same on every device); it is accepted for older notebooks.
     Raises WeightsNotFoundError or DatasetNotFoundError, saying how to get what is missing.
     """
     name = name or course_experiment()
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; choose one of {EXPERIMENTS}")
-    device = torch.device(device) if device is not None else torch.device("cpu")
     if name == "imagenet_cifar10":
-        experiment = _imagenet_cifar10(device, root, verify_checksums, test_per_class)
+        experiment = _imagenet_cifar10(root, verify_checksums, test_per_class)
     else:
         experiment = _fashion(name, root, test_per_class, download)
     return experiment.with_labels(labels_per_class, seed)
@@ -170,11 +200,24 @@ def check_experiment_available(name=None, root=None):
     Downloads nothing (the grader's pre-flight check)."""
     name = name or course_experiment()
     if name == "imagenet_cifar10":
+        imagenet_image_size()
         imagenet_weights_file_present()
         raw_images("cifar10", root=root, download=False, verify_checksums=False)
     else:
         raw_images("fashion_mnist", root=root, download=False)
     return name
+
+
+def imagenet_image_size():
+    """The side, in pixels, of the images the ImageNet backbone sees in imagenet_cifar10: helpers/course.toml's
+    `[transfer_learning] imagenet_image_size`, the same for every student and the grader; a ValueError, naming the
+    settings file, unless it is a whole number of at least IMAGENET_MIN_SIZE (CIFAR-10's own 32 pixels)."""
+    size = course_setting("transfer_learning", "imagenet_image_size")
+    if isinstance(size, bool) or not isinstance(size, int) or size < IMAGENET_MIN_SIZE:
+        raise ValueError(f"the course's settings file {settings_file()} sets imagenet_image_size = {size!r}; it must "
+                         f"be a whole number of pixels, at least {IMAGENET_MIN_SIZE} (CIFAR-10's own size): 224 as "
+                         "the homework's Xception saw, or smaller, such as 64, for a class without GPUs")
+    return size
 
 
 def imagenet_weights_file():
@@ -201,12 +244,12 @@ def imagenet_weights():
     return torch.load(imagenet_weights_file_present(), map_location="cpu", weights_only=True)
 
 
-def _imagenet_cifar10(device, root, verify_checksums, test_per_class):
+def _imagenet_cifar10(root, verify_checksums, test_per_class):
     from torchvision.models import ResNet18_Weights
     from torchvision.transforms import v2
+    size = imagenet_image_size()
     weights = imagenet_weights()
     raw = raw_images("cifar10", root=root, download=False, verify_checksums=verify_checksums)
-    size = IMAGENET_SIZE["cuda" if device.type == "cuda" else "other"]
     stats = ResNet18_Weights.IMAGENET1K_V1.transforms()
     transform = v2.Compose([v2.Resize(size, antialias=True), v2.ToDtype(torch.float32, scale=True),
                             v2.Normalize(mean=stats.mean, std=stats.std)])
@@ -224,10 +267,12 @@ def _fashion(name, root, test_per_class, download=True):
 
     def names(classes):
         return ", ".join(raw["class_names"][c] for c in classes)
-    return Experiment(name, f"ResNet-18 trained on Fashion-MNIST classes A ({names(classes_a)}) -> classes B "
-                      f"({names(classes_b)})", [raw["class_names"][c] for c in classes_b], FASHION_SIZE,
+    block = REUSED_BLOCK.get(name, "layer4")
+    reused = "whole network" if block == "layer4" else f"stem to {block}"
+    return Experiment(name, f"ResNet-18 trained on Fashion-MNIST classes A ({names(classes_a)}), {reused} reused -> "
+                      f"classes B ({names(classes_b)})", [raw["class_names"][c] for c in classes_b], FASHION_SIZE,
                       fashion_transform(source["mean"], source["std"]), pool, test,
-                      source_weights=source["state_dict"], source_classes=len(classes_a))
+                      source_weights=source["state_dict"], source_classes=len(classes_a), block=block)
 
 
 def fashion_transform(mean, std):
@@ -447,7 +492,8 @@ def budget_table(runs):
 
 @torch.no_grad()
 def backbone_features(model, images, transform, batch_size=500):
-    """The 512 features a ResNet-18 hands its head `fc`, for uint8 `images` (N, C, H, W): (N, 512), eval mode."""
+    """The features a ResNet-18 hands its head `fc`, for uint8 `images` (N, C, H, W): (N, D), eval mode; D = 512 for
+    the whole network, BLOCKS[block] for one cut after `block`."""
     model.eval()
     head, model.fc = model.fc, nn.Identity()
     try:
@@ -468,6 +514,20 @@ def nearest_mean_accuracy(train_features, train_labels, test_features, test_labe
     well the features separate the classes before any head is trained."""
     means = torch.stack([train_features[train_labels == c].mean(dim=0) for c in range(int(train_labels.max()) + 1)])
     return (torch.cdist(test_features, means).argmin(dim=1) == test_labels).float().mean().item()
+
+
+def nearest_mean_by_block(model, experiment):
+    """{block: nearest_mean_accuracy} for each block of the ResNet-18 `model` (left as it is; copies are cut): the
+    features of each depth, from the experiment's labelled training images to its test set. How well each block
+    separates the target's classes before any head is trained (Yosinski et al. 2014: early blocks are general, the
+    last ones specific to the source task)."""
+    scores = {}
+    for block in BLOCKS:
+        cut = cut_after(copy.deepcopy(model), block)
+        train, test = (backbone_features(cut, images, experiment.transform)
+                       for images in (experiment.train[0], experiment.test[0]))
+        scores[block] = nearest_mean_accuracy(train, experiment.train[1], test, experiment.test[1])
+    return scores
 
 
 @torch.no_grad()

@@ -422,6 +422,25 @@ def plot_label_budgets(runs, title=None, homework=None):
     return _finish(fig)
 
 
+def plot_feature_depth(scores, title=None):
+    """How well each block's features separate the target's classes, one line per network.
+
+    scores: dict network name -> {block: accuracy (fraction)} (helpers.transfer.nearest_mean_by_block).
+    """
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for i, (name, by_block) in enumerate(scores.items()):
+        ax.plot(list(by_block), [100 * a for a in by_block.values()], "o-", color=f"C{i}", label=name)
+        for block, accuracy in by_block.items():
+            ax.annotate(f"{100 * accuracy:.1f}", (block, 100 * accuracy), textcoords="offset points", xytext=(0, 6),
+                        ha="center", fontsize=8, color=f"C{i}")
+    ax.set(xlabel="features taken after this block (global average pooling)",
+           ylabel="nearest class mean: test accuracy (%)",
+           title=title or "Which depth's features separate the new classes")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _finish(fig)
+
+
 def plot_feature_projection(projections, labels, class_names, title=None):
     """Side-by-side scatter plots of 2-D projections of features, one point per image, coloured by class.
 

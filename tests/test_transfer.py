@@ -33,6 +33,20 @@ def stand_in_weights(hub):
     return weights
 
 
+#: The ImageNet input size the tests' course settings choose: small, to keep them fast, and unlike CIFAR-10's 32.
+TEST_IMAGENET_SIZE = 48
+
+
+def imagenet_settings(tmp_path, monkeypatch, size=TEST_IMAGENET_SIZE, experiment="imagenet_cifar10"):
+    """A course settings file (COURSE_SETTINGS) choosing `experiment` and the ImageNet input size `size` (a TOML
+    value as written; None leaves the key out)."""
+    settings = tmp_path / "course.toml"
+    size_line = "" if size is None else f"imagenet_image_size = {size}\n"
+    settings.write_text(f'[transfer_learning]\nexperiment = "{experiment}"\n{size_line}')
+    monkeypatch.setenv("COURSE_SETTINGS", str(settings))
+    return settings
+
+
 @pytest.fixture
 def tiny_budget(monkeypatch, tmp_path):
     """The grading budget (a few images, a quickly trained source network) and a private cache folder."""
@@ -40,8 +54,11 @@ def tiny_budget(monkeypatch, tmp_path):
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "cache"))
 
 
-def test_imagenet_weights_and_cifar10_run_the_homeworks_experiment(stand_in_weights, cifar_root, monkeypatch):  # noqa: F811
+def test_imagenet_weights_and_cifar10_run_the_homeworks_experiment(stand_in_weights, cifar_root, tmp_path,  # noqa: F811
+                                                                    monkeypatch):
     monkeypatch.setenv("COURSE_GRADING_BUDGET", "0")
+    imagenet_settings(tmp_path, monkeypatch)
+    size = TEST_IMAGENET_SIZE
     experiment = transfer.prepare_experiment("imagenet_cifar10", labels_per_class=2, root=cifar_root,
                                              verify_checksums=False)
     assert experiment.name == "imagenet_cifar10" and len(experiment.class_names) == 10
@@ -49,18 +66,20 @@ def test_imagenet_weights_and_cifar10_run_the_homeworks_experiment(stand_in_weig
     assert images.shape == (20, 3, 32, 32) and images.dtype == torch.uint8  # as stored; adapted batch by batch
     assert sorted(labels.tolist()) == sorted(list(range(10)) * 2)
     assert experiment.val[0].shape[0] == 20 and experiment.test[0].shape[0] == 10
-    # Resized to 64 pixels, then normalised with ImageNet's statistics: white becomes (1 - mean_c) / std_c.
+    assert experiment.image_size == size and f"at {size}x{size} pixels" in experiment.task
+    # Resized to the course's size, then normalised with ImageNet's statistics: white becomes (1 - mean_c) / std_c.
     white = experiment.transform(torch.full((1, 3, 32, 32), 255, dtype=torch.uint8))
     stats = torchvision.models.ResNet18_Weights.IMAGENET1K_V1.transforms()
     expected = (1 - torch.tensor(stats.mean)) / torch.tensor(stats.std)
-    assert white.shape == (1, 3, 64, 64)
+    assert white.shape == (1, 3, size, size)
     assert torch.allclose(white, expected.view(1, 3, 1, 1).expand_as(white), atol=1e-5)
     backbone = experiment.pretrained()
     assert all(torch.equal(backbone.state_dict()[k], v) for k, v in stand_in_weights.items())
     assert backbone.fc.out_features == 1000 and experiment.scratch().fc.out_features == 1000
     train, val, test = experiment.loaders(batch_size=8)
     batch_images, batch_labels = next(iter(train))
-    assert batch_images.shape == (8, 3, 64, 64) and batch_images.dtype == torch.float32 and batch_labels.shape == (8,)
+    assert batch_images.shape == (8, 3, size, size) and batch_images.dtype == torch.float32
+    assert batch_labels.shape == (8,)
     first_val, _ = next(iter(val))
     assert torch.equal(first_val, experiment.transform(experiment.val[0][:len(first_val)]))
     assert sum(len(y) for _, y in test) == 10
@@ -112,7 +131,7 @@ def test_with_labels_draws_that_many_per_class_and_another_seed_draws_other_imag
 
 @pytest.mark.slow  # trains networks or runs the notebook
 def test_the_course_setting_chooses_the_experiment(hub, tiny_budget, tmp_path, monkeypatch):
-    assert transfer.course_experiment() == "fashion_halves"  # helpers/course.toml as shipped
+    assert transfer.course_experiment() == "fashion_halves_layer3"  # helpers/course.toml as shipped
     settings = tmp_path / "course.toml"
     settings.write_text('[transfer_learning]\nexperiment = "fashion_mixed"\n')
     monkeypatch.setenv("COURSE_SETTINGS", str(settings))
@@ -147,6 +166,37 @@ def test_source_network_is_trained_once_then_loaded(tiny_budget, monkeypatch):
 def test_explicit_imagenet_experiment_names_what_is_missing(hub, cifar_root):  # noqa: F811
     with pytest.raises(transfer.WeightsNotFoundError, match=r"not in .*checkpoints.*weights='IMAGENET1K_V1'"):
         transfer.prepare_experiment("imagenet_cifar10", root=cifar_root)
+
+
+def test_the_imagenet_input_size_is_the_courses_on_every_device(stand_in_weights, cifar_root, tmp_path,  # noqa: F811
+                                                                  monkeypatch):
+    assert transfer.imagenet_image_size() == 224  # helpers/course.toml as shipped: the homework's Xception inputs
+    imagenet_settings(tmp_path, monkeypatch, size=40)
+    for device in (None, "cpu", "cuda"):  # the device is not asked for, only passed on
+        experiment = transfer.prepare_experiment("imagenet_cifar10", labels_per_class=1, test_per_class=1,
+                                                 device=device, root=cifar_root, verify_checksums=False)
+        assert experiment.image_size == 40 and experiment.transform(experiment.train[0]).shape[-2:] == (40, 40)
+
+
+@pytest.mark.parametrize("size", ["16", "0", "-224", "224.0", '"224"', "true"])
+def test_an_imagenet_input_size_that_is_no_whole_number_of_at_least_32_pixels_is_refused(
+        size, stand_in_weights, cifar_root, tmp_path, monkeypatch):  # noqa: F811
+    settings = imagenet_settings(tmp_path, monkeypatch, size=size)
+    message = rf"{settings} sets imagenet_image_size = .*; it must be a whole number of pixels, at least 32"
+    with pytest.raises(ValueError, match=message):
+        transfer.prepare_experiment("imagenet_cifar10", root=cifar_root, verify_checksums=False)
+    with pytest.raises(ValueError, match=message):  # the grader's pre-flight check refuses it too
+        transfer.check_experiment_available(root=cifar_root)
+
+
+def test_a_course_without_an_imagenet_input_size_is_told_which_key_is_missing(stand_in_weights, cifar_root,  # noqa: F811
+                                                                               tmp_path, monkeypatch):
+    imagenet_settings(tmp_path, monkeypatch, size=None)
+    with pytest.raises(KeyError, match=r"no `imagenet_image_size` in its \[transfer_learning\] table"):
+        transfer.prepare_experiment("imagenet_cifar10", root=cifar_root, verify_checksums=False)
+    imagenet_settings(tmp_path, monkeypatch, size=None, experiment="fashion_halves")  # its images are 32 pixels
+    with pytest.raises(DatasetNotFoundError):  # the size is not asked for: only what the experiment needs
+        transfer.check_experiment_available(root=tmp_path / "empty")
 
 
 def test_missing_cifar10_is_named_not_downloaded(stand_in_weights, tmp_path):
@@ -272,9 +322,7 @@ def test_augmentation_changes_each_training_image_on_its_own():
 def imagenet_course(stand_in_weights, cifar_root, tmp_path, monkeypatch):  # noqa: F811
     """A course whose settings choose the homework's experiment, with stand-ins for ImageNet's weights (TORCH_HOME)
     and for CIFAR-10 (COURSE_DATA), in torchvision's on-disk formats."""
-    settings = tmp_path / "course.toml"
-    settings.write_text('[transfer_learning]\nexperiment = "imagenet_cifar10"\n')
-    monkeypatch.setenv("COURSE_SETTINGS", str(settings))
+    settings = imagenet_settings(tmp_path, monkeypatch)
     monkeypatch.setenv("COURSE_DATA", str(cifar_root))
     return settings
 
@@ -282,18 +330,27 @@ def imagenet_course(stand_in_weights, cifar_root, tmp_path, monkeypatch):  # noq
 @pytest.mark.slow  # trains networks or runs the notebook
 def test_imagenet_course_runs_the_solution_notebook_end_to_end_on_stand_ins(imagenet_course, tmp_path):
     from benchmarks.notebook import execute, kernel_env, stdout_of
-    # The stand-in CIFAR-10 files cannot have torchvision's MD5 sums: this run alone skips that check.
+    # The stand-in CIFAR-10 files cannot have torchvision's MD5 sums: this run alone skips that check. The wrapper
+    # also prints the shape of the images in the first batch each of the experiment's loaders hands out.
     skip_checksums = nbformat.v4.new_code_cell(
-        "import functools, helpers.transfer\n"
-        "helpers.transfer.prepare_experiment = functools.partial(helpers.transfer.prepare_experiment, "
-        "verify_checksums=False)")
+        "import helpers.transfer\n"
+        "def prepare_experiment(*args, _prepare=helpers.transfer.prepare_experiment, **kwargs):\n"
+        "    experiment = _prepare(*args, verify_checksums=False, **kwargs)\n"
+        "    for name, loader in zip(('train', 'val', 'test'), experiment.loaders(batch_size=4)):\n"
+        "        print(f'{name} loader: images of {tuple(next(iter(loader))[0].shape[1:])}')\n"
+        "    return experiment\n"
+        "helpers.transfer.prepare_experiment = prepare_experiment")
     nb, _ = execute(kernel_env(COURSE_GRADING_BUDGET="1", COURSE_CACHE=str(tmp_path / "cache")), cell_timeout=300,
                     assignment="transfer_learning", first_cells=[skip_checksums])
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors, errors[0]
     loaded = stdout_of(nb, "load_experiment")
     assert "The course's experiment (course.toml): imagenet_cifar10" in loaded
-    assert "ImageNet ResNet-18 -> CIFAR-10 at 64x64 pixels" in loaded and "adapted to (3, 64, 64)" in loaded
+    size = TEST_IMAGENET_SIZE  # the course's setting, whatever the device
+    assert f"ImageNet ResNet-18 -> CIFAR-10 at {size}x{size} pixels" in loaded
+    assert f"adapted to (3, {size}, {size})" in loaded
+    for name in ("train", "val", "test"):
+        assert f"{name} loader: images of (3, {size}, {size})" in loaded
     assert "test acc" in stdout_of(nb, "run_modes") and "labels/class" in stdout_of(nb, "run_budgets")
     assert "nothing to run here" in stdout_of(nb, "run_sources")
     assert "head at 10x learning rate" in stdout_of(nb, "keras_tools")

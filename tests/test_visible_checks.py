@@ -38,7 +38,7 @@ def test_a_search_that_builds_its_networks_off_the_data_s_device_fails_its_check
 
 
 @pytest.mark.parametrize("param_set, problem", [
-    (([0.1], [64], [0.0], [0.95]), None),  # no regularisation is a valid choice (the homework found it best)
+    (([0.1], [64], [0.0], [0.95]), None),  # no regularisation is valid (the homework's debugged network used none)
     (([0.1, 1], (64, 128.0), [1e-4, 0], [1]), None),
     (([0.1], [64], [-1e-4], [0.95]), "regularization_strengths: each value should be a number >= 0"),
     (([0], [64], [0.0], [0.95]), "learning_rates: each value should be a number > 0"),

@@ -41,13 +41,16 @@ def _batched_case(rng, gen, source_classes, num_classes, sizes):
 # make_model -------------------------------------------------------------------------------------------
 
 def cases_make_model(rng):
-    """Both modes, a head as wide as the old one (it must still be new) and odd class counts."""
+    """Both modes, a head as wide as the old one (it must still be new), odd class counts, and a backbone that ends
+    at an earlier block (its head takes 64 to 256 features, as the course's experiment may give)."""
     gen = torch_gen(rng)
     cases = []
-    for freeze, source, classes in ((True, 5, 5), (False, 5, rng.randint(2, 9)), (True, 1000, rng.randint(11, 40)),
-                                    (False, 1000, 1000)):
+    for freeze, source, classes, block in ((True, 5, 5, "layer4"), (False, 5, rng.randint(2, 9), "layer4"),
+                                           (True, 1000, rng.randint(11, 40), "layer4"), (False, 1000, 1000, "layer4"),
+                                           (rng.random() < 0.5, 5, rng.randint(2, 9),
+                                            rng.choice(("layer1", "layer2", "layer3")))):
         cases.append({"seed": rng.randrange(2**31), "source_classes": source, "num_classes": classes,
-                      "freeze": freeze, "images": _images(gen, 3),
+                      "freeze": freeze, "block": block, "images": _images(gen, 3),
                       "labels": torch.randint(classes, (3,), generator=gen)})
     return {"cases": cases}
 
@@ -58,9 +61,10 @@ def judge_make_model(cases, outputs, seed):
                          "weights": ("the backbone's weights are kept", 0.2),
                          "step": ("one optimiser step changes exactly the trainable parameters", 0.1)})
     for case, out in zip(cases["cases"], outputs["results"]):
-        mode = f"[freeze={case['freeze']}, num_classes={case['num_classes']}]"
+        ends = "" if case["block"] == "layer4" else f", a backbone ending at {case['block']}"
+        mode = f"[freeze={case['freeze']}, num_classes={case['num_classes']}{ends}]"
         if "error" in out:
-            results.fail(f"make_model {out['error']} {mode}")
+            results.fail(f"make_model {out['error']}{_width_hint(out['error'])} {mode}")
             continue
         results.add("head", _judge_head(case, out, mode))
         results.add("frozen", _judge_frozen(case, out, mode))
@@ -73,6 +77,14 @@ def judge_make_model(cases, outputs, seed):
                              f"after one SGD step, {_few(sorted(changed ^ expected))} changed unexpectedly {mode}"
                              if changed != expected else ""))
     return results.into(Report("test_make_model", seed))
+
+
+def _width_hint(error):
+    """A hint when the network failed because its head's input width does not match the backbone's features."""
+    if "shapes cannot be multiplied" in error:
+        return (": the new head must take as many inputs as the backbone's old head, `backbone.fc.in_features` "
+                "(512 for a whole ResNet-18, fewer when the backbone ends at an earlier block)")
+    return ""
 
 
 def _judge_head(case, out, mode):

@@ -12,6 +12,7 @@ from torchvision.models import resnet18  # imported with the harness, so that no
 from autograder.harness.core import StudentError, as_plain_tensor, call_student, namespace_of, plain_float
 from helpers.spies import (BatchLoader, LoopRecorder, SpyLoss, batchnorm_moved, frozen_batchnorm_buffers,
                            scripted_epochs, spy_sgd)
+from helpers.transfer import cut_after
 
 _equal = torch.equal  # bound before student code runs, which may rebind torch.equal
 _cross_entropy = nn.functional.cross_entropy
@@ -70,7 +71,7 @@ def run_make_model(make_model, cases):
 
 
 def _make_model_case(make_model, case):
-    backbone = seeded_resnet18(case["seed"], case["source_classes"])
+    backbone = cut_after(seeded_resnet18(case["seed"], case["source_classes"]), case["block"])
     original = {name: value.detach().clone() for name, value in backbone.state_dict().items()}
     model = call_student(make_model, backbone, case["num_classes"], case["freeze"])
     if not isinstance(model, nn.Module):

@@ -52,18 +52,6 @@ def make_model(backbone, num_classes, freeze):
     return model
 '''
 
-MAKE_HARDCODED_512 = '''
-def make_model(backbone, num_classes, freeze):
-    """The backbone with a new head `fc` of num_classes outputs; freeze=True trains only that head."""
-    if freeze == True:
-        for p in backbone.parameters():
-            p.requires_grad_(False)
-    # ResNet-18 has 512 features before its head
-    backbone.fc = nn.Linear(in_features=512, out_features=num_classes, bias=True)
-    backbone.fc.requires_grad_(True)
-    return backbone
-'''
-
 TRANSFER_NET_CLASS = '''
 class TransferNet(nn.Module):
     """A backbone's features followed by a new linear head `fc`.
@@ -620,9 +608,6 @@ STYLES = (
     Style("make_deepcopy_sequential_head", {"make_model": MAKE_DEEPCOPY_SEQUENTIAL_HEAD},
           description="works on copy.deepcopy(backbone), freezes child by child but fc, and the head is "
                       "nn.Sequential(Dropout, Linear) (parameters fc.1.*)"),
-    Style("make_hardcoded_512", {"make_model": MAKE_HARDCODED_512},
-          description="freezes with requires_grad_(False) before the head, nn.Linear(in_features=512, ...) by "
-                      "keyword, then fc.requires_grad_(True) for good measure"),
     Style("make_subclass_swap_plain_train", {"make_model": MAKE_SUBCLASS_SWAP,
                                              "train_one_epoch": EPOCH_PLAIN_TRAIN_BATCH_MEAN},
           description="the backbone's class swapped to a ResNet subclass whose train() leaves frozen BatchNorm "
