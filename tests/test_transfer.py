@@ -352,7 +352,10 @@ def test_imagenet_course_runs_the_solution_notebook_end_to_end_on_stand_ins(imag
     for name in ("train", "val", "test"):
         assert f"{name} loader: images of (3, {size}, {size})" in loaded
     assert "test acc" in stdout_of(nb, "run_modes") and "labels/class" in stdout_of(nb, "run_budgets")
-    assert "nothing to run here" in stdout_of(nb, "run_sources")
+    # Sections 7 and 8 run in this course too: ImageNet's ResNet-18 block by block, then through layer4 and layer3.
+    assert "layer3" in stdout_of(nb, "feature_depth") and "layer4" in stdout_of(nb, "feature_depth")
+    depths = stdout_of(nb, "run_sources")
+    assert "Through layer4 (the whole network):" in depths and "Through layer3:" in depths
     assert "head at 10x learning rate" in stdout_of(nb, "keras_tools")
 
 
