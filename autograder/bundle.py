@@ -92,19 +92,17 @@ def readme(assignment, requirements, root=COURSE_ROOT):
     """The bundle's README.md for `assignment` (a registry.Assignment)."""
     name, spec = assignment.name, assignment.manifest
     python = re.sub(r"^>=\s*(\S+)$", r"\1 or newer", project(root)["requires-python"])
-    due = spec.get("due")
-    if isinstance(due, str):
-        due = datetime.datetime.fromisoformat(due)
-    graded = spec.get("graded", True)
+    due = datetime.datetime.fromisoformat(spec.due) if spec.due else None
+    graded = spec.graded
     colab = [r for r in requirements if requirement_name(r) not in COLAB_PROVIDES
              and (graded or requirement_name(r) not in SELF_CHECK_ONLY)]
     course = course_settings(root).get(name, {})  # the course's choices for this assignment (helpers/course.toml)
-    return render(README_TEMPLATE, name=name, title=spec["title"], notebooks=spec["notebooks"], graded=graded,
-                  data=spec.get("data", []), experiment=course.get("experiment"),
+    return render(README_TEMPLATE, name=name, title=assignment.title, notebooks=spec.notebooks, graded=graded,
+                  data=spec.data, experiment=course.get("experiment"),
                   dataset=course.get("dataset"),
                   side_files=", ".join(f"`{f}`" for f in assignment.side_files),
                   due=f"{due:%A %d %B %Y, %H:%M}" if due else None,
-                  minutes=max(1, round(spec.get("budgets", {}).get("student_seconds", 0) / 60)),
+                  minutes=max(1, round((spec.budgets.student_seconds or 0) / 60)),
                   python=python, conda_env=kit_environment(root)["name"], colab_install=" ".join(colab))
 
 
@@ -114,13 +112,13 @@ def bundle_files(name, root=COURSE_ROOT):
     known = registry.names(root)
     if name not in known:
         raise BundleError(f"unknown assignment {name!r}; choose one of {', '.join(known)}")
-    spec = registry.assignment(name, root).manifest
+    notebooks = registry.assignment(name, root).notebooks
     release = root / "release" / name
-    missing = [nb for nb in spec["notebooks"] if not (release / nb).is_file()]
+    missing = [nb for nb in notebooks if not (release / nb).is_file()]
     if missing:
         raise BundleError(f"{', '.join(missing)} not in {release}: run `make release` first")
     requirements = student_requirements(root)
-    files = {nb: (release / nb).read_bytes() for nb in spec["notebooks"]}
+    files = {nb: (release / nb).read_bytes() for nb in notebooks}
     files.update({path.relative_to(root).as_posix(): path.read_bytes() for path in helper_files(root)})
     files["environment.yml"] = environment_yml(requirements, root).encode()
     files["requirements.txt"] = requirements_txt(requirements).encode()

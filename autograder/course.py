@@ -88,7 +88,7 @@ def describe_for_self_check(path, assignment):
     (`course_kit`): the assignment (a registry.Assignment), the side files to hand in, the grading budgets and the
     read-only cells."""
     nb = nbformat.read(path, as_version=4)
-    budgets = assignment.budgets
+    budgets = assignment.manifest.budgets.model_dump(exclude_unset=True)
     nb.metadata["course_kit"] = {
         "assignment": assignment.name, "notebook": path.name, "graded": assignment.graded,
         "side_files": assignment.side_files,

@@ -12,7 +12,7 @@ def run():
     earned, possible = hidden_test_points(nb)
     return {"wall_seconds": round(wall, 1),
             "cells_total_seconds": round(sum(seconds.values()), 1),
-            "target_seconds": registry.assignment(ASSIGNMENT).budgets["grading_seconds"],
+            "target_seconds": registry.assignment(ASSIGNMENT).manifest.budgets.grading_seconds,
             "slowest_cells_seconds": slowest(seconds),
             "hidden_test_points": earned, "hidden_test_max_points": possible}
 

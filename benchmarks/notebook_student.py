@@ -25,7 +25,7 @@ def run():
     dataset = re.search(r"Test accuracy of the best network on (\w+)", stdout_of(nb, "test_accuracy"))
     return {"wall_seconds": round(wall, 1),
             "cells_total_seconds": round(sum(seconds.values()), 1),
-            "target_seconds": registry.assignment(ASSIGNMENT).budgets["student_seconds"],
+            "target_seconds": registry.assignment(ASSIGNMENT).manifest.budgets.student_seconds,
             "slowest_cells_seconds": slowest(seconds),
             "dataset": dataset.group(1) if dataset else None,
             "accuracy_percent": {gid: _percent(pattern, stdout_of(nb, gid)) for gid, pattern in ACCURACIES.items()},

@@ -49,7 +49,7 @@ def run():
                 "command_seconds": [round(w, 1) for w, _ in runs],
                 "command_median_seconds": round(statistics.median(w for w, _ in runs), 1),
                 "rerun_reported_seconds": [r for _, r in runs],
-                "grading_target_seconds": registry.assignment(assignment).budgets["grading_seconds"],
+                "grading_target_seconds": registry.assignment(assignment).manifest.budgets.grading_seconds,
                 "package_bytes": package.stat().st_size,
             }
     return figures

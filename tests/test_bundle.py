@@ -11,6 +11,7 @@ import nbformat
 import pytest
 import yaml
 from nbclient import NotebookClient
+from nbgrader.utils import is_solution
 
 from autograder import bundle, registry
 from autograder.__main__ import main
@@ -63,7 +64,7 @@ def secret_lines(name):
     for nb in notebooks("source", name):
         for cell in nb.cells:
             regions = [match.group(2) for match in SECRET_REGION.finditer(cell.source)]
-            if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution") and not regions:
+            if cell.cell_type == "markdown" and is_solution(cell) and not regions:
                 regions = [cell.source]  # a written answer's mark scheme: nbgrader replaces the whole cell
             secrets |= {line.strip() for region in regions for line in region.splitlines()}
     return sorted(line for line in secrets if len(line) >= SECRET_LINE_CHARS and line not in shown)
@@ -168,11 +169,11 @@ def test_readme_says_what_the_student_needs(built, name):
     found = registry.assignment(name)
     spec = found.manifest
     text = contents(built[name])[f"{name}/README.md"].decode()
-    assert text.startswith(f"# {spec['title']}\n")
+    assert text.startswith(f"# {found.title}\n")
     assert "pip install -r requirements.txt" in text and "conda env create -f environment.yml" in text
     assert "Colab" in text and "JupyterHub" in text and "{{" not in text and "{%" not in text
-    assert ("2027" in text) == ("due" in spec)
-    submits = f"python -m helpers.submit {spec['notebooks'][0]} --student YOUR_ID" in text
+    assert ("2027" in text) == (spec.due is not None)
+    submits = f"python -m helpers.submit {found.notebook} --student YOUR_ID" in text
     assert submits == (name in GRADED)
     assert all(side_file in text for side_file in found.side_files)
 

@@ -61,20 +61,14 @@ def stubs(name):
             if cell.cell_type == "code" and cell.metadata["nbgrader"].get("solution")}
 
 
-def reads(part_spec):
-    """The answer cells a part's check runs: its student objects' and the manifest's `reads`."""
-    return set(part_spec.names) | set(part_spec.reads)
-
-
 def reading(name, cells):
-    """The code parts of `name` that read any of the answer cells `cells`."""
-    specs = {spec.grade_id: spec for spec in assignment(name).parts}
-    return [part for part in assignment(name).code_parts if reads(specs[part.grade_id]) & set(cells)]
+    """The code parts of `name` that read any of the answer cells `cells` (its `names`, or the manifest's `reads`)."""
+    return [part for part in assignment(name).code_parts if (set(part.names) | set(part.reads)) & set(cells)]
 
 
 def seeds(name, quick):
     """The seeds of a sweep: the manifest's number, or one in the fast tier (`make check`)."""
-    return range(1 if quick else assignment(name).manifest.get("conformance", {}).get("seeds", 5))
+    return range(1 if quick else assignment(name).manifest.conformance.seeds)
 
 
 def check_parts(parts, namespace, seed):
@@ -161,9 +155,8 @@ def test_each_student_function_sits_alone_in_its_answer_cell(name):
 def test_every_part_has_its_check_and_runs_in_its_own_harness(name):
     found = assignment(name)
     checks = found.module("checks")
-    code = {spec.grade_id for spec in found.parts if not spec.file}
-    assert set(getattr(checks, "CHECKS", {})) == code
-    assert set(getattr(checks, "FILE_CHECKS", {})) == set(found.file_parts)
+    assert set(getattr(checks, "CHECKS", {})) == {part.grade_id for part in found.code_parts}
+    assert set(getattr(checks, "FILE_CHECKS", {})) == {part.grade_id for part in found.file_parts}
     assert set(getattr(checks, "REFERENCE_FILES", {})) == set(found.side_files)
     harness = found.module("harness")
     for part in found.code_parts:  # the sandbox calls `run` by name in the harness module

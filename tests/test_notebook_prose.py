@@ -91,8 +91,8 @@ def test_the_lab_answer_key_answers_every_question_the_lab_asks():
 
 #: Where the numbers of each notebook's own runs are recorded (its manifest's `kit_runs`): the benchmark results and
 #: the keys down to them.
-KIT_RUNS = {a.name: [tuple(run) for run in a.manifest["kit_runs"]] for a in registry.assignments()
-            if "kit_runs" in a.manifest}
+KIT_RUNS = {a.name: [tuple(run) for run in a.manifest.kit_runs] for a in registry.assignments()
+            if a.manifest.kit_runs}
 NAMED_BENCHMARK = r"python -m benchmarks (\w+)"
 
 

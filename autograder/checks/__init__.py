@@ -8,24 +8,35 @@ Every hidden-test cell of every assignment calls them the same way:
 
 The batch grader draws and judges outside the sandbox and runs the harness inside it (autograder.grade.task).
 """
+from pathlib import Path
+
 from autograder.checks.core import Report
 
 
 def hidden_test(assignment, grade_id, *student_objects, seed=None, root=None):
     """Grade one part in this process, print what passed and failed, and return the points earned (nbgrader reads
-    the cell's value as partial credit; AssertionError with the diagnoses when nothing is earned). The points are
-    the manifest's; `student_objects` are the part's `names` for a code part, the file's path for a file part."""
+    the cell's value as partial credit; AssertionError with the diagnoses when nothing is earned). The points and
+    checks are those of the course the notebook belongs to (`root`, default: the course folder holding the working
+    directory, as nbgrader runs it in `autograded/<student>/<assignment>/`); `student_objects` are the part's
+    `names` for a code part, the file's path for a file part."""
     from autograder import registry  # not at import: the registry builds on autograder.checks.core
-    found = registry.assignment(assignment, root or registry.COURSE_ROOT)
+    found = registry.assignment(assignment, root or course_of(Path.cwd(), assignment))
     return part_report(found, grade_id, *student_objects, seed=seed).award(found.points[grade_id])
+
+
+def course_of(folder, assignment):
+    """The course folder that `folder` lies in (the nearest one holding assignments/<assignment>/manifest.toml), or
+    the kit's own when there is none."""
+    from autograder import registry
+    for candidate in (folder, *folder.parents):
+        if (candidate / "assignments" / assignment / "manifest.toml").is_file():
+            return candidate
+    return registry.COURSE_ROOT
 
 
 def part_report(assignment, grade_id, *student_objects, seed=None):
     """The Report of one part of `assignment` (a registry.Assignment) on these student objects (or file path)."""
-    part = assignment.part(grade_id)
-    if isinstance(part, tuple):  # a file part: (file name, check)
-        return part[1](*student_objects, seed=seed)
-    return part.check(*student_objects, seed=seed)
+    return assignment.part(grade_id).check(*student_objects, seed=seed)
 
 
 def not_defined(part, missing, seed=0, why=None):

@@ -1,9 +1,10 @@
 """What every part check shares: weighted results, case seeding, tensor comparison and diagnosis.
 
-A part check is three steps kept apart so that student code and judging never have to share a
-process: `cases_*(rng)` draws hidden inputs, `autograder.harness` runs the student's code on them and
-returns plain data only, and `judge_*(cases, outputs)` compares with the reference and diagnoses.
-`check_*` chains the three in one process for nbgrader's hidden-test cells.
+A part check (`Check`, one per code part in an assignment's checks.py) is three steps kept apart so that student
+code and judging never have to share a process: `draw(rng)` draws hidden inputs, a function of the assignment's
+harness runs the student's code on them and returns plain data only, and `judge(cases, outputs, seed)` compares
+with the reference and diagnoses.
+autograder.registry.CodePart chains the three in one process for nbgrader's hidden-test cells.
 """
 import random
 import secrets
@@ -118,26 +119,6 @@ class Check:
     draw: Callable
     run: Callable
     judge: Callable
-
-
-@dataclass(frozen=True)
-class Part:
-    """One graded code part: its nbgrader grade_id, the student objects it takes, how its hidden cases
-    are drawn, the harness function that runs the student's code on them, its judge, its points and its time budget
-    in the sandbox (seconds; None: the default). Built by autograder.registry from the manifest and checks.py."""
-    grade_id: str
-    names: tuple            # student objects passed to `run`, in order
-    draw: Callable          # rng -> cases (plain data)
-    run: Callable           # (*student_objects, cases) -> outputs (plain data); from the assignment's harness
-    judge: Callable         # (cases, outputs, seed) -> Report
-    points: float = 1
-    seconds: float | None = None
-
-    def check(self, *student_objects, seed=None):
-        """Draw, run and judge in this process (nbgrader's hidden-test cells)."""
-        rng, seed = new_rng(seed)
-        cases = self.draw(rng)
-        return self.judge(cases, self.run(*student_objects, cases), seed)
 
 
 def torch_gen(rng):
