@@ -1,5 +1,6 @@
-# The two commands: `make demo` (the main job) and `make test` (the lint, then every test; CI runs it).
-# `make check`: the fast tier for the edit-test loop (the lint, unit tests, sweeps over one seed, no notebooks).
+# The two commands: `make demo` (the main job) and `make test` (the lint, the type check, then every test; CI runs it).
+# `make check`: the fast tier for the edit-test loop (the lint, the type check, unit tests, sweeps over one seed, no
+# notebooks).
 # Both set the machine up first when needed: Debian packages, .venv, pinned Python packages.
 # Also: `make bench`, `make release`, `make student-bundle [ASSIGNMENT=name]` (the zips students download, in dist/).
 PYTHON ?= python3
@@ -15,10 +16,12 @@ demo: setup
 
 test: setup
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 check: setup
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest -n 2 --dist loadgroup --quick -m "not slow"
 
 bench: setup

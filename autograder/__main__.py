@@ -1,4 +1,4 @@
-"""Command line: `python -m autograder {demo,new,release,grade,bundle,agreement} ...`."""
+"""Command line: `python -m autograder {demo,new,check,release,grade,bundle,agreement,manifest} ...`."""
 import argparse
 import sys
 
@@ -11,8 +11,15 @@ def main(argv=None):
                                           "source/NAME/NAME.ipynb) to grow into your own")
     new.add_argument("name")
     new.add_argument("--title", help="its title (default: from the name)")
-    release = commands.add_parser("release", help="regenerate release/ASSIGNMENT from source/ with nbgrader")
+    check = commands.add_parser("check", help="check the assignments against the authoring rules (manifest, source "
+                                              "notebook, checks, harness, catalogues, budgets): each problem says "
+                                              "what to change; exit 1 on any")
+    check.add_argument("assignment", nargs="*", help="assignment names (default: every assignment)")
+    check.add_argument("--course", default=None, help="course folder (default: this kit)")
+    release = commands.add_parser("release", help="check the assignments (as `check` does), then regenerate "
+                                                  "release/ASSIGNMENT from source/ with nbgrader")
     release.add_argument("assignment", nargs="*", help="assignment names (default: every assignment)")
+    release.add_argument("--course", default=None, help="course folder (default: this kit)")
     bundle = commands.add_parser("bundle", help="write the student bundle OUT/ASSIGNMENT-student.zip (notebooks, "
                                                 "helpers, environment, README; no solutions or hidden tests)")
     bundle.add_argument("assignment", nargs="*", help="assignment names (default: every assignment)")
@@ -32,6 +39,8 @@ def main(argv=None):
     grade.add_argument("--cold-sandboxes", action="store_true",
                        help="start a fresh interpreter for every submission instead of forking it from a warm one "
                             "(slower; to compare, or to rule the warm sandboxes out)")
+    commands.add_parser("manifest", help="print the manifest reference: every key, its type, default and meaning "
+                                         "(README.md holds it; the tests check it)")
     commands.add_parser("agreement", help="print the table of what each catalogued mistake shows in its visible check "
                                           "and costs in its hidden test (README.md holds it; the tests check it)")
     args = parser.parse_args(argv)
@@ -42,10 +51,15 @@ def main(argv=None):
         return _grade(args)
     elif args.command == "bundle":
         return _bundle(args)
+    elif args.command == "check":
+        return _check(args)
     elif args.command == "release":
         return _release(args)
     elif args.command == "new":
         return _new(args)
+    elif args.command == "manifest":
+        from autograder.manifest import reference
+        print(reference())
     elif args.command == "agreement":
         from autograder import agreement, registry
         print(agreement.table(registry.assignments(graded=True)))
@@ -60,16 +74,50 @@ def _new(args):
         print(f"error: {error}", file=sys.stderr)
         return 2
     print("Wrote " + "\n      ".join(str(path) for path in written))
-    print(f"Next: python -m autograder release {args.name}, then pytest tests/test_conformance.py -k {args.name}")
+    print(f"Next: python -m autograder check {args.name} (the authoring rules), then python -m autograder release "
+          f"{args.name}, then pytest tests/test_conformance.py -k {args.name}")
     return 0
 
 
+def _checked(names, course, out):
+    """{name: problems} of every assignment `names` (default: every one) of `course`, each problem printed to `out`
+    as `NAME: rule: where: message`, each assignment that passes as `NAME: N rules passed (S s)`."""
+    import time
+
+    from autograder import authoring, registry
+    found = {}
+    for name in names or authoring.names(course):
+        start = time.perf_counter()
+        found[name] = authoring.check(name, course)
+        for problem in found[name]:
+            print(f"{name}: {problem}", file=out)
+        if not found[name]:
+            count = len(authoring.rules(registry.assignment(name, course).graded))
+            print(f"{name}: {count} rules passed ({time.perf_counter() - start:.1f} s)")
+    return found
+
+
+def _check(args):
+    """Exit status: 0 when every assignment follows the authoring rules, 1 when one breaks any."""
+    from autograder.registry import COURSE_ROOT
+    found = _checked(args.assignment, args.course or COURSE_ROOT, sys.stdout)
+    return 1 if any(found.values()) else 0
+
+
 def _release(args):
-    from autograder import registry
-    from autograder.course import ReleaseError, generate_release
+    """Exit status 2, nothing released, when an assignment breaks an authoring rule (`check`) or nbgrader refuses."""
+    from autograder.course_dir import ReleaseError, generate_release
+    from autograder.registry import COURSE_ROOT
+    course = args.course or COURSE_ROOT
+    found = _checked(args.assignment, course, sys.stderr)
+    failed = [name for name, problems in found.items() if problems]
+    if failed:
+        print(f"error: not released: {', '.join(failed)} break{'s' if len(failed) == 1 else ''} the authoring rules "
+              "above; fix them (`python -m autograder check` lists them)", file=sys.stderr)
+        return 2
     try:
-        for name in args.assignment or registry.names():
-            print(f"Released to {generate_release(name)}")
+        for name in found:
+            print(f"Released to {generate_release(name, course)}")
     except (ReleaseError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -90,7 +138,7 @@ def _bundle(args):
 def _grade(args):
     """Exit status: 0 when every submission was graded, 1 when some rows are `grader-error` (the grader failed on
     them: fix the cause and regrade them with --student), 2 when the batch was refused (bad input, or the canary)."""
-    from autograder.course import COURSE_ROOT
+    from autograder.course_dir import COURSE_ROOT
     from autograder.grade import grade_batch, intake
     from autograder.grade.canary import CanaryFailed
     from autograder.grade.sandbox import isolation
@@ -105,17 +153,17 @@ def _grade(args):
     except CanaryFailed as failure:
         print(f"error: {failure}\n(the canary's results: {args.out}/canary.json)", file=sys.stderr)
         return 2
-    statuses = {}
+    statuses: dict[str, int] = {}
     for result in results:
-        statuses[result["status"]] = statuses.get(result["status"], 0) + 1
+        statuses[result.status] = statuses.get(result.status, 0) + 1
     print(f"Graded {len(results)} submissions: " + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())))
     print(f"Reports: {args.out}/grades.csv, {args.out}/summary.html, {args.out}/feedback/")
-    failed = [r for r in results if r["status"] == "grader-error"]
+    failed = [r for r in results if r.status == "grader-error"]
     if failed:
         print(f"error: the grader failed on {len(failed)} submission{'s' if len(failed) > 1 else ''} "
-              f"({', '.join(r['student_id'] for r in failed[:10])}{', ...' if len(failed) > 10 else ''}): they are "
+              f"({', '.join(r.student_id for r in failed[:10])}{', ...' if len(failed) > 10 else ''}): they are "
               "not graded (status grader-error, left out of the gradebook). The first cause: "
-              f"{failed[0]['message']}\nFix it, then regrade each with --student ID.", file=sys.stderr)
+              f"{failed[0].message}\nFix it, then regrade each with --student ID.", file=sys.stderr)
         return 1
     return 0
 

@@ -40,7 +40,7 @@ def visible_status(nb, answers, function, order=0):
     a check can be run on other sampling orders. Returns (status, {cell: status or the error it stopped with})."""
     import torch
 
-    from helpers import checks, utils
+    from helpers import utils, visible
 
     namespace = exec_definitions(nb, answers)
     namespace["reset_seed"] = lambda seed=0: utils.reset_seed(seed + order)
@@ -54,19 +54,19 @@ def visible_status(nb, answers, function, order=0):
         if function not in names:
             continue
         utils.reset_seed(order)
-        first = len(checks.recorded())
+        first = len(visible.recorded())
         try:
             with contextlib.redirect_stdout(io.StringIO()), torch.random.fork_rng():
                 exec(compile(MAGIC.sub("", code), f"<{grade_id}>", "exec"), namespace)
-            statuses = [record["status"] for record in checks.recorded()[first:]]
-            by_cell[grade_id] = min(statuses, key=checks.WORST_FIRST.index) if statuses else checks.NO_VERDICT
+            statuses = [record["status"] for record in visible.recorded()[first:]]
+            by_cell[grade_id] = min(statuses, key=visible.WORST_FIRST.index) if statuses else visible.NO_VERDICT
         except Exception as error:  # noqa: BLE001 - the student's code may raise anything: the cell shows an error
             by_cell[grade_id] = f"error: {type(error).__name__}: {str(error)[:120]}"
         finally:
             _close_figures()
     if not by_cell:
         return "no visible check", by_cell
-    return ("pass" if all(status == checks.PASS for status in by_cell.values()) else "fail"), by_cell
+    return ("pass" if all(status == visible.PASS for status in by_cell.values()) else "fail"), by_cell
 
 
 def _draw_nothing(*args, **kwargs):
@@ -81,7 +81,7 @@ def _close_figures():
 def orders(assignment):
     """How many sampling orders the conformance suite runs an assignment's visible checks on: its manifest's
     [conformance] visible_orders (default 3)."""
-    return assignment.manifest.get("conformance", {}).get("visible_orders", 3)
+    return assignment.manifest.conformance.visible_orders
 
 
 def table(assignments):
@@ -90,7 +90,7 @@ def table(assignments):
     its visible check does on the assignment's `orders` (the conformance suite checks both claims)."""
     rows = ["| assignment | mistake | graded part | hidden test | visible check |", "| --- | --- | --- | --- | --- |"]
     for found in assignments:
-        seeds = found.manifest.get("conformance", {}).get("seeds", 5)
+        seeds = found.manifest.conformance.seeds
         for mutant in found.mutants:
             visible = (f"fails, {orders(found)} of {orders(found)} sampling orders" if not mutant.visible_blind
                        else f"**passes**: {mutant.visible_blind}")

@@ -47,18 +47,18 @@ SAFE_SCHEMES = ("http", "https", "mailto", "attachment")
 SAFE_MIMETYPES = ("text/plain", "image/png", "image/jpeg")
 
 
-def write_autograded(course_dir, spec, subs, results):
+def write_autograded(course_dir, template, subs, results):
     """Write the autograded notebook of every submission in `subs` whose notebook can be read; return
     {student_id: {"written": {grade_id: auto score (0 blank, None answered)}, "timestamp": str | None}} for the
     gradebook (a written answer missing from "written" was deleted, or the notebook could not be read)."""
-    release = read_notebook(Path(course_dir) / "release" / spec["assignment"] / spec["notebook_file"])
-    by_student = {r["student_id"]: r for r in results}
-    submitted = {}
+    release = read_notebook(Path(course_dir) / "release" / template.assignment / template.notebook_file)
+    by_student = {r.student_id: r for r in results}
+    submitted: dict[str, dict] = {}
     for sub in subs:
-        folder = Path(course_dir) / "autograded" / sub.student_id / spec["assignment"]
+        folder = Path(course_dir) / "autograded" / sub.student_id / template.assignment
         submitted[sub.student_id] = {"written": {}, "timestamp": None}
-        notebook = _submitted_notebook(sub, spec["limits"].notebook_mb * 2**20)
-        _clear(folder, spec["notebook_file"])
+        notebook = _submitted_notebook(sub, template.limits.notebook_mb * 2**20)
+        _clear(folder, template.notebook_file)
         if notebook is None or sub.student_id not in by_student:
             continue
         try:
@@ -68,7 +68,7 @@ def write_autograded(course_dir, spec, subs, results):
                   file=sys.stderr)
             continue
         folder.mkdir(parents=True, exist_ok=True)
-        nbformat.write(autograded, folder / spec["notebook_file"])
+        nbformat.write(autograded, folder / template.notebook_file)
         submitted[sub.student_id] = {"written": written_answers(autograded),
                                      "timestamp": _copy_bookkeeping(sub, folder).get("timestamp.txt")}
     return submitted
@@ -108,10 +108,13 @@ def _copy_bookkeeping(sub, folder):
 
 def autograded_notebook(submitted, release, result):
     """The autograded notebook (see the module's docstring) of one submission, from its parsed notebook, the
-    release notebook and its result dict."""
+    release notebook and its Result."""
     release_cells = {grade_id(c): c for c in release.cells if grade_id(c)}
     trusted_markdown = {c.source for c in release.cells if c.cell_type == "markdown"}
     cells = [c for c in submitted.get("cells", []) if isinstance(c, dict)]
+    # Not nbgrader's DeduplicateIds: it dedups only cells whose submitted flags still say grade/solution/locked (a
+    # copy with them cleared keeps the grade id), leaves `nbgrader: {}` (schema version 0, which nbgrader's own
+    # metadata validation refuses), and raises on a flagged cell without a grade_id or on non-dict metadata.
     last_copy = {grade_id(c): i for i, c in enumerate(cells) if grade_id(c) in release_cells}
     out = []
     for index, cell in enumerate(cells):
@@ -120,7 +123,7 @@ def autograded_notebook(submitted, release, result):
         if gid in release_cells and last_copy[gid] == index:
             new = _restore(new, release_cells[gid])
             if _is_graded_test(new):
-                new.outputs = [part_output(gid, result["parts"].get(gid))]
+                new.outputs = [part_output(gid, result.parts.get(gid))]
         else:
             new.metadata.pop("nbgrader", None)  # an id the release does not have, or an earlier copy of one
         out.append(new)
@@ -151,7 +154,13 @@ def _student_cell(cell, trusted_markdown):
 
 
 def _restore(cell, release_cell):
-    """The cell with its release type and nbgrader metadata; a locked cell also gets the release's text."""
+    """The cell with its release type and nbgrader metadata; a locked cell also gets the release's text.
+
+    Not nbgrader's OverwriteCells (though the gradebook has the source cells by now): it puts back the gradebook's
+    source cells, saved before generate_assignment clears the hidden tests, so every test cell would show them; it
+    restores `locked` and `points` but not `grade`/`solution`, so a flipped flag makes it raise "Inconsistent
+    checksums"; and it keeps the other nbgrader metadata of a cell whose id the release lacks, minus the grade_id.
+    """
     if nbgrader_utils.is_locked(release_cell):
         restored = nbformat.from_dict(release_cell)
         restored["id"] = cell["id"]
@@ -185,7 +194,7 @@ def safe_output(output):
                                           evalue=str(output.get("evalue", "")),
                                           traceback=[str(line) for line in output.get("traceback") or []])
         if kind in ("display_data", "execute_result"):
-            data = output.get("data") if isinstance(output.get("data"), dict) else {}
+            data = output["data"] if isinstance(output.get("data"), dict) else {}
             kept = {m: source_text(v) for m, v in data.items() if m in SAFE_MIMETYPES}
             if not kept and data:
                 kept = {"text/plain": f"[{', '.join(sorted(data))} output, not shown for grading]"}
@@ -214,12 +223,12 @@ def part_output(part_id, part):
     """The plain-text output of a graded test cell: the part's score, its sub-checks and the diagnoses."""
     if part is None:
         return nbformat.v4.new_output("stream", name="stdout", text=f"{part_id}: not graded by the autograder\n")
-    lines = [f"{part_id}: {_number(part['score'])} / {_number(part['max'])} points "
+    lines = [f"{part_id}: {_number(part.score)} / {_number(part.max)} points "
              f"(hidden cases, run by the course autograder)"]
-    for check in part.get("subchecks", []):
+    for check in part.subchecks:
         detail = f": {check['detail']}" if check.get("detail") else ""
         lines.append(f"  {'pass' if check['passed'] else 'FAIL'}  {check['name']}{detail}")
-    lines += [f"  - {diagnosis}" for diagnosis in part.get("diagnoses", [])]
+    lines += [f"  - {diagnosis}" for diagnosis in part.diagnoses]
     return nbformat.v4.new_output("stream", name="stdout", text="\n".join(lines) + "\n")
 
 
@@ -229,14 +238,14 @@ def header(result, missing):
              "each test and, as their output, this submission's result on hidden cases; written answers are "
              "graded by hand.",
              "",
-             f"Status: `{result['status']}`; autograded total {_number(result['total'])} of "
-             f"{_number(result['max_total'])} points (written answers not included)."]
-    if result.get("message"):
-        lines += ["", html.escape(result["message"])]
+             f"Status: `{result.status}`; autograded total {_number(result.total)} of "
+             f"{_number(result.max_total)} points (written answers not included)."]
+    if result.message:
+        lines += ["", html.escape(result.message)]
     if missing:
         lines += ["", "Graded cells missing from the submission (deleted by the student; they cannot be shown, "
                       "their scores are in the gradebook): " + ", ".join(f"`{gid}`" for gid in missing) + "."]
-    lines += [""] + [f"* {html.escape(note)}" for note in result.get("notes", [])]
+    lines += [""] + [f"* {html.escape(note)}" for note in result.notes]
     return safe_markdown("\n".join(lines).rstrip())
 
 

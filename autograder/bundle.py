@@ -46,7 +46,10 @@ class BundleError(ValueError):
 
 def requirement_name(requirement):
     """The normalised package name of a requirement such as 'PyYAML==6.0.4' ('pyyaml')."""
-    return re.sub(r"[-_.]+", "-", re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement).group(1)).lower()
+    found = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    if found is None:
+        raise ValueError(f"{requirement!r} is not a requirement (a package name, then its version)")
+    return re.sub(r"[-_.]+", "-", found.group(1)).lower()
 
 
 def project(root=COURSE_ROOT):

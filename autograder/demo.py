@@ -14,7 +14,7 @@ import nbformat
 from sqlalchemy.exc import SAWarning
 
 from autograder import registry
-from autograder.course import COURSE_ROOT, api, generate_release, scratch_course
+from autograder.course_dir import COURSE_ROOT, api, generate_release, scratch_course
 from autograder.grade import grade_batch
 from autograder.grade.canary import CanaryFailed, full_marks, reference_submission
 from autograder.grade.reports import number
@@ -125,17 +125,17 @@ def demo_assignment(assignment, course, out):
     except CanaryFailed as failure:
         raise SystemExit(f"make demo failed: {failure}") from None
     elapsed = time.perf_counter() - start
-    parts = list(results[0]["parts"])
+    parts = list(results[0].parts)
     header = ["student_id", "status"] + [short(p) for p in parts] + ["total", "max"]
-    rows = [[r["student_id"], r["status"]] + [number(r["parts"][p]["score"]) or "-" for p in parts]
-            + [number(r["total"]) or "-", number(r["max_total"])] for r in results]
+    rows = [[r.student_id, r.status] + [number(r.parts[p].score) or "-" for p in parts]
+            + [number(r.total) or "-", number(r.max_total)] for r in results]
     print_table(header, rows)
     print(f"\n{len(results)} submissions in {elapsed:.1f} s ({60 * len(results) / elapsed:.0f} per minute); "
           "written answers (max includes them) are graded by hand in formgrader.")
     print(f"Reports: {out / 'grades.csv'}\n         {out / 'summary.html'}\n"
           f"         {out / 'feedback'}/<student_id>.html")
-    reference = next(r for r in results if r["student_id"] == "reference")
-    if not full_marks(reference) or any(r["status"] == "grader-error" for r in results):
-        raise SystemExit(f"make demo failed: the reference solution got {number(reference['total']) or 'no grade'} "
-                         f"(status {reference['status']}), not every autograded point, or the grader failed on a "
+    reference = next(r for r in results if r.student_id == "reference")
+    if not full_marks(reference) or any(r.status == "grader-error" for r in results):
+        raise SystemExit(f"make demo failed: the reference solution got {number(reference.total) or 'no grade'} "
+                         f"(status {reference.status}), not every autograded point, or the grader failed on a "
                          "submission: see the table above")

@@ -1,7 +1,7 @@
 """nbgrader's gradebook: reading per-part grades back, and recording the batch grader's scores."""
 from pathlib import Path
 
-from autograder.course import api
+from autograder.course_dir import api
 
 
 def part_grades(course_dir, assignment, students):
@@ -30,7 +30,7 @@ def ensure_assignment(course_dir, assignment, notebook_file):
     (nbgrader generate_assignment otherwise); return the release notebook's path."""
     from nbgrader.api import MissingEntry
 
-    from autograder.course import generate_release
+    from autograder.course_dir import generate_release
     release = Path(course_dir) / "release" / assignment / notebook_file
     with api(course_dir).gradebook as gb:
         try:
@@ -43,7 +43,7 @@ def ensure_assignment(course_dir, assignment, notebook_file):
 
 
 def record_results(course_dir, assignment, notebook_file, results, submitted=None):
-    """Write the batch grader's results into nbgrader's gradebook (students and submissions created as needed),
+    """Write the batch grader's Results into nbgrader's gradebook (students and submissions created as needed),
     leaving it as `nbgrader autograde` would, so formgrader, `nbgrader export` and feedback see them.
 
     `submitted` ({student: {"written": {grade_id: 0 | None}, "timestamp": str | None}}, from
@@ -56,7 +56,7 @@ def record_results(course_dir, assignment, notebook_file, results, submitted=Non
     notebook = Path(notebook_file).stem
     with api(course_dir).gradebook as gb:
         for result in results:
-            student = result["student_id"]
+            student = result.student_id
             gb.update_or_create_student(student)
             info = (submitted or {}).get(student)
             stamp = {"timestamp": info["timestamp"]} if info and info.get("timestamp") else {}
@@ -64,14 +64,14 @@ def record_results(course_dir, assignment, notebook_file, results, submitted=Non
                 gb.update_or_create_submission(assignment, student, **stamp)
             except ValueError:  # a timestamp.txt nbgrader cannot parse
                 gb.update_or_create_submission(assignment, student)
-            scores = {part: outcome["score"] for part, outcome in result["parts"].items()}
+            scores = {part: outcome.score for part, outcome in result.parts.items()}
             if info is not None:
-                scores.update({part: info["written"].get(part, 0) for part in result.get("manual_parts", {})})
+                scores.update({part: info["written"].get(part, 0) for part in result.manual_parts})
             for part, score in scores.items():
                 grade = gb.find_grade(part, notebook, assignment, student)
                 grade.auto_score = score
                 grade.needs_manual_grade = grade.manual_score is not None or score is None  # nbgrader's rule
-                if part in result.get("manual_parts", {}):
+                if part in result.manual_parts:
                     comment = gb.find_comment(part, notebook, assignment, student)
                     comment.auto_comment = "No response." if score == 0 else None
             gb.db.commit()

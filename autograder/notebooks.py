@@ -10,6 +10,7 @@ from pathlib import Path
 
 import nbformat
 import nbformat.reader
+from nbgrader.utils import is_solution
 
 from autograder.harness.core import compile_cell
 
@@ -62,11 +63,15 @@ def notebook_from_bytes(content, name="notebook.ipynb"):
 def answer_cells(source_nb):
     """{grade_id: [names it defines]} for every autograded answer cell of the source notebook."""
     return {grade_id(c): re.findall(r"^(?:def|class) (\w+)", c.source, re.M) for c in source_nb.cells
-            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
+            if c.cell_type == "code" and is_solution(c)}
 
 
 def grade_id(cell):
-    """The cell's nbgrader grade_id, or None (also when a submitted cell's metadata is malformed)."""
+    """The cell's nbgrader grade_id, or None (also when a submitted cell's metadata is malformed).
+
+    nbgrader has no accessor for it (its own code reads `cell.metadata.nbgrader["grade_id"]`), and its predicates
+    (nbgrader.utils.is_grade, is_solution, is_locked) assume well-formed metadata: a submitted notebook's may not be.
+    """
     metadata = cell.get("metadata")
     nbgrader = metadata.get("nbgrader") if isinstance(metadata, dict) else None
     return nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
@@ -115,14 +120,14 @@ def submission(release_nb, source_nb, answers=None, added_cells=()):
 def reference_answers(source_nb):
     """grade_id -> solution code for every autograded answer cell of the source notebook."""
     return {grade_id(c): solution_code(c) for c in source_nb.cells
-            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
+            if c.cell_type == "code" and is_solution(c)}
 
 
 def written_answers(source_nb):
     """grade_id -> text of every written (markdown) answer cell of the source: the mark scheme, which
     reads as a model answer."""
     return {grade_id(c): c.source for c in source_nb.cells
-            if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution")}
+            if c.cell_type == "markdown" and is_solution(c)}
 
 
 def exec_definitions(nb, answers):

@@ -27,7 +27,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
 
-from autograder.checks.core import Report, new_rng
+from autograder.judging import Report, new_rng
 from autograder.manifest import Manifest, ManifestError, load
 
 COURSE_ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +35,7 @@ COURSE_ROOT = Path(__file__).resolve().parent.parent
 MODULES = ("checks", "harness", "mistakes", "styles")
 _BINDING = threading.Lock()
 __all__ = ["COURSE_ROOT", "MODULES", "Assignment", "CodePart", "FilePart", "ManifestError", "assignment",
-           "assignments", "bind_course", "names"]
+           "assignments", "bind_course", "bound_course", "names"]
 
 
 @dataclass(frozen=True)
@@ -184,6 +184,13 @@ def bind_course(root: Path | str) -> None:
     folder = (Path(root) / "assignments").resolve()
     with _BINDING:
         _bind(folder)
+
+
+def bound_course() -> Path:
+    """The course whose `assignments` package this process has imported (the kit's own until another is bound)."""
+    loaded = sys.modules.get("assignments")
+    paths = list(getattr(loaded, "__path__", [])) if loaded is not None else []
+    return Path(paths[0]).resolve().parent if paths else COURSE_ROOT
 
 
 def _bind(folder: Path) -> None:

@@ -2,8 +2,9 @@
 
 It writes assignments/NAME/ (manifest, checks, harness, mistakes, styles: autograder/templates/assignment/) and
 source/NAME/NAME.ipynb: an introduction, the set-up cell, one graded function (a row-wise softmax) with its visible
-check and its hidden test. Nothing outside those two folders changes: the registry finds the new folder. Release it
-with `python -m autograder release NAME`; tests/test_conformance.py then holds it to what every assignment must do.
+check and its hidden test. Nothing outside those two folders changes: the registry finds the new folder. Check it
+against the authoring rules with `python -m autograder check NAME` (autograder.authoring), release it with
+`python -m autograder release NAME`; tests/test_conformance.py then holds it to what every assignment must do.
 """
 import keyword
 import re
@@ -12,6 +13,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from autograder.authoring import HIDDEN_TEST_IMPORT, hidden_test_line
 from autograder.registry import COURSE_ROOT, MODULES
 from autograder.render import render
 
@@ -53,8 +55,8 @@ def source_notebook(name, title):
                       'torch.softmax(scores, dim=1)).abs().max()), 1e-9)',
                       metadata=_nbgrader(f"check_{FUNCTION}")),
         new_code_cell(f"# Graded: {FUNCTION} (2 points). Hidden tests run here when your notebook is graded.\n"
-                      "### BEGIN HIDDEN TESTS\nfrom autograder.checks import hidden_test\n"
-                      f'hidden_test("{name}", "test_{FUNCTION}", {FUNCTION})\n### END HIDDEN TESTS',
+                      f"### BEGIN HIDDEN TESTS\n{HIDDEN_TEST_IMPORT}\n"
+                      f"{hidden_test_line(name, f'test_{FUNCTION}', FUNCTION)}\n### END HIDDEN TESTS",
                       metadata=_nbgrader(f"test_{FUNCTION}", grade=True, points=2)),
     ]
     return new_notebook(cells=cells, metadata={"kernelspec": {"display_name": "Python 3", "language": "python",

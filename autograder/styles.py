@@ -27,7 +27,7 @@ class Style:
 def combine(styles):
     """Styles grouped so that no two in a group touch the same answer cell: each group makes one notebook in
     which every answer is correct, written in as many styles at once as fit. Returns a list of lists."""
-    groups = []
+    groups: list[list] = []
     for style in styles:
         group = next((g for g in groups if not any(set(style.answers) & set(other.answers) for other in g)), None)
         if group is None:

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.course import generate_release, scratch_course
+from autograder.course_dir import generate_release, scratch_course
 from autograder.demo import demo_submissions
-from autograder.grade import assignment_spec, intake, plan_job
+from autograder.grade import intake, job_template, plan_job
+from autograder.grade.results import Result
 
 #: The command line, then the grader's own peak resident memory (its sandboxes not included) as a last line.
 MEASURE = ("import json, resource, sys\nfrom autograder.__main__ import main\ncode = main(sys.argv[1:])\n"
@@ -27,8 +28,8 @@ def reference_job(prefix, assignment="two_layer_net"):
         folder.mkdir()
         nbformat.write(demo_submissions(course, assignment, mutants=())["reference"][0],
                        folder / "reference.ipynb")
-        spec = assignment_spec(assignment, course)
-        yield plan_job(spec, intake.collect(folder, assignment, spec["notebook_file"])[0])
+        template = job_template(assignment, course)
+        yield plan_job(template, intake.collect(folder, assignment, template.notebook_file)[0])
 
 
 @contextlib.contextmanager
@@ -52,10 +53,10 @@ def grade_in_own_process(submissions, out, course, assignment="two_layer_net"):
                                                                                    "peak_mb": None}
     rows = {}
     for path in sorted(Path(out, "results").glob("*.json")):
-        r = json.loads(path.read_text())
-        rows[r["student_id"]] = {"status": r["status"], "total": r["total"], "seconds": r["seconds"],
-                                 "lost": {p: v["diagnoses"][0][:160] for p, v in r["parts"].items()
-                                          if v["score"] < v["max"] and v["diagnoses"]}}
+        r = Result.from_json(json.loads(path.read_text()))
+        rows[r.student_id] = {"status": r.status, "total": r.total, "seconds": r.seconds,
+                              "lost": {p: v.diagnoses[0][:160] for p, v in r.parts.items()
+                                       if v.score < v.max and v.diagnoses}}
     return {"exit": measured["exit"], "seconds": round(seconds, 1),
             "grader_peak_mb": measured["peak_mb"] and round(measured["peak_mb"]), "rows": rows,
             "error": done.stderr.strip().splitlines()[-1] if done.returncode and done.stderr.strip() else ""}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SAWarning
 
-from autograder.course import generate_release, scratch_course
+from autograder.course_dir import generate_release, scratch_course
 from autograder.demo import autograde, demo_submissions, write_submitted
 from autograder.grade import grade_batch
 from autograder.grade.sandbox import isolation
@@ -57,13 +57,13 @@ def run():
                                    show_progress=False, canary=False, warm=False)
         cold_wall = time.perf_counter() - start
 
-    ours = {r["student_id"]: r for r in results}
+    ours = {r.student_id: r for r in results}
     disagreements = compare(stock_parts, ours)
     n = len(students)
     statuses = {}
     for r in results:
-        statuses[r["status"]] = statuses.get(r["status"], 0) + 1
-    auto_parts = list(results[0]["parts"])  # the autograded parts; written answers are graded by hand
+        statuses[r.status] = statuses.get(r.status, 0) + 1
+    auto_parts = list(results[0].parts)  # the autograded parts; written answers are graded by hand
     return {"submissions": n, "mutants": len(MUTANTS), "reference_copies": REFERENCE_COPIES,
             "isolation": isolation(), "workers": "default (one per CPU)",
             "stock_seconds": round(stock_wall, 1), "ours_seconds": round(our_wall, 1),
@@ -72,22 +72,21 @@ def run():
             "stock_per_minute": round(60 * n / stock_wall, 1), "ours_per_minute": round(60 * n / our_wall, 1),
             "target_ratio": TARGET_RATIO, "target_ours_per_minute": TARGET_PER_MINUTE,
             "stock_submission_seconds": _spread(stock_seconds.values()),
-            "ours_submission_seconds_in_worker": _spread([r["seconds"] for r in results]),
+            "ours_submission_seconds_in_worker": _spread([r.seconds for r in results]),
             "load_average_1min_at_start": load, "ours_statuses": statuses, "ours_count": len(results),
-            "parts_compared": sum(len(set(ours[s]["parts"]) & set(stock_parts[s])) for s in students if s in ours),
+            "parts_compared": sum(len(set(ours[s].parts) & set(stock_parts[s])) for s in students if s in ours),
             "full_marks_disagreements": len(disagreements), "disagreement_details": disagreements,
             "warm_cold_disagreements": compare(_scores(cold_results), ours),
-            "cold_not_ok": {r["student_id"]: f"{r['status']}: {r['message']}" for r in cold_results
-                            if r["status"] != "ok"},
+            "cold_not_ok": {r.student_id: f"{r.status}: {r.message}" for r in cold_results if r.status != "ok"},
             "lost_parts_stock": _lost(students, auto_parts, lambda s, p: stock_parts[s].get(p, (None, None))),
             "lost_parts_ours": _lost(students, auto_parts,
-                                     lambda s, p: (ours[s]["parts"][p]["score"], ours[s]["parts"][p]["max"])
-                                     if s in ours and p in ours[s]["parts"] else (None, None))}
+                                     lambda s, p: (ours[s].parts[p].score, ours[s].parts[p].max)
+                                     if s in ours and p in ours[s].parts else (None, None))}
 
 
 def _scores(results):
     """{student: {part: (score, max)}}, as part_grades gives them from a gradebook."""
-    return {r["student_id"]: {p: (v["score"], v["max"]) for p, v in r["parts"].items()} for r in results}
+    return {r.student_id: {p: (v.score, v.max) for p, v in r.parts.items()} for r in results}
 
 
 def _full(score, maximum):
@@ -103,12 +102,12 @@ def compare(stock_parts, ours):
             out.append({"student": student, "part": "*", "stock": "graded", "ours": "missing"})
             continue
         for part, (score, maximum) in by_part.items():
-            if part not in result["parts"]:
+            if part not in result.parts:
                 continue  # written answers: graded by hand, not by either autograder
-            mine = result["parts"][part]
-            if _full(score, maximum) != _full(mine["score"], mine["max"]):
+            mine = result.parts[part]
+            if _full(score, maximum) != _full(mine.score, mine.max):
                 out.append({"student": student, "part": part, "stock": [score, maximum],
-                            "ours": [round(mine["score"], 3), mine["max"]]})
+                            "ours": [round(mine.score, 3), mine.max]})
     return out
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from nbclient import NotebookClient
 
-from autograder.course import COURSE_ROOT
+from autograder.course_dir import COURSE_ROOT
 from autograder.notebooks import exec_definitions, grade_id, read_notebook, reference_answers
 from helpers.submit import SELF_CHECK_ENV
 from helpers.utils import BUDGET_ENV

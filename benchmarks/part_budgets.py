@@ -16,14 +16,14 @@ def _measure(assignment):
     with reference_job("bench-budgets-", assignment) as job:
         runs = [grade_submission(job) for _ in range(RUNS)]
     budgets = {part.grade_id: part.seconds for part in registry.assignment(assignment).code_parts}
-    figures = {"runs": RUNS, "statuses": sorted({r["status"] for r in runs}),
-               "scores": sorted({r["total"] for r in runs}), "parts": {}}
+    figures = {"runs": RUNS, "statuses": sorted({r.status for r in runs}),
+               "scores": sorted({r.total for r in runs}), "parts": {}}
     for part, budget in budgets.items():
-        slowest = max(r["part_seconds"][part] for r in runs)
+        slowest = max(r.part_seconds[part] for r in runs)
         figures["parts"][part] = {"budget_seconds": budget, "reference_slowest_seconds": round(slowest, 4),
                                   "margin": round(budget / max(slowest, 1e-4))}
-    figures["submission_seconds"] = {"median": round(sorted(r["seconds"] for r in runs)[RUNS // 2], 2),
-                                     "slowest": round(max(r["seconds"] for r in runs), 2)}
+    figures["submission_seconds"] = {"median": round(sorted(r.seconds for r in runs)[RUNS // 2], 2),
+                                     "slowest": round(max(r.seconds for r in runs), 2)}
     return figures
 
 

@@ -6,6 +6,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+from dataclasses import replace
 
 from autograder import registry
 from autograder.grade import sandbox
@@ -26,7 +27,8 @@ def run():
     figures = {"isolation": sandbox.isolation(), "runs": RUNS, "cold_start_seconds": _cold_start()}
     for assignment in registry.names(graded=True):
         with reference_job("bench-breakdown-", assignment) as job:
-            figures[assignment] = {mode: _breakdown(dict(job, warm=mode == "warm")) for mode in ("cold", "warm")}
+            figures[assignment] = {mode: _breakdown(replace(job, template=replace(job.template, warm=mode == "warm")))
+                                   for mode in ("cold", "warm")}
             cold, warm = (figures[assignment][mode]["submission_seconds"] for mode in ("cold", "warm"))
             figures[assignment]["cold_over_warm"] = round(cold / warm, 2)
     return figures
@@ -50,12 +52,12 @@ def _cold_start():
 
 def _breakdown(job):
     first, *runs = [grade_submission(job) for _ in range(RUNS + 1)]
-    assert all(r["status"] == "ok" for r in runs), [r["message"] for r in runs]
-    steps = {kind: round(statistics.median(r["step_seconds"].get(kind, 0.0) for r in runs), 3) for kind in STEPS}
-    grader_side = statistics.median(r["seconds"] - sum(r["step_seconds"].values()) for r in runs)
-    return {"submission_seconds": round(statistics.median(r["seconds"] for r in runs), 3),
-            "first_submission_seconds": round(first["seconds"], 3), "sandbox_steps_seconds": steps,
-            "grader_side_seconds": round(grader_side, 3), "sandbox": first["sandbox"]["kind"]}
+    assert all(r.status == "ok" for r in runs), [r.message for r in runs]
+    steps = {kind: round(statistics.median(r.step_seconds.get(kind, 0.0) for r in runs), 3) for kind in STEPS}
+    grader_side = statistics.median(r.seconds - sum(r.step_seconds.values()) for r in runs)
+    return {"submission_seconds": round(statistics.median(r.seconds for r in runs), 3),
+            "first_submission_seconds": round(first.seconds, 3), "sandbox_steps_seconds": steps,
+            "grader_side_seconds": round(grader_side, 3), "sandbox": first.sandbox["kind"]}
 
 
 def summary(f):

@@ -35,7 +35,8 @@ def run():
             "hidden_size": net.params["W1"].shape[1],
             "test_percent_mean": round(statistics.mean(tests), 2), "test_percent_best": max(tests),
             "test_percent_stdev": round(statistics.stdev(tests), 2), "target_percent": TARGET_PERCENT,
-            "student_budget_seconds": registry.assignment(ASSIGNMENT).manifest.budgets.student_seconds, "per_seed": per_seed}
+            "student_budget_seconds": registry.assignment(ASSIGNMENT).manifest.budgets.student_seconds,
+            "per_seed": per_seed}
 
 
 def summary(f):

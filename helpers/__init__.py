@@ -9,7 +9,7 @@
     batched  many two-layer nets trained at once (torch.func.vmap over the student's own functions)
     transfer the transfer-learning experiment: data, backbones, model summaries
     utils    seeding, device choice (and where float64 runs), the grading budget, progress bars
-    checks   visible checks: printed verdicts, recorded for the self-check; unwritten functions named plainly
+    visible  visible checks: printed verdicts, recorded for the self-check; unwritten functions named plainly
     spies    stand-ins that watch a student's function (a training loop's batches and learning rates; an epoch's
              zero_grad/backward/step, modes and BatchNorm; fit on a scripted run)
     python_version  the oldest Python the kit runs on, checked first
@@ -18,7 +18,7 @@
 from helpers.python_version import MINIMUM_PYTHON  # first: it refuses, by name, a Python the kit does not run on
 from helpers.data import DatasetNotFoundError, get_toy_data, load_dataset
 from helpers.grad import compute_numeric_gradient, grad_check_sparse, rel_error
-from helpers.checks import install_notebook_hooks, loss_before_gradients, report_check, report_match, visible_check
+from helpers.visible import install_notebook_hooks, loss_before_gradients, report_check, report_match, visible_check
 from helpers.utils import (budget, float64_device, grading_budget, load_checkpoint, pick_device, progress, reset_seed,
                            save_checkpoint)
 

@@ -2,7 +2,7 @@
 
 The self-check reruns the saved notebook from the top in a fresh kernel under the grading budget (heavy cells shrink,
 as when it is graded; nbgrader's validate semantics: every cell must run), in a scratch folder so nothing of the
-student's changes. It reports each visible check (helpers.checks), warns about side files that are missing (the
+student's changes. It reports each visible check (helpers.visible), warns about side files that are missing (the
 best-model checkpoint) and read-only cells that were edited or deleted, and refuses, saying which cell stopped it
 and why, when the notebook does not run through. On success it writes `<student_id>_<assignment>.zip`: the notebook
 and side files as saved, and `submission.json` with their SHA-256 hashes, which `python -m autograder grade` reads.
@@ -48,7 +48,7 @@ class SelfCheck:
     ran_through: bool = False
     stopped_at: str | None = None
     seconds: float = 0.0
-    checks: dict = field(default_factory=dict)  # visible check name -> status (helpers.checks)
+    checks: dict = field(default_factory=dict)  # visible check name -> status (helpers.visible)
     warnings: list = field(default_factory=list)
     package: Path | None = None
 
@@ -120,6 +120,8 @@ def _read_only_warnings(nb, info):
     from nbgrader.utils import compute_checksum
     present = {}
     for cell in nb.cells:
+        # The raw `locked` flag, as autograder.course_dir lists read_only_cells, not nbgrader.utils.is_locked (which
+        # also counts every grade cell and never a solution cell): the two lists must name the same cells.
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("locked") and meta.get("grade_id"):
             present[meta["grade_id"]] = cell
@@ -179,9 +181,9 @@ def _rerun(path, side_files, info, result):
 
 
 def _visible_checks(client, nb):
-    """{check name: worst status} of the visible checks the kernel ran (helpers.checks.summary)."""
+    """{check name: worst status} of the visible checks the kernel ran (helpers.visible.summary)."""
     import nbformat
-    probe = nbformat.v4.new_code_cell("import json, helpers.checks\nprint(json.dumps(helpers.checks.summary()))")
+    probe = nbformat.v4.new_code_cell("import json, helpers.visible\nprint(json.dumps(helpers.visible.summary()))")
     client.timeout = 30
     nb.cells.append(probe)  # nbclient writes outputs into the notebook's own cell list
     try:

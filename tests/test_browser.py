@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.course import COURSE_ROOT
+from autograder.course_dir import COURSE_ROOT
 from autograder.notebooks import read_notebook, reference_answers, submission
 
 pytestmark = [pytest.mark.xdist_group("browser"), pytest.mark.slow]  # a browser: `make test` only

@@ -15,7 +15,7 @@ from nbgrader.utils import is_solution
 
 from autograder import bundle, registry
 from autograder.__main__ import main
-from autograder.course import COURSE_ROOT
+from autograder.course_dir import COURSE_ROOT
 from autograder.notebooks import answer_cells, grade_id, read_notebook, reference_answers
 from test_dependencies import parse_pins, pyproject_requirements
 
@@ -119,10 +119,10 @@ def test_the_leak_check_catches_each_kind_of_leak(built):
     files = contents(built["two_layer_net"])
     secret = secret_lines("two_layer_net")[0]
     planted = {**files,
-               "two_layer_net/autograder/checks/core.py": b"",
+               "two_layer_net/autograder/judging.py": b"",
                "two_layer_net/best_two_layer_net.pth": b"",
                "two_layer_net/assignments/two_layer_net/manifest.toml": b"",  # only helpers/course.toml may ship
-               "two_layer_net/helpers/extra.py": f"import autograder.checks\n# {secret}\nreference_forward\n".encode()}
+               "two_layer_net/helpers/extra.py": f"import autograder.hidden\n# {secret}\nreference_forward\n".encode()}
     found = leaks(planted, secret_lines("two_layer_net"), reference_names())
     for kind in ("forbidden file two_layer_net/autograder/", "forbidden file two_layer_net/best_two_layer_net.pth",
                  "forbidden file two_layer_net/assignments/two_layer_net/manifest.toml",

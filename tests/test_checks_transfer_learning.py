@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from autograder import registry
-from autograder.checks import part_report
+from autograder.hidden import part_report
 
 TRANSFER_LEARNING = registry.assignment("transfer_learning")
 
@@ -144,7 +144,7 @@ FIT_DRAWS = range(300)
 def test_every_fit_mistake_loses_points_with_its_diagnosis_and_every_fit_style_gets_full_marks_on_300_draws():
     """The scripted fit cases are cheap, so they are swept far beyond the conformance suite's seeds: no draw lets a
     catalogued fit mistake through or costs a correct style a point."""
-    from autograder.course import COURSE_ROOT
+    from autograder.course_dir import COURSE_ROOT
     from autograder.notebooks import exec_definitions, read_notebook, reference_answers
     source = read_notebook(COURSE_ROOT / "source" / "transfer_learning" / TRANSFER_LEARNING.notebook)
     answers = reference_answers(source)

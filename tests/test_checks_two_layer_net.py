@@ -5,8 +5,8 @@ import torch
 
 from assignments.two_layer_net.checks import draw_train_case, expected_learning_rates
 from autograder import registry
-from autograder.checks import part_report
-from autograder.checks.core import Report
+from autograder.hidden import part_report
+from autograder.judging import Report
 
 TWO_LAYER_NET = registry.assignment("two_layer_net")
 

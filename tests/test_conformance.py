@@ -2,18 +2,17 @@
 each test id naming its assignment, so an assignment is held to them as soon as its folder exists
 (`pytest tests/test_conformance.py -k NAME`).
 
-- its source notebook matches its manifest, its hidden tests call the checks the one way, its harness imports
-  nothing grader-side;
+- it follows the authoring rules (autograder.authoring, `python -m autograder check`): its manifest validates, its
+  source notebook matches it and calls the checks the one way, its harness imports nothing grader-side, its
+  catalogues cover every part, the part budgets fit the wall limit;
 - in process, on the manifest's [conformance] seeds (one under `--quick`): the reference gets full marks, the blank
   release zero, every catalogued mistake loses points in its own part only with its diagnosis, every correct style
   full marks;
-- the part budgets fit the wall limit;
 - the release is what nbgrader generates and, like the student bundle, leaks nothing;
 - stock `nbgrader autograde` gives the reference every autograded point, the blank release none, and costs two
   mistakes their own parts; the batch grader, through its command line, does the same for one mistake per part and
   gives every group of correct styles every point.
 """
-import ast
 import csv
 import html
 import json
@@ -24,14 +23,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import agreement, bundle, registry
+from autograder import agreement, authoring, bundle, registry
 from autograder.__main__ import main as cli
-from autograder.checks import run_code_checks
-from autograder.course import COURSE_ROOT, check_source, generate_release, scratch_course
+from autograder.hidden import run_code_checks
+from autograder.course_dir import COURSE_ROOT, generate_release, scratch_course
 from autograder.demo import autograde, demo_submissions, write_submitted
-from autograder.grade.sandbox import PART_GRACE_SECONDS, Limits
 from autograder.gradebook import part_grades
-from autograder.notebooks import MAGIC, cells_by_grade_id, exec_definitions, read_notebook, reference_answers
+from autograder.notebooks import cells_by_grade_id, exec_definitions, read_notebook, reference_answers
 from autograder.styles import combine, style_notebook
 from test_bundle import contents, leaks, reference_names, secret_lines
 
@@ -89,136 +87,16 @@ def pairs(kind):
             for name in GRADED for item in getattr(assignment(name), kind)]
 
 
-# --- The folder: manifest, source notebook, checks, harness, catalogues ----------------------------------------
-
-@pytest.mark.parametrize("name", GRADED)
-def test_the_source_notebook_matches_the_manifest_and_calls_the_checks_one_way(name):
-    check_source(name)
-    cells = cells_by_grade_id(notebook("source", name))
-    for grade_id, points in assignment(name).points.items():
-        text = cells[grade_id].source
-        hidden = re.search(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", text, re.S).group(1).splitlines()
-        assert hidden[0] == "from autograder.checks import hidden_test", hidden
-        assert len(hidden) == 2 and re.fullmatch(rf'hidden_test\("{name}", "{grade_id}", .+\)', hidden[1]), hidden
-        assert re.search(rf"\({points:g} points?\)", text), f"{grade_id}'s visible comment should say {points} points"
-
-
-#: Names students commonly give the helpers their answers call (d2l's accuracy(), a global criterion, a train()...):
-#: a notebook cell outside the answers that binds one would replace the student's helper, or be replaced by it.
-STUDENT_HELPER_NAMES = frozenset({
-    "accuracy", "compute_accuracy", "get_accuracy", "train", "train_step", "train_epoch", "run_epoch", "evaluate_model",
-    "validate", "predict", "loss_fn", "criterion", "model", "softmax", "relu", "one_hot", "cross_entropy",
-    "sample_batch", "get_batch", "forward", "backward", "step", "freeze", "unfreeze", "set_requires_grad",
-    "set_bn_eval", "save_best"})
-
-
-def names_bound(code):
-    """The names a cell's code binds in the notebook's namespace: assignments, loop and with targets, definitions,
-    imports (not the local names inside the functions it defines)."""
-    bound = set()
-    for statement in ast.parse(MAGIC.sub("", code)).body:
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound.add(statement.name)
-            continue
-        for node in ast.walk(statement):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                bound.add(node.id)
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                bound |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
-    return bound
-
+# --- The folder: manifest, source notebook, checks, harness, catalogues, budgets ----------------------------------
 
 @pytest.mark.parametrize("name", ALL)
-def test_no_cell_outside_the_answers_binds_a_name_students_give_their_helpers(name):
-    found = {cell.metadata.get("nbgrader", {}).get("grade_id", cell.get("id")): sorted(clashes)
-             for cell in notebook("source", name).cells
-             if cell.cell_type == "code" and not cell.metadata.get("nbgrader", {}).get("solution")
-             and (clashes := names_bound(cell.source) & STUDENT_HELPER_NAMES)}
-    assert found == {}, found
-    assert names_bound("for mode, (pretrained, freeze, _) in MODES.items():\n    accuracy = 1\n"
-                       "def fine_tuned():\n    model = 1\n") == {"mode", "pretrained", "freeze", "_", "accuracy",
-                                                                 "fine_tuned"}
-
-
-@pytest.mark.parametrize("name", GRADED)
-def test_each_student_function_sits_alone_in_its_answer_cell(name):
-    cells = cells_by_grade_id(notebook("release", name))
-    for function in {n for part in assignment(name).code_parts for n in part.names}:
-        cell = cells[function]
-        assert cell.metadata["nbgrader"]["solution"] and not cell.metadata["nbgrader"]["grade"]
-        assert re.match(rf"(def|class) {function}\b", cell.source), cell.source[:40]
-        assert re.findall(r"^(?:def|class) (\w+)", cell.source, re.M) == [function]
-        assert "raise NotImplementedError()" in cell.source
-
-
-@pytest.mark.parametrize("name", GRADED)
-def test_every_part_has_its_check_and_runs_in_its_own_harness(name):
-    found = assignment(name)
-    checks = found.module("checks")
-    assert set(getattr(checks, "CHECKS", {})) == {part.grade_id for part in found.code_parts}
-    assert set(getattr(checks, "FILE_CHECKS", {})) == {part.grade_id for part in found.file_parts}
-    assert set(getattr(checks, "REFERENCE_FILES", {})) == set(found.side_files)
-    harness = found.module("harness")
-    for part in found.code_parts:  # the sandbox calls `run` by name in the harness module
-        assert getattr(harness, part.run.__name__) is part.run, part.grade_id
-
-
-def grader_side_imports(path):
-    """Imports of `path` that the sandbox does not have: any of autograder or assignments but autograder.harness,
-    and relative imports (the sandbox mounts an assignment's harness.py alone)."""
-    found = []
-    for node in ast.walk(ast.parse(Path(path).read_text())):
-        if isinstance(node, ast.ImportFrom) and node.level and "assignments" in Path(path).parts:
-            found.append(f"line {node.lineno}: relative import")
-        modules = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                   else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
-        found += [f"line {node.lineno}: {m}" for m in modules if m.split(".")[0] in ("autograder", "assignments")
-                  and not (m == "autograder.harness" or m.startswith("autograder.harness."))]
-    return found
-
-
-@pytest.mark.parametrize("name", GRADED)
-def test_the_harness_imports_nothing_grader_side(name):
-    assert grader_side_imports(assignment(name).harness_file) == []
-
-
-def test_the_harness_core_imports_nothing_grader_side_and_the_test_catches_what_it_should(tmp_path):
-    core = Path(COURSE_ROOT / "autograder" / "harness")
-    assert {path.name: grader_side_imports(path) for path in core.glob("*.py")} == {
-        path.name: [] for path in core.glob("*.py")}
-    planted = tmp_path / "assignments" / "x" / "harness.py"
-    planted.parent.mkdir(parents=True)
-    planted.write_text("import torch\nfrom autograder.harness.core import call_student\n"
-                       "from autograder.checks import core\nimport assignments.x.checks\nfrom . import checks\n")
-    assert grader_side_imports(planted) == ["line 3: autograder.checks", "line 4: assignments.x.checks",
-                                            "line 5: relative import"]
-
-
-@pytest.mark.parametrize("name", GRADED)
-def test_the_catalogues_cover_every_part(name):
-    found = assignment(name)
-    parts = {part.grade_id for part in found.code_parts}
-    mutant_names, style_names = [m.name for m in found.mutants], [s.name for s in found.styles]
-    assert {m.part for m in found.mutants} == parts, "every code part needs a catalogued mistake, and only those"
-    assert len(set(mutant_names)) == len(mutant_names) and len(set(style_names)) == len(style_names) > 0
-    assert all(m.cell in answers(name) for m in found.mutants)
-    assert {cell for s in found.styles for cell in s.answers} <= set(answers(name))
-    assert set(found.demo_mutants) <= set(mutant_names)
-    restyled = {cell for s in found.styles for cell in s.answers}
-    assert [p.grade_id for p in found.code_parts if not set(p.names) & restyled] == [], \
-        "every code part needs a correct style of its own"
-
-
-@pytest.mark.parametrize("name", GRADED)
-def test_part_budgets_fit_the_wall_limit(name):
-    """Every part hanging to its budget (and the grace period beyond), after the start and a set-up cell, still
-    leaves the submission inside its wall time."""
-    found = assignment(name)
-    limits = Limits.from_manifest(found.manifest)
-    worst = limits.startup_seconds + limits.cell_seconds + sum(
-        limits.part_budget(part.grade_id) + PART_GRACE_SECONDS for part in found.code_parts)
-    assert all(part.seconds for part in found.code_parts), "every code part needs a time budget (seconds)"
-    assert worst <= limits.wall_seconds, (worst, limits.wall_seconds)
+def test_the_assignment_follows_the_authoring_rules(name):
+    """Every static rule of autograder.authoring (`python -m autograder check NAME`): the manifest validates, the
+    source notebook matches it and calls the checks the one way, every student function sits alone in its answer
+    cell, every part has its check run in its own harness, the harness imports nothing grader side, no cell binds a
+    name students give their helpers, the catalogues cover every part, the part budgets fit the wall limit and the
+    requirements function exists (tests/test_authoring.py shows each rule failing)."""
+    assert authoring.check(name) == []
 
 
 # --- In process, over many seeds --------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import pytest
 from nbgrader.utils import get_username
 
 from autograder.__main__ import main as cli
-from autograder.course import api, scratch_course
+from autograder.course_dir import api, scratch_course
 from autograder.notebooks import read_notebook, submission
 
 pytestmark = [pytest.mark.xdist_group("reference_model"), pytest.mark.slow]  # sandboxes and notebooks: `make test` only

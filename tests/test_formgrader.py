@@ -14,7 +14,7 @@ import pytest
 
 from autograder.__main__ import main as cli
 from autograder.autograded import safe_markdown
-from autograder.course import api, generate_release, scratch_course
+from autograder.course_dir import api, generate_release, scratch_course
 from autograder.gradebook import part_grades
 from autograder.notebooks import grade_id, read_notebook, submission
 from test_browser import browser, jupyter_server  # noqa: F401 (browser: the Chromium fixture)

@@ -11,7 +11,7 @@ import threading
 import nbformat
 import pytest
 
-from autograder.course import generate_release, scratch_course
+from autograder.course_dir import generate_release, scratch_course
 from autograder.grade import grade_batch
 from autograder.grade.sandbox import bubblewrap
 from autograder.hostile import FORWARD_WITH_RELU, HANG_EVERYWHERE, TRAINS_FOR_MINUTES, same_tensors_every_step
@@ -119,7 +119,7 @@ def batch(course, make_notebook, reference_model, canary, tmp_path_factory, sour
     add(folder, "monkeypatcher", make_notebook(nn_forward_pass=attack(
         "    import torch, helpers.grad\n    torch.allclose = torch.equal = lambda *a, **k: True\n"
         "    helpers.grad.rel_error = lambda *a, **k: 0.0\n"
-        "    try:\n        import autograder.checks.core as core\n"
+        "    try:\n        import autograder.judging as core\n"
         "        core.Report.fraction = property(lambda self: 1.0)\n    except ImportError:\n        pass\n")),
         reference_model)
     add(folder, "subclass", make_notebook(nn_forward_pass=(
@@ -190,7 +190,7 @@ def batch(course, make_notebook, reference_model, canary, tmp_path_factory, sour
                               workers=2, show_progress=False, canary=False)
     finally:
         listener.close()
-    return {r["student_id"]: r for r in results}, before, listener, folder
+    return {r.student_id: r for r in results}, before, listener, folder
 
 
 def test_every_submission_has_a_row(batch):
@@ -205,22 +205,22 @@ def test_every_submission_has_a_row(batch):
 
 def test_honest_work_gets_full_marks_and_blank_gets_zero(batch):
     results, *_ = batch
-    assert results["honest"]["status"] == "ok" and results["honest"]["total"] == FULL
-    assert results["honest"]["isolation"].startswith("bubblewrap" if bubblewrap() else "rlimits-only")
-    assert results["blank"]["total"] == 0
+    assert results["honest"].status == "ok" and results["honest"].total == FULL
+    assert results["honest"].isolation.startswith("bubblewrap" if bubblewrap() else "rlimits-only")
+    assert results["blank"].total == 0
 
 
 @pytest.mark.parametrize("student", ["monkeypatcher", "subclass", "reader", "writer", "network", "reference-thief"])
 def test_attacks_on_the_forward_pass_gain_nothing_there_and_cost_nothing_elsewhere(batch, student):
     results, *_ = batch
-    parts = results[student]["parts"]
-    assert parts["test_nn_forward_pass"]["score"] == 0, parts["test_nn_forward_pass"]
-    assert results[student]["total"] == FULL - 4, {p: v["score"] for p, v in parts.items()}
+    parts = results[student].parts
+    assert parts["test_nn_forward_pass"].score == 0, parts["test_nn_forward_pass"]
+    assert results[student].total == FULL - 4, {p: v.score for p, v in parts.items()}
 
 
 def test_attacks_are_reported(batch):
     results, *_ = batch
-    diagnosis = {s: " ".join(results[s]["parts"]["test_nn_forward_pass"]["diagnoses"]) for s in results}
+    diagnosis = {s: " ".join(results[s].parts["test_nn_forward_pass"].diagnoses) for s in results}
     assert "got Agreeable" in diagnosis["subclass"]
     assert "No module named 'assignments.two_layer_net.checks'" in diagnosis["reference-thief"]
     if bubblewrap():
@@ -248,67 +248,66 @@ def test_sandbox_touched_nothing_outside_its_scratch(batch, canary):
 def test_killed_hung_and_hungry_code_loses_only_its_own_part(batch, student, status, part, words):
     results, *_ = batch
     result = results[student]
-    assert result["status"] == status and result["message"], result["message"]
-    assert words in result["parts"][part]["diagnoses"][0]
-    assert result["total"] == FULL - POINTS[part], {p: v["score"] for p, v in result["parts"].items()}
+    assert result.status == status and result.message, result.message
+    assert words in result.parts[part].diagnoses[0]
+    assert result.total == FULL - POINTS[part], {p: v.score for p, v in result.parts.items()}
 
 
 def test_code_that_hangs_everywhere_costs_each_part_and_no_more_than_the_budgets(batch):
     result = batch[0]["hangs-everywhere"]
-    assert result["status"] == "timeout" and result["total"] == POINTS["test_best_model"]
+    assert result.status == "timeout" and result.total == POINTS["test_best_model"]
     for part in PARTS:
-        assert f"did not return within {PART_SECONDS} s" in result["parts"][part]["diagnoses"][0], part
+        assert f"did not return within {PART_SECONDS} s" in result.parts[part].diagnoses[0], part
     # Each hung part is interrupted at its budget and the next one runs in the same sandbox.
-    assert result["seconds"] < len(PARTS) * PART_SECONDS + 15, result["seconds"]
+    assert result.seconds < len(PARTS) * PART_SECONDS + 15, result.seconds
 
 
 def test_handing_the_same_tensors_every_step_is_one_mistake_in_one_part(batch):
     result = batch[0]["same-batch-tensors"]
-    train = result["parts"]["test_nn_train"]
-    assert result["status"] == "ok" and 0 < train["score"] < POINTS["test_nn_train"], train
-    assert any("whole training set" in d for d in train["diagnoses"]), train["diagnoses"]
-    assert result["total"] == FULL - POINTS["test_nn_train"] + train["score"]
+    train = result.parts["test_nn_train"]
+    assert result.status == "ok" and 0 < train.score < POINTS["test_nn_train"], train
+    assert any("whole training set" in d for d in train.diagnoses), train.diagnoses
+    assert result.total == FULL - POINTS["test_nn_train"] + train.score
 
 
 def test_every_style_of_correct_code_gets_full_marks(batch):
     results, *_ = batch
     for i, group in enumerate(combine(STYLES)):
         result = results[f"styles-{i}"]
-        lost = {p: v["diagnoses"] for p, v in result["parts"].items() if v["score"] < v["max"]}
-        assert result["total"] == FULL and result["status"] == "ok", ([s.name for s in group], lost)
+        lost = {p: v.diagnoses for p, v in result.parts.items() if v.score < v.max}
+        assert result.total == FULL and result.status == "ok", ([s.name for s in group], lost)
 
 
 def test_added_cells_run_their_definitions_only_and_say_so(batch):
     results, *_ = batch
-    helper = next(r for r in results.values() if any("ran its definitions (relu)" in n for n in r["notes"]))
-    assert helper["student_id"].startswith("styles-") and helper["total"] == FULL
+    helper = next(r for r in results.values() if any("ran its definitions (relu)" in n for n in r.notes))
+    assert helper.student_id.startswith("styles-") and helper.total == FULL
     trainer = results["trains-in-added-cell"]
-    assert trainer["total"] == FULL and trainer["status"] == "ok" and trainer["seconds"] < 60
-    note = next(n for n in trainer["notes"] if n.startswith("added cell"))
+    assert trainer.total == FULL and trainer.status == "ok" and trainer.seconds < 60
+    note = next(n for n in trainer.notes if n.startswith("added cell"))
     assert "ran its definitions (relu)" in note and "left out its other statements (line 1, 2, 3)" in note
     typo = results["typo-in-added-cell"]
-    assert typo["total"] == FULL and any("has a syntax error (line 1" in n and "costs nothing" in n
-                                         for n in typo["notes"])
+    assert typo.total == FULL and any("has a syntax error (line 1" in n and "costs nothing" in n for n in typo.notes)
 
 
 def test_an_answer_cell_that_first_uses_the_notebooks_data_still_defines_its_function(batch):
     result = batch[0]["uses-data-in-answer-cell"]
-    assert result["status"] == "ok" and result["total"] == FULL, result["parts"]["test_nn_forward_pass"]
+    assert result.status == "ok" and result.total == FULL, result.parts["test_nn_forward_pass"]
 
 
 def test_a_helper_shadowing_a_kit_name_changes_only_what_the_notebook_sees(batch):
     result = batch[0]["shadows-kit-names"]
-    assert any("ran its definitions (rel_error, reset_seed)" in n for n in result["notes"])
-    assert result["parts"]["test_nn_forward_pass"]["score"] == 0  # its own rel_error fools no judge
-    assert result["total"] == FULL - POINTS["test_nn_forward_pass"]
+    assert any("ran its definitions (rel_error, reset_seed)" in n for n in result.notes)
+    assert result.parts["test_nn_forward_pass"].score == 0  # its own rel_error fools no judge
+    assert result.total == FULL - POINTS["test_nn_forward_pass"]
 
 
 def test_fork_bomb_is_contained(batch):
     results, *_ = batch
     result = results["forker"]
-    assert result["parts"]["test_nn_forward_pass"]["score"] == 4 and result["parts"]["test_best_model"]["score"] == 6
-    forked = int(re.search(r"forked (\d+) times", " ".join(result["parts"]["test_nn_predict"]["diagnoses"])).group(1))
-    if "no process-count limit" not in result["isolation"]:
+    assert result.parts["test_nn_forward_pass"].score == 4 and result.parts["test_best_model"].score == 6
+    forked = int(re.search(r"forked (\d+) times", " ".join(result.parts["test_nn_predict"].diagnoses)).group(1))
+    if "no process-count limit" not in result.isolation:
         assert forked < 64  # the manifest's `processes` limit stopped it
 
 
@@ -320,30 +319,30 @@ def test_fork_bomb_is_contained(batch):
 ])
 def test_broken_submissions_get_a_clear_status_and_zero(batch, student, status, words):
     results, *_ = batch
-    assert results[student]["status"] == status and words in results[student]["message"]
-    assert results[student]["total"] == 0
+    assert results[student].status == status and words in results[student].message
+    assert results[student].total == 0
 
 
 def test_a_cell_that_exits_costs_only_what_it_defines(batch):
     result = batch[0]["exits-at-import"]
-    assert result["status"] == "crashed" and "stopped the interpreter (exit code 3)" in result["message"]
-    assert "ran only its definitions" in result["parts"]["test_nn_forward_pass"]["diagnoses"][0]
-    assert result["total"] == FULL - POINTS["test_nn_forward_pass"]
+    assert result.status == "crashed" and "stopped the interpreter (exit code 3)" in result.message
+    assert "ran only its definitions" in result.parts["test_nn_forward_pass"].diagnoses[0]
+    assert result.total == FULL - POINTS["test_nn_forward_pass"]
 
 
 def test_syntax_error_costs_only_its_cell_and_says_where(batch):
     results, *_ = batch
     result = results["typo"]
-    assert result["status"] == "ok" and result["total"] == FULL - 2
-    assert "the answer cell nn_predict has a syntax error" in result["parts"]["test_nn_predict"]["diagnoses"][0]
+    assert result.status == "ok" and result.total == FULL - 2
+    assert "the answer cell nn_predict has a syntax error" in result.parts["test_nn_predict"].diagnoses[0]
 
 
 def test_misnamed_notebook_and_missing_model(batch):
     results, *_ = batch
-    assert results["misnamed"]["total"] == FULL and any("was named" in n for n in results["misnamed"]["notes"])
-    missing = results["no-model"]["parts"]["test_best_model"]
-    assert missing["score"] == 0 and "was not submitted" in missing["diagnoses"][0]
-    assert results["no-model"]["total"] == FULL - 6
+    assert results["misnamed"].total == FULL and any("was named" in n for n in results["misnamed"].notes)
+    missing = results["no-model"].parts["test_best_model"]
+    assert missing.score == 0 and "was not submitted" in missing.diagnoses[0]
+    assert results["no-model"].total == FULL - 6
 
 
 def test_outputs_that_cannot_be_recorded_cost_their_part_only(tmp_path):

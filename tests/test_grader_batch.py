@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from autograder.__main__ import main as cli
-from autograder.course import generate_release, scratch_course
+from autograder.course_dir import generate_release, scratch_course
 from autograder.demo import autograde, write_submitted
 from autograder.gradebook import part_grades
 from autograder.grade import grade_batch
@@ -24,7 +24,7 @@ CHECKPOINT = "best_two_layer_net.pth"
 CHEAT = '''def nn_forward_pass(params, X):
     # Rewrites the in-kernel test results: every part "passes".
     try:
-        import autograder.checks.core as core
+        import autograder.judging as core
         core.Report.fraction = property(lambda self: 1.0)
     except ImportError:
         pass
@@ -47,7 +47,7 @@ def notebooks(source_nb, release_nb, answers):
 
 
 def totals(results):
-    return {r["student_id"]: r["total"] for r in results}
+    return {r.student_id: r.total for r in results}
 
 
 def test_lms_zip_keeps_each_students_latest_attempt(course, notebooks, reference_model, tmp_path):
@@ -60,10 +60,10 @@ def test_lms_zip_keeps_each_students_latest_attempt(course, notebooks, reference
         z.writestr("HW2_carol_attempt_2026-11-20-12-00-00_notes.txt", "no notebook here")
     results = grade_batch("two_layer_net", archive, tmp_path / "out", course_dir=course, workers=2,
                           show_progress=False, canary=False)
-    by_id = {r["student_id"]: r for r in results}
+    by_id = {r.student_id: r for r in results}
     assert totals(results) == {"alice": 34.0, "bob": 0.0, "carol": 0.0}
-    assert by_id["carol"]["status"] == "missing-notebook"
-    assert any("2026-11-21" in note for note in by_id["alice"]["notes"])
+    assert by_id["carol"].status == "missing-notebook"
+    assert any("2026-11-21" in note for note in by_id["alice"].notes)
 
 
 def test_one_oversized_zip_entry_costs_only_that_student(course, notebooks, reference_model, tmp_path):
@@ -94,9 +94,9 @@ def test_checkpoint_that_inflates_to_a_gigabyte_is_refused_before_it_is_read(cou
     assert bomb.stat().st_size < 2 * 2**20
     result, = grade_batch("two_layer_net", folder, tmp_path / "out", course_dir=course, show_progress=False,
                           canary=False)
-    model = result["parts"]["test_best_model"]
-    assert result["status"] == "ok" and result["total"] == 34.0 - 6
-    assert "the checkpoint declares 1.0 GB of tensors; the limit is 256 MB" in model["diagnoses"][0]
+    model = result.parts["test_best_model"]
+    assert result.status == "ok" and result.total == 34.0 - 6
+    assert "the checkpoint declares 1.0 GB of tensors; the limit is 256 MB" in model.diagnoses[0]
 
 
 LOADED = set()  # students whose files are read and not yet graded (module level: Dask pickles tasks by reference)
@@ -104,7 +104,7 @@ LOADED = set()  # students whose files are read and not yet graded (module level
 
 def grade_and_forget(job):
     result = grade_submission(job)
-    LOADED.discard(job["student_id"])
+    LOADED.discard(job.student_id)
     return result
 
 
@@ -116,16 +116,16 @@ def test_submissions_are_read_a_window_at_a_time(course, tmp_path, monkeypatch):
         (folder / f"student-{i:02d}.ipynb").write_text('{"hello": "world"}')  # graded fast: not a notebook
     most, plan_job = [], grade.plan_job
 
-    def read_and_count(spec, sub):
+    def read_and_count(template, sub):
         LOADED.add(sub.student_id)
         most.append(len(LOADED))
-        return plan_job(spec, sub)
+        return plan_job(template, sub)
 
     monkeypatch.setattr(grade, "plan_job", read_and_count)
     monkeypatch.setattr(grade, "grade_submission", grade_and_forget)
     results = grade_batch("two_layer_net", folder, tmp_path / "out", course_dir=course, workers=2, window=3,
                           show_progress=False, canary=False, record=False)
-    assert len(results) == 40 and {r["status"] for r in results} == {"invalid-notebook"}
+    assert len(results) == 40 and {r.status for r in results} == {"invalid-notebook"}
     assert len(most) == 40 and max(most) == 3, most
 
 
@@ -195,7 +195,7 @@ def test_grades_through_a_dask_scheduler_and_two_workers(course, notebooks, refe
         results = grade_batch("two_layer_net", folder, tmp_path / "out", course_dir=course, scheduler=address,
                               show_progress=False, record=False)
         assert totals(results) == {"s0": 0.0, "s1": 28.0, "s2": 0.0, "s3": 28.0}  # no checkpoints submitted
-        assert len({r["worker"] for r in results}) == 2
+        assert len({r.worker for r in results}) == 2
     finally:
         for process in workers + [scheduler]:
             process.terminate()
@@ -214,4 +214,4 @@ def test_stock_nbgrader_is_fooled_by_a_rewritten_test_result_and_we_are_not(cour
     ours = grade_batch("two_layer_net", folder, tmp_path / "out", course_dir=course, workers=1,
                        show_progress=False, canary=False, record=False)[0]
     assert stock_total >= 30, stock  # every in-kernel check reported "pass": a blank notebook with full marks
-    assert ours["total"] == 0
+    assert ours.total == 0

@@ -17,7 +17,7 @@ from nbgrader.api import MissingEntry
 
 from autograder import registry
 from autograder.__main__ import main as cli
-from autograder.course import COURSE_ROOT, generate_release, scratch_course
+from autograder.course_dir import COURSE_ROOT, generate_release, scratch_course
 from autograder.grade import grade_batch, sandbox
 from autograder.grade.canary import CanaryFailed, reference_submission
 from autograder.gradebook import part_grades
@@ -166,7 +166,7 @@ def test_without_the_canary_a_broken_sandbox_gives_grader_error_rows_never_zeros
 
 
 def test_a_missing_data_set_is_the_graders_failure_not_the_students(monkeypatch, tmp_path, course, reference_batch):
-    from assignments.two_layer_net import checks as two_layer_net
+    two_layer_net = registry.assignment("two_layer_net", course).module("checks")  # the course's own, as grading
 
     def no_data(*args, **kwargs):
         raise FileNotFoundError("Fashion-MNIST is not in /usr/share/datasets/fashion-mnist")
@@ -174,7 +174,7 @@ def test_a_missing_data_set_is_the_graders_failure_not_the_students(monkeypatch,
     results = grade_batch("two_layer_net", reference_batch, tmp_path / "out", course_dir=course, workers=1,
                           show_progress=False, canary=False, record=False)
     for result in results:
-        assert result["status"] == "grader-error" and result["total"] is None
-        model = result["parts"]["test_best_model"]
-        assert model["score"] is None and "Fashion-MNIST is not in" in model["grader_error"], model
-        assert result["parts"]["test_nn_forward_pass"]["score"] == 4
+        assert result.status == "grader-error" and result.total is None
+        model = result.parts["test_best_model"]
+        assert model.score is None and "Fashion-MNIST is not in" in model.grader_error, model
+        assert result.parts["test_nn_forward_pass"].score == 4

@@ -69,3 +69,19 @@ def test_new_refuses_a_name_that_is_taken_or_cannot_be_a_package(tmp_path, capsy
             new_assignment(name, root=tmp_path)
     assert sorted(p.name for p in (tmp_path / "assignments").iterdir()) == ["taken"]
     assert sys.modules.get(f"assignments.{NAME}") is None
+
+
+def test_a_new_assignment_follows_the_authoring_rules(tmp_path, capsys):
+    """What `new` writes passes `python -m autograder check` as it is (fast: nothing is released or graded)."""
+    from autograder import authoring, registry
+    from autograder.__main__ import main
+    from autograder.course_dir import scratch_course
+    from autograder.scaffold import new_assignment
+    course = scratch_course(tmp_path / "course", [])
+    try:
+        new_assignment(NAME, root=course)
+        assert authoring.check(NAME, course) == []
+        assert main(["check", NAME, "--course", str(course)]) == 0
+        assert f"{NAME}: {len(authoring.RULES)} rules passed" in capsys.readouterr().out
+    finally:
+        registry.bind_course(registry.COURSE_ROOT)

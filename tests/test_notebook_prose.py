@@ -9,7 +9,7 @@ import re
 import pytest
 
 from autograder import homework, registry
-from autograder.course import COURSE_ROOT
+from autograder.course_dir import COURSE_ROOT
 from autograder.notebooks import read_notebook
 
 NOTEBOOKS = registry.names()

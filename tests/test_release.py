@@ -1,10 +1,11 @@
 """The ungraded notebooks (`graded = false`): released like an assignment, never graded. (What every assignment's
-release must be: tests/test_conformance.py.)"""
+release must be: tests/test_conformance.py.) And the points release writes from the manifest."""
+import nbformat
 import pytest
 
 from autograder import registry
 from autograder.__main__ import main
-from autograder.course import COURSE_ROOT
+from autograder.course_dir import COURSE_ROOT
 from autograder.notebooks import read_notebook
 
 
@@ -20,13 +21,15 @@ def test_ungraded_notebook_has_no_graded_cells_and_cannot_be_graded(tmp_path, na
     assert not (tmp_path / "out").exists()
 
 
-def test_a_source_notebook_that_disagrees_with_its_manifest_is_not_released(tmp_path, capsys):
-    from autograder.course import scratch_course
+def test_points_are_the_manifests_in_the_release_the_students_get(tmp_path):
+    """Points are declared once, in the manifest: release writes them into the hidden-test cell's nbgrader metadata
+    and into the comment students read above it."""
+    from autograder.course_dir import generate_release, scratch_course
+    from autograder.notebooks import cells_by_grade_id
     course = scratch_course(tmp_path / "course", ["transfer_learning"])
     manifest = course / "assignments" / "transfer_learning" / "manifest.toml"
     manifest.write_text(manifest.read_text().replace("[parts.test_fit]\nnames = [\"fit\"]\npoints = 5",
                                                      "[parts.test_fit]\nnames = [\"fit\"]\npoints = 6"))
-    from autograder.course import ReleaseError, generate_release
-    with pytest.raises(ReleaseError, match="test_fit: 6 points in the manifest, 5 in the notebook's metadata"):
-        generate_release("transfer_learning", course)
-    assert not (course / "release").exists()
+    release = generate_release("transfer_learning", course)
+    cell = cells_by_grade_id(nbformat.read(release / "transfer_learning.ipynb", as_version=4))["test_fit"]
+    assert cell.metadata["nbgrader"]["points"] == 6 and "(6 points)" in cell.source.splitlines()[0]

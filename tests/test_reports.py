@@ -1,4 +1,5 @@
-"""The batch reports: grades.csv, per-student feedback pages and the summary, from plain result dicts."""
+"""The batch reports: grades.csv, per-student feedback pages and the summary, from Results read as the result files
+hold them."""
 import csv
 from collections import Counter
 from html.parser import HTMLParser
@@ -7,6 +8,7 @@ import pytest
 from jinja2 import FileSystemLoader
 
 from autograder.grade.reports import normalise_diagnosis, write_feedback, write_grades_csv, write_summary
+from autograder.grade.results import Result
 from autograder.render import ENVIRONMENT
 
 POINTS = {"test_nn_forward_pass": 4, "test_nn_forward_backward": 10, "test_nn_train": 6, "test_nn_predict": 2,
@@ -29,7 +31,7 @@ def part(points, fraction=1.0, failure=""):
 
 
 def result(student_id, status="ok", message="", failures=None):
-    """A result dict; `failures` maps part ids to (fraction earned, diagnosis)."""
+    """A result file's dict; `failures` maps part ids to (fraction earned, diagnosis)."""
     failures = failures or {}
     parts = {gid: part(pts, *failures.get(gid, (1.0, ""))) for gid, pts in POINTS.items()}
     return {"student_id": student_id, "status": status, "message": message, "parts": parts,
@@ -44,7 +46,7 @@ def not_graded(student_id, status, message):
 
 @pytest.fixture
 def results():
-    return [
+    return [Result.from_json(r) for r in [
         result("carol"),
         result("alice", failures={"test_nn_forward_pass": (0.4, f"{RELU} [N=3 D=4 H=2 C=5 float64 cpu]"),
                                   "test_nn_train": (2 / 3, "the loss history was not recorded")}),
@@ -53,7 +55,7 @@ def results():
         result(f"bob{XSS}&co", failures={
             "test_nn_forward_pass": (0.4, f"{RELU} [N=7 D=2 H=9 C=3 float32 cuda]"),
             "test_nn_forward_backward": (0.5, f"nn_forward_backward raised {XSS} & more")}),
-    ]
+    ]]
 
 
 def test_normalise_diagnosis_strips_only_a_trailing_case_tag():
@@ -153,7 +155,7 @@ def hostile_result():
     check = r["parts"]["test_nn_train"]["subchecks"][1]
     check.update(name=hostile("name"), detail=hostile("detail"), passed=False)
     r["notes"], r["isolation"] = [hostile("note")], hostile("isolation")
-    return r
+    return Result.from_json(r)
 
 
 def assert_only_escaped(page, fields, images):

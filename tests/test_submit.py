@@ -14,9 +14,9 @@ import nbformat
 import pytest
 import torch
 
-from autograder.course import COURSE_ROOT
+from autograder.course_dir import COURSE_ROOT
 from autograder.grade import grade_batch, intake
-from autograder.notebooks import cells_by_grade_id, read_notebook, reference_answers, submission
+from autograder.notebooks import cells_by_grade_id, grade_id, read_notebook, reference_answers, submission
 from helpers import submit
 from helpers.submit import MANIFEST_NAME, SELF_CHECK_ENV, self_check
 
@@ -77,9 +77,9 @@ def test_a_solved_notebook_passes_and_its_package_grades_in_full(solved, tmp_pat
     # The grader takes the package as it is, alone or in a folder of packages; a file changed after packaging is noted.
     out_dir = tmp_path_factory.mktemp("grading")
     [alone] = grade_batch("two_layer_net", package, out_dir / "alone", show_progress=False, canary=False, record=False)
-    assert (alone["student_id"], alone["status"], alone["total"]) == ("alice", "ok", 34)
-    assert any(note.startswith("submission package alice_two_layer_net.zip") for note in alone["notes"])
-    assert not any("changed afterwards" in note for note in alone["notes"])
+    assert (alone.student_id, alone.status, alone.total) == ("alice", "ok", 34)
+    assert any(note.startswith("submission package alice_two_layer_net.zip") for note in alone.notes)
+    assert not any("changed afterwards" in note for note in alone.notes)
 
     folder = out_dir / "inbox"
     folder.mkdir()
@@ -90,8 +90,8 @@ def test_a_solved_notebook_passes_and_its_package_grades_in_full(solved, tmp_pat
             edited.writestr(name, data.replace(b'"alice"', b'"bob"') if name == MANIFEST_NAME
                             else data + b" " if name == NOTEBOOK else data)
     results = grade_batch("two_layer_net", folder, out_dir / "folder", show_progress=False, canary=False, record=False)
-    assert [(r["student_id"], r["status"], r["total"]) for r in results] == [("alice", "ok", 34), ("bob", "ok", 34)]
-    assert any(f"{NOTEBOOK} is not the file the self-check packaged" in note for note in results[1]["notes"])
+    assert [(r.student_id, r.status, r.total) for r in results] == [("alice", "ok", 34), ("bob", "ok", 34)]
+    assert any(f"{NOTEBOOK} is not the file the self-check packaged" in note for note in results[1].notes)
 
 
 @pytest.mark.xdist_group("reference_model")
@@ -165,7 +165,7 @@ def test_a_blank_notebook_is_refused_with_the_cell_that_stopped_it(tmp_path):
     assert code == 1, out
     # Every check cell reports an unwritten function and goes on; the first cell that uses one stops the run.
     cells = nbformat.read(tmp_path / NOTEBOOK, as_version=4).cells
-    number = next(i for i, c in enumerate(cells, 1) if c.metadata.get("nbgrader", {}).get("grade_id") == "default_net")
+    number = next(i for i, c in enumerate(cells, 1) if grade_id(c) == "default_net")
     assert (f"NOT READY: the notebook does not run through. cell {number} (default_net) stopped with "
             "NotImplementedError: TwoLayerNet.__init__ is not implemented yet") in out
     assert "  not implemented  nn_forward_pass\n" in out

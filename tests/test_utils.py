@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from autograder.hostile import checkpoint_bomb
-from helpers.checks import report_check
+from helpers.visible import report_check
 from helpers.data import get_toy_data
 from helpers.grad import rel_error
 from helpers.utils import (BUDGET_ENV, budget, float64_device, grading_budget, load_checkpoint, pick_device, progress,

@@ -7,7 +7,7 @@ import pytest
 
 from autograder import registry
 from autograder.agreement import visible_status
-from autograder.checks import part_report
+from autograder.hidden import part_report
 from autograder.notebooks import cells_by_grade_id, exec_definitions
 from helpers.spies import param_set_problems
 

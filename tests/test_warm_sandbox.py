@@ -13,7 +13,7 @@ import shutil
 import nbformat
 import pytest
 
-from autograder.course import generate_release, scratch_course
+from autograder.course_dir import generate_release, scratch_course
 from autograder.grade import grade_batch
 from autograder.grade import sandbox
 from autograder.grade.sandbox import Limits, bubblewrap, warm_sandboxes
@@ -172,19 +172,19 @@ def graded(tmp_path_factory, source_nb, release_nb, answers, reference_model):
     add("3-leaves-a-fifo-and-a-link", nn_forward_pass=answers["nn_forward_pass"] + GRAB)
     results = grade_batch("two_layer_net", folder, tmp_path_factory.mktemp("out"), course_dir=course, workers=1,
                           show_progress=False, canary=False)
-    return {r["student_id"]: r for r in results}
+    return {r.student_id: r for r in results}
 
 
 def diagnoses(result, part):
-    return " ".join(result["parts"][part]["diagnoses"])
+    return " ".join(result.parts[part].diagnoses)
 
 
 @pytest.mark.skipif(not bubblewrap(), reason="sandboxes need bubblewrap")
 def test_one_warm_sandbox_graded_the_whole_batch_without_a_restart(graded):
-    kinds = {(r["sandbox"]["kind"], r["sandbox"].get("sandbox"), r["sandbox"].get("start")) for r in graded.values()}
+    kinds = {(r.sandbox["kind"], r.sandbox.get("sandbox"), r.sandbox.get("start")) for r in graded.values()}
     if warm_sandboxes():
         assert len(kinds) == 1 and next(iter(kinds))[::2] == ("warm", 1), kinds
-        assert sorted(r["sandbox"]["job"] for r in graded.values()) == list(range(1, len(graded) + 1))
+        assert sorted(r.sandbox["job"] for r in graded.values()) == list(range(1, len(graded) + 1))
     else:
         assert kinds == {("cold", None, None)}
 
@@ -193,10 +193,10 @@ def test_one_warm_sandbox_graded_the_whole_batch_without_a_restart(graded):
 @pytest.mark.parametrize("me", INTRUDERS)
 def test_an_intruder_finds_nothing_of_the_other_and_holds_no_privilege(graded, me):
     result = graded[f"{INTRUDERS.index(me)}-intruder-{me}"]
-    assert result["status"] == "ok", result["message"]
-    assert result["parts"]["test_nn_forward_pass"]["score"] == 4, diagnoses(result, "test_nn_forward_pass")
-    assert result["parts"]["test_nn_forward_backward"]["score"] == 10, diagnoses(result, "test_nn_forward_backward")
-    assert result["total"] == FULL - PREDICT_POINTS
+    assert result.status == "ok", result.message
+    assert result.parts["test_nn_forward_pass"].score == 4, diagnoses(result, "test_nn_forward_pass")
+    assert result.parts["test_nn_forward_backward"].score == 10, diagnoses(result, "test_nn_forward_backward")
+    assert result.total == FULL - PREDICT_POINTS
 
 
 @pytest.mark.skipif(not bubblewrap(), reason="sandboxes need bubblewrap")
@@ -213,13 +213,13 @@ def test_an_intruder_sees_all_it_left_while_it_runs(graded, me):
 @pytest.mark.skipif(not bubblewrap(), reason="sandboxes need bubblewrap")
 def test_honest_submissions_between_and_after_the_intruders_are_untouched(graded):
     for student in ("0-honest", "1-honest", "2-honest"):
-        assert graded[student]["status"] == "ok" and graded[student]["total"] == FULL, graded[student]
+        assert graded[student].status == "ok" and graded[student].total == FULL, graded[student]
 
 
 @pytest.mark.skipif(not bubblewrap(), reason="sandboxes need bubblewrap")
 def test_a_fifo_and_a_link_in_the_job_folder_neither_block_nor_leak_into_the_grader(graded):
     result = graded["3-leaves-a-fifo-and-a-link"]
-    assert result["status"] == "ok" and result["total"] == FULL, result
+    assert result.status == "ok" and result.total == FULL, result
 
 
 @pytest.mark.skipif(not warm_sandboxes(), reason="warm sandboxes need bubblewrap with user namespaces")

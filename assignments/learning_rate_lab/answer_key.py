@@ -25,7 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from autograder.course import COURSE_ROOT
+from autograder.course_dir import COURSE_ROOT
 from autograder.notebooks import read_notebook
 from helpers import surfaces
 from helpers import widgets as demos

@@ -18,7 +18,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from autograder.checks.core import Check, Report, SubChecks, torch_gen
+from autograder.judging import Check, Report, SubChecks, torch_gen
 from assignments.transfer_learning import harness
 
 SIZE = harness.IMAGE_SIZE

@@ -1,20 +1,20 @@
 """Hidden checks for the two_layer_net assignment, one per graded part.
 
 The reference is written with library parts (`F.cross_entropy`, `torch.autograd`), independently of
-the hand-written solution in source/, so the two check each other. Every part has three steps:
-`cases_*` draws fresh hidden cases, `harness.run_*` (this folder's harness.py) runs the student's code on
-them (the functions it calls are replaced by correct ones, spies or fakes, so one mistake costs one
-part), and `judge_*` compares with the reference and explains what is probably wrong. `check_*` chains
-them in one process (nbgrader's hidden-test cells); the batch grader runs the middle step in a sandbox.
+the hand-written solution in source/, so the two check each other. Every code part has three steps
+(`CHECKS[grade_id]`, a Check): `case(s)_*` draws fresh hidden cases, `harness.run_*` (this folder's harness.py) runs
+the student's code on them (the functions it calls are replaced by correct ones, spies or fakes, so one mistake
+costs one part), and `judge_*` compares with the reference and explains what is probably wrong. The registry chains
+them in one process for nbgrader's hidden-test cells; the batch grader runs the middle step in a sandbox.
 
-Part (nbgrader grade_id)     student code              check
-test_nn_forward_pass         nn_forward_pass           check_nn_forward_pass
-test_nn_forward_backward     nn_forward_backward       check_nn_forward_backward
-test_nn_train                nn_train                  check_nn_train
-test_nn_predict              nn_predict                check_nn_predict
-test_two_layer_net           TwoLayerNet               check_two_layer_net
-test_find_best_net           get_param_set, find_best_net   check_find_best_net
-test_best_model              the saved best model      check_best_model
+Part (nbgrader grade_id)     student code                   draw, run, judge
+test_nn_forward_pass         nn_forward_pass                cases_forward_pass, run_forward_pass, judge_forward_pass
+test_nn_forward_backward     nn_forward_backward            cases_/run_/judge_forward_backward
+test_nn_train                nn_train                       cases_train, run_train, judge_train
+test_nn_predict              nn_predict                     cases_predict, run_predict, judge_predict
+test_two_layer_net           TwoLayerNet                    case_two_layer_net, run_two_layer_net, judge_two_layer_net
+test_find_best_net           get_param_set, find_best_net   case_find_best_net, run_find_best_net, judge_find_best_net
+test_best_model              the saved best model           check_best_model (FILE_CHECKS: a file part)
 """
 import math
 from pathlib import Path
@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from autograder.checks.core import Check, Report, SubChecks, add_all, compare, devices, new_rng, torch_gen
+from autograder.judging import Check, Report, SubChecks, add_all, compare, devices, new_rng, torch_gen
 from assignments.two_layer_net import harness
 from assignments.two_layer_net.reference_model import reference_checkpoint
 from autograder.harness.core import as_plain_tensor
@@ -644,7 +644,7 @@ def judge_find_best_net(case, out, seed):
 
 
 # ----------------------------------------------------------------------------------------------
-# The code parts' checks (the manifest declares the parts; autograder.checks.hidden_test runs them in nbgrader)
+# The code parts' checks (the manifest declares the parts; autograder.hidden.hidden_test runs them in nbgrader)
 # ----------------------------------------------------------------------------------------------
 
 CHECKS = {

@@ -2,8 +2,8 @@
 
 intake -> Dask (a LocalCluster sized to the machine, or an existing cluster) -> the canary (the reference solution,
 graded first on every worker; autograder.grade.canary) -> one job per submission -> sandboxed run + judging on the
-workers (autograder.grade.task) -> results/<student>.json -> grades.csv, feedback/<student>.html, summary.html ->
-the nbgrader gradebook.
+workers (autograder.grade.task) -> results/<student>.json (autograder.grade.results) -> grades.csv,
+feedback/<student>.html, summary.html -> the nbgrader gradebook.
 Every submission found gets a row; a grader failure on one becomes that row's status (`grader-error`, its parts
 not graded), never a lost row and never a zero: such rows are left out of the gradebook until regraded.
 """
@@ -21,27 +21,31 @@ from tqdm.auto import tqdm
 
 from autograder.autograded import write_autograded
 from autograder import registry
-from autograder.course import COURSE_ROOT
+from autograder.course_dir import COURSE_ROOT
 from autograder.grade import canary, intake, reports
+from autograder.grade.results import Job, JobTemplate, Result
 from autograder.grade.sandbox import Limits
-from autograder.grade.task import grade_submission, grader_failed_part
+from autograder.grade.task import grade_submission
 from autograder.gradebook import ensure_assignment, record_results
 from autograder.notebooks import answer_cells, grade_id, read_notebook, setup_cell
 
 
-def assignment_spec(assignment, course_dir=COURSE_ROOT):
+def job_template(assignment, course_dir=COURSE_ROOT, warm=True):
     """What every job of this assignment needs, read from the manifest (the autograded parts, their points and
-    budgets) and the source notebook (its set-up cell, answer cells and written questions)."""
+    budgets) and the source notebook (its set-up cell, answer cells and written questions). `warm=False` runs its
+    submissions in cold sandboxes only."""
     found = registry.assignment(assignment, course_dir)
     if not found.graded:
         raise intake.IntakeError(f"{assignment} is not graded (graded = false in assignments/{assignment}/"
                                  "manifest.toml): there is nothing to grade")
     source = read_notebook(Path(course_dir) / "source" / assignment / found.notebook)
     written = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type != "code"]
-    return {"assignment": assignment, "title": found.title, "notebook_file": found.notebook,
-            "setup": setup_cell(source, found.notebook).source, "answer_cells": answer_cells(source),
-            "points": found.points, "manual_parts": {grade_id(c): c.metadata["nbgrader"]["points"] for c in written},
-            "side_file_names": found.side_files, "limits": Limits.from_manifest(found.manifest)}
+    return JobTemplate(assignment=assignment, title=found.title, notebook_file=found.notebook,
+                       setup=setup_cell(source, found.notebook).source, answer_cells=answer_cells(source),
+                       points=found.points,
+                       manual_parts={grade_id(c): c.metadata["nbgrader"]["points"] for c in written},
+                       side_file_names=found.side_files, limits=Limits.from_manifest(found.manifest),
+                       course_root=str(found.course_root), warm=warm)
 
 
 class MissingRequirement(FileNotFoundError):
@@ -51,7 +55,7 @@ class MissingRequirement(FileNotFoundError):
 def check_requirements(assignment, course_dir=COURSE_ROOT):
     """Run the manifest's `requirements` check (a 'module:function' raising FileNotFoundError with what is missing and
     how to get it), so that a batch is refused up front rather than graded on a machine that cannot run it."""
-    check = registry.assignment(assignment, course_dir).manifest.get("requirements")
+    check = registry.assignment(assignment, course_dir).manifest.requirements
     if not check:
         return
     module, function = check.split(":")
@@ -62,44 +66,33 @@ def check_requirements(assignment, course_dir=COURSE_ROOT):
             from None
 
 
-def plan_job(spec, sub, seed=None):
-    """The job of one submission: the spec plus the student's notebook and side files, read now (their
+def plan_job(template, sub, seed=None):
+    """The Job of one submission: the template plus the student's notebook and side files, read now (their
     declared sizes checked against the manifest's budgets first; an oversized notebook makes a `too-large` row)."""
-    job = dict(spec, student_id=sub.student_id, notebook=None, notebook_name=sub.notebook_name, side_files={},
-               problem=sub.problem, notes=list(sub.notes), seed=seed)
-    limits = spec["limits"]
-    if job["problem"] is None:
+    limits, notebook, side_files, problem, notes = template.limits, None, {}, sub.problem, list(sub.notes)
+    if problem is None:
         try:
-            job["notebook"] = sub.notebook.read(limits.notebook_mb * 2**20)
-            job["notes"] += filter(None, [sub.notebook.changed_note(job["notebook"])])
+            notebook = sub.notebook.read(limits.notebook_mb * 2**20)
+            notes += filter(None, [sub.notebook.changed_note(notebook)])
         except intake.TooLarge as error:
-            job["problem"] = ("too-large", str(error))
+            problem = ("too-large", str(error))
         except (OSError, zipfile.BadZipFile) as error:
-            job["problem"] = ("invalid-notebook", f"{sub.notebook_name} could not be read ({error})")
-    for name in spec["side_file_names"]:
+            problem = ("invalid-notebook", f"{sub.notebook_name} could not be read ({error})")
+    for name in template.side_file_names:
         file = sub.side_files.get(name)
-        if file is None or job["problem"] is not None:  # a submission with a problem is not graded
+        if file is None or problem is not None:  # a submission with a problem is not graded
             continue
         try:
-            job["side_files"][name] = file.read(limits.side_file_mb * 2**20)
-            job["notes"] += filter(None, [file.changed_note(job["side_files"][name])])
+            side_files[name] = file.read(limits.side_file_mb * 2**20)
+            notes += filter(None, [file.changed_note(side_files[name])])
         except (intake.TooLarge, OSError, zipfile.BadZipFile) as error:
-            job["side_files"][name] = {"refused": str(error)}
-    return job
-
-
-def grader_error(job, error):
-    """The row of a submission whose grading itself failed: kept, not graded, and explained."""
-    message = f"not graded because the grader failed on this submission ({type(error).__name__}: {error})"
-    return {"student_id": job["student_id"], "status": "grader-error", "message": message,
-            "parts": {gid: grader_failed_part(pts, message) for gid, pts in job["points"].items()},
-            "manual_parts": job["manual_parts"], "notes": job["notes"], "isolation": "",
-            "total": None, "max_total": sum(job["points"].values()) + sum(job["manual_parts"].values()), "seconds": 0.0}
+            side_files[name] = {"refused": str(error)}
+    return Job(template, sub.student_id, notebook, sub.notebook_name, side_files, problem, notes, seed)
 
 
 def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=None, scheduler=None, workers=None,
                 show_progress=True, record=True, window=None, warm=True, canary=True):
-    """Grade every submission (or only `student`) and write the reports; returns the results, sorted.
+    """Grade every submission (or only `student`) and write the reports; returns the Results, by student id.
 
     With `canary`, the reference solution is graded first on every Dask worker, through the same path, and the
     batch is refused (canary.CanaryFailed, nothing graded or written but DIR/canary.json) unless it gets every
@@ -110,9 +103,10 @@ def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=No
     `grader-error` are not recorded in the gradebook (their earlier grades, if any, stay).
     """
     out = Path(out)
-    spec = dict(assignment_spec(assignment, course_dir), warm=warm)
+    registry.bind_course(course_dir)  # the harness files its sandboxes mount are this course's
+    template = job_template(assignment, course_dir, warm)
     check_requirements(assignment, course_dir)
-    subs = intake.collect(submissions, assignment, spec["notebook_file"])
+    subs = intake.collect(submissions, assignment, template.notebook_file)
     if student is not None:
         subs = [s for s in subs if s.student_id == student]
         if not subs:
@@ -121,32 +115,34 @@ def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=No
     results_dir.mkdir(parents=True, exist_ok=True)
     with _client(scheduler, workers) as client:
         if canary:
-            _canary(client, spec, course_dir, out, show_progress)
-        for result in _dispatch(client, spec, subs, window or 2 * sum(client.nthreads().values()), show_progress):
-            (results_dir / f"{result['student_id']}.json").write_text(json.dumps(result, indent=1))
+            _canary(client, template, course_dir, out, show_progress)
+        for result in _dispatch(client, template, subs, window or 2 * sum(client.nthreads().values()),
+                                show_progress):
+            (results_dir / f"{result.student_id}.json").write_text(json.dumps(result.to_json(), indent=1))
     # Re-runs (e.g. --student) rewrite the reports from every result kept in DIR/results.
-    results = sorted((json.loads(p.read_text()) for p in results_dir.glob("*.json")), key=lambda r: r["student_id"])
+    results = sorted((Result.from_json(json.loads(p.read_text())) for p in results_dir.glob("*.json")),
+                     key=lambda r: r.student_id)
     reports.write_grades_csv(results, out / "grades.csv")
     for result in results:
-        reports.write_feedback(result, out / "feedback" / f"{result['student_id']}.html", spec["title"])
-    reports.write_summary(results, out, spec["title"])
+        reports.write_feedback(result, out / "feedback" / f"{result.student_id}.html", template.title)
+    reports.write_summary(results, out, template.title)
     if record:  # as `nbgrader autograde` would: this run's submissions into autograded/ and the gradebook
-        ensure_assignment(course_dir, assignment, spec["notebook_file"])
+        ensure_assignment(course_dir, assignment, template.notebook_file)
         graded_now = {sub.student_id for sub in subs}
-        now = [r for r in results if r["student_id"] in graded_now and r["status"] != "grader-error"]
-        graded = {r["student_id"] for r in now}
-        submitted = write_autograded(course_dir, spec, [sub for sub in subs if sub.student_id in graded], now)
-        record_results(course_dir, assignment, spec["notebook_file"], now, submitted)
+        now = [r for r in results if r.student_id in graded_now and r.status != "grader-error"]
+        graded = {r.student_id for r in now}
+        submitted = write_autograded(course_dir, template, [sub for sub in subs if sub.student_id in graded], now)
+        record_results(course_dir, assignment, template.notebook_file, now, submitted)
     return results
 
 
-def _canary(client, spec, course_dir, out, show_progress):
+def _canary(client, template, course_dir, out, show_progress):
     """Grade the reference solution on every worker of `client`; raise canary.CanaryFailed unless each run gets
     every autograded point. Its results go to DIR/canary.json, never to the batch's reports."""
-    if not (Path(course_dir) / "release" / spec["assignment"] / spec["notebook_file"]).is_file():
-        ensure_assignment(course_dir, spec["assignment"], spec["notebook_file"])  # the reference is built on it
+    if not (Path(course_dir) / "release" / template.assignment / template.notebook_file).is_file():
+        ensure_assignment(course_dir, template.assignment, template.notebook_file)  # the reference is built on it
     with tempfile.TemporaryDirectory(prefix="course-kit-canary-") as folder:
-        job = plan_job(spec, canary.canary_submission(course_dir, spec, folder))
+        job = plan_job(template, canary.canary_submission(course_dir, template, folder))
     workers = sorted(client.scheduler_info()["workers"])
     futures = {worker: client.submit(grade_submission, job, workers=[worker], allow_other_workers=False, pure=False)
                for worker in workers}
@@ -155,11 +151,12 @@ def _canary(client, spec, course_dir, out, show_progress):
         try:
             results[worker] = future.result()
         except Exception as error:  # noqa: BLE001 - a worker that cannot grade fails the canary, with the cause
-            results[worker] = grader_error(job, error)
-    (Path(out) / "canary.json").write_text(json.dumps(results, indent=1))
-    canary.check(spec["assignment"], results)
+            results[worker] = Result.grader_error(template, job.student_id, job.notes, error)
+    (Path(out) / "canary.json").write_text(json.dumps({worker: result.to_json() for worker, result in results.items()},
+                                                      indent=1))
+    canary.check(template.assignment, results)
     if show_progress:
-        seconds = max(result["seconds"] for result in results.values())
+        seconds = max(result.seconds for result in results.values())
         print(f"Canary: the reference solution got every autograded point on {len(results)} worker"
               f"{'s' if len(results) > 1 else ''} ({seconds:.1f} s)")
 
@@ -186,37 +183,38 @@ def _client(scheduler, workers):
                 cluster.close()
 
 
-def _dispatch(client, spec, subs, window, show_progress):
+def _dispatch(client, template, subs, window, show_progress):
     """Read and submit each submission's job once fewer than `window` are in flight; yield results as they finish."""
     if not subs:
         return
-    in_flight, planned = as_completed(), {}
+    in_flight = as_completed()
+    planned: dict[str, tuple[str, list[str]]] = {}
     bar = tqdm(total=len(subs), desc="grading", unit="submission", disable=not show_progress)
     for sub in subs:
         while in_flight.count() >= window:
-            yield _result(next(in_flight), planned)
+            yield _result(next(in_flight), planned, template)
             bar.update()
         try:
-            job = plan_job(spec, sub)
+            job = plan_job(template, sub)
         except Exception as error:  # noqa: BLE001 - one unreadable submission must not lose the batch
-            yield grader_error(dict(spec, student_id=sub.student_id, notes=sub.notes), error)
+            yield Result.grader_error(template, sub.student_id, sub.notes, error)
             bar.update()
             continue
         future = client.submit(grade_submission, job, pure=False)
-        planned[future.key] = {k: job[k] for k in ("student_id", "points", "manual_parts", "notes")}
+        planned[future.key] = (job.student_id, job.notes)  # not the job: its files would stay in memory
         in_flight.add(future)
     for future in in_flight:
-        yield _result(future, planned)
+        yield _result(future, planned, template)
         bar.update()
     bar.close()
 
 
-def _result(future, planned):
-    """A finished future's result (and its memory released); a grader failure becomes that student's row."""
-    job = planned.pop(future.key)
+def _result(future, planned, template):
+    """A finished future's Result (and its memory released); a grader failure becomes that student's row."""
+    student_id, notes = planned.pop(future.key)
     try:
         return future.result()
     except Exception as error:  # noqa: BLE001 - one failure must not lose the batch
-        return grader_error(job, error)
+        return Result.grader_error(template, student_id, notes, error)
     finally:
         future.release()

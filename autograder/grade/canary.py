@@ -17,7 +17,7 @@ CANARY_ID = "canary-reference-solution"
 
 
 class CanaryFailed(RuntimeError):
-    """The reference solution did not get every autograded point: `results` ({worker: result}) say where."""
+    """The reference solution did not get every autograded point: `results` ({worker: Result}) say where."""
 
     def __init__(self, assignment, results):
         self.assignment, self.results = assignment, results
@@ -28,15 +28,15 @@ class CanaryFailed(RuntimeError):
         lines = [f"The grader refuses to grade this batch of {self.assignment}: the instructor's reference solution, "
                  "graded first as a student's submission, did not get every autograded point."]
         for worker, result in self.results.items():
-            lines.append(f"  worker {worker}: status {result['status']}, {_points(result)}")
-            for grade_id, part in result["parts"].items():
-                if part.get("grader_error"):
-                    lines.append(f"    {grade_id}: not graded, the grader failed: {part['grader_error']}")
-                elif part["score"] < part["max"]:
-                    why = "; ".join(part["diagnoses"]) or "no diagnosis"
-                    lines.append(f"    {grade_id}: {part['score']:g} / {part['max']:g}: {why}")
+            lines.append(f"  worker {worker}: status {result.status}, {_points(result)}")
+            for grade_id, part in result.parts.items():
+                if part.grader_error:
+                    lines.append(f"    {grade_id}: not graded, the grader failed: {part.grader_error}")
+                elif part.score < part.max:
+                    why = "; ".join(part.diagnoses) or "no diagnosis"
+                    lines.append(f"    {grade_id}: {part.score:g} / {part.max:g}: {why}")
                 else:
-                    lines.append(f"    {grade_id}: {part['score']:g} / {part['max']:g}")
+                    lines.append(f"    {grade_id}: {part.score:g} / {part.max:g}")
         lines.append("Fix the cause (see the sandbox's isolation and the causes above), or pass --no-canary to grade "
                      "anyway.")
         return lines
@@ -53,21 +53,21 @@ def reference_submission(course_dir, assignment):
     return submission(release, source, answers), found.reference_files()
 
 
-def canary_submission(course_dir, spec, folder):
+def canary_submission(course_dir, template, folder):
     """The reference laid out as one submission in `folder`, read back through intake as students' are."""
-    notebook, side_files = reference_submission(course_dir, spec["assignment"])
+    notebook, side_files = reference_submission(course_dir, template.assignment)
     nbformat.write(notebook, Path(folder) / f"{CANARY_ID}.ipynb")
     if side_files:
         (Path(folder) / CANARY_ID).mkdir()
         for name, path in side_files.items():
             shutil.copy(path, Path(folder) / CANARY_ID / name)
-    sub, = intake.collect(folder, spec["assignment"], spec["notebook_file"])
+    sub, = intake.collect(folder, template.assignment, template.notebook_file)
     return sub
 
 
 def full_marks(result):
     """True when every autograded part of `result` got all its points."""
-    return all(part["score"] is not None and part["score"] >= part["max"] for part in result["parts"].values())
+    return all(part.score is not None and part.score >= part.max for part in result.parts.values())
 
 
 def check(assignment, results):
@@ -77,6 +77,6 @@ def check(assignment, results):
 
 
 def _points(result):
-    scores = [part["score"] for part in result["parts"].values()]
+    scores = [part.score for part in result.parts.values()]
     got = "not graded" if None in scores else f"{sum(scores):g}"
-    return f"{got} of {sum(part['max'] for part in result['parts'].values()):g} autograded points"
+    return f"{got} of {sum(part.max for part in result.parts.values()):g} autograded points"

@@ -125,7 +125,8 @@ def definitions_only(code):
     """`code` reduced to its definitions: imports, functions, classes and constant assignments, inside `if` and
     `try` too. Returns (the top-level statements kept, names defined, line numbers of the statements left out);
     SyntaxError if it does not parse."""
-    names, skipped = [], []
+    names: list[str] = []
+    skipped: list[str] = []
     kept = _keep(parse(code), names, skipped)
     return kept, list(dict.fromkeys(names)), skipped
 

@@ -164,7 +164,7 @@ def _from_package(path, assignment, notebook_name, member=None, student_id=None)
                 problem = f"its {MANIFEST_NAME} is not valid JSON ({error})"
     if not isinstance(manifest, dict):
         manifest, problem = {}, f"its {MANIFEST_NAME} is not a JSON object"
-    files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
+    files = manifest["files"] if isinstance(manifest.get("files"), dict) else {}
     suffix = f"_{assignment}.zip"
     sid = student_id or (label[:-len(suffix)] if label.endswith(suffix) and len(label) > len(suffix) else None)
     sub = Submission(sid or str(manifest.get("student_id") or Path(label).stem))
@@ -255,7 +255,7 @@ def _from_zip(path, assignment, notebook_name):
 def _from_lms_files(files, assignment, notebook_name):
     """LMS file names: keep each student's latest attempt; the notebook is any .ipynb of that attempt, or the one in
     the submission package (a .zip) the student handed in."""
-    latest = {}
+    latest: dict[str, tuple] = {}
     for source, info in files:
         if info is None:
             continue

@@ -1,6 +1,6 @@
 """Reports of a graded batch: grades.csv, one feedback page per student, and the batch summary.
 
-Everything is rendered from the result dicts of autograder.grade.task.grade_submission, so no hidden
+Everything is rendered from the Results (autograder.grade.results) of the batch, so no hidden
 test code or reference value can reach a page. This module prepares plain values (formatted numbers,
 counted mistakes, the histogram figure); the pages are the autoescaped templates feedback.html.j2 and
 summary.html.j2 (autograder/templates/), so student-derived text (ids, messages, diagnoses) is
@@ -43,25 +43,25 @@ def write_grades_csv(results, path):
     with path.open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["student_id", "status", *auto, *manual, "total", "max_total"])
-        for r in sorted(results, key=lambda r: r["student_id"]):
-            scores = [number(r["parts"][gid]["score"]) if gid in r["parts"] else "" for gid in auto]
-            writer.writerow([r["student_id"], r["status"], *scores, *[""] * len(manual),
-                             number(r["total"]), number(r["max_total"])])
+        for r in sorted(results, key=lambda r: r.student_id):
+            scores = [number(r.parts[gid].score) if gid in r.parts else "" for gid in auto]
+            writer.writerow([r.student_id, r.status, *scores, *[""] * len(manual), number(r.total),
+                             number(r.max_total)])
     return path
 
 
 def write_feedback(result, path, title):
     """A self-contained HTML feedback page for one student, rendered only from `result`."""
-    parts = [{"id": gid, "score": number(part["score"]), "max": number(part["max"]),
-              "diagnoses": part["diagnoses"], "grader_error": part.get("grader_error"),
+    parts = [{"id": gid, "score": number(part.score), "max": number(part.max), "diagnoses": part.diagnoses,
+              "grader_error": part.grader_error,
               "subchecks": [{"passed": s["passed"], "name": s["name"], "weight": number(s["weight"]),
-                             "detail": s["detail"]} for s in part["subchecks"]]}
-             for gid, part in result["parts"].items()]
-    page = render("feedback.html.j2", title=title, student_id=result["student_id"], status=result["status"],
-                  grader_failed=result["total"] is None,
-                  ok=result["status"] == "ok", message=result["message"], total=number(result["total"]),
-                  max_total=number(result["max_total"]), manual_points=number(sum(result["manual_parts"].values())),
-                  parts=parts, notes=result["notes"], isolation=result["isolation"] or "unknown")
+                             "detail": s["detail"]} for s in part.subchecks]}
+             for gid, part in result.parts.items()]
+    page = render("feedback.html.j2", title=title, student_id=result.student_id, status=result.status,
+                  grader_failed=result.total is None,
+                  ok=result.status == "ok", message=result.message, total=number(result.total),
+                  max_total=number(result.max_total), manual_points=number(sum(result.manual_parts.values())),
+                  parts=parts, notes=result.notes, isolation=result.isolation or "unknown")
     return _write_page(path, page)
 
 
@@ -89,12 +89,12 @@ def write_summary(results, out_dir, title):
     common = [{"part": part, "diagnosis": diagnosis, "submissions": count,
                "share": f"{100 * count / len(results):.0f}%"}
               for (part, diagnosis), count in mistakes[:TOP_MISTAKES]]
-    not_ok = [{"student_id": r["student_id"], "status": r["status"], "message": r["message"]}
-              for r in sorted(results, key=lambda r: (r["status"] != "grader-error", r["student_id"]))
-              if r["status"] != "ok"]
+    not_ok = [{"student_id": r.student_id, "status": r.status, "message": r.message}
+              for r in sorted(results, key=lambda r: (r.status != "grader-error", r.student_id))
+              if r.status != "ok"]
     grader_failed = [row for row in not_ok if row["status"] == "grader-error"]
     page = render("summary.html.j2", title=title, submissions=len(results), grader_failed=grader_failed,
-                  statuses=sorted(Counter(r["status"] for r in results).items()), scores=scores, total=total,
+                  statuses=sorted(Counter(r.status for r in results).items()), scores=scores, total=total,
                   image=base64.b64encode(png.read_bytes()).decode("ascii"), top=TOP_MISTAKES, mistakes=common,
                   not_ok=not_ok)
     html_path = _write_page(out_dir / "summary.html", page)
@@ -103,10 +103,10 @@ def write_summary(results, out_dir, title):
 
 def _common_mistakes(results):
     """[((part, normalised diagnosis), count)], most common first; each counted once per student and part."""
-    counts = Counter()
+    counts: Counter[tuple[str, str]] = Counter()
     for r in results:
-        for gid, part in r["parts"].items():
-            counts.update((gid, d) for d in {normalise_diagnosis(d) for d in part["diagnoses"]})
+        for gid, part in r.parts.items():
+            counts.update((gid, d) for d in {normalise_diagnosis(d) for d in part.diagnoses})
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
@@ -114,20 +114,20 @@ def _part_ids(results):
     """Autograded and manual part ids, in the order of the first result."""
     if not results:
         return [], []
-    return list(results[0]["parts"]), list(results[0]["manual_parts"])
+    return list(results[0].parts), list(results[0].manual_parts)
 
 
 def _part_scores(results, gid):
     """The scores of part `gid`, leaving out the submissions the grader could not grade there."""
-    return [r["parts"][gid]["score"] for r in results if gid in r["parts"] and r["parts"][gid]["score"] is not None]
+    return [r.parts[gid].score for r in results if gid in r.parts and r.parts[gid].score is not None]
 
 
 def _totals(results):
-    return [r["total"] for r in results if r["total"] is not None]
+    return [r.total for r in results if r.total is not None]
 
 
 def _part_max(results, gid):
-    return next(r["parts"][gid]["max"] for r in results if gid in r["parts"])
+    return next(r.parts[gid].max for r in results if gid in r.parts)
 
 
 def _autograded_max(results, auto):

@@ -6,18 +6,21 @@ could not record, a best model that cannot be evaluated because the data set is 
 is not graded (score None, its cause kept) and the row's status is `grader-error`, never a zero with a diagnosis
 meant for the student.
 
-`grade_submission` takes and returns plain data only, so it can run on any Dask worker that has the kit.
+`grade_submission` takes a Job and returns a Result (plain dataclasses), so it can run on any Dask worker that has
+the kit.
 """
 import json
 import os
 import signal
 import socket
 import time
+from pathlib import Path
 
 from autograder import registry
-from autograder.checks import not_defined
-from autograder.checks.core import Report, new_rng
+from autograder.hidden import not_defined
+from autograder.judging import Report, new_rng
 from autograder.grade import cells, sandbox
+from autograder.grade.results import Job, JobTemplate, PartResult, Result
 from autograder.harness import transport
 from autograder.notebooks import MAGIC, NotebookError, notebook_from_bytes
 
@@ -25,54 +28,49 @@ from autograder.notebooks import MAGIC, NotebookError, notebook_from_bytes
 TIMED_OUT = "did not return within {:g} s, its time budget: it was stopped"
 
 
-def grade_submission(job):
-    """Grade one submission described by `job` (see autograder.grade.plan_job); returns its result dict."""
+def graded_assignment(template: JobTemplate) -> registry.Assignment:
+    """The assignment a job grades, from its course's own folder (`template.course_root`); a worker that does not
+    share that folder grades with its own kit's copy of the course (the canary checks that it grades alike)."""
+    root = Path(template.course_root)
+    return registry.assignment(template.assignment, root if (root / "assignments").is_dir() else registry.COURSE_ROOT)
+
+
+def grade_submission(job: Job) -> Result:
+    """Grade one submission described by `job` (see autograder.grade.plan_job)."""
     start = time.perf_counter()
-    result = {"student_id": job["student_id"], "status": "ok", "message": "", "parts": {},
-              "manual_parts": dict(job["manual_parts"]), "notes": list(job["notes"]),
-              "isolation": sandbox.isolation(job.get("warm", True))}
-    reports, faults, status = {}, {}, job.get("problem")
-    if status is None:
+    template, notes, sandboxed = job.template, list(job.notes), {}
+    reports, faults, problem = {}, {}, job.problem
+    if problem is None:
         try:
-            nb = notebook_from_bytes(job["notebook"], job["notebook_name"])
-            code_cells, notes = cells.plan(nb, job["answer_cells"])
-            result["notes"] += notes
+            nb = notebook_from_bytes(job.notebook, job.notebook_name)
+            code_cells, cell_notes = cells.plan(nb, template.answer_cells)
+            notes += cell_notes
         except NotebookError as error:
-            status = ("invalid-notebook", str(error))
-    if status is None:
-        with sandbox.lease(job["limits"], f"grade-{job['student_id']}-", job.get("warm", True)) as box:
-            reports, faults, incidents, result["part_seconds"], result["step_seconds"] = _run_code_parts(
+            problem = ("invalid-notebook", str(error))
+    if problem is None:
+        with sandbox.lease(template.limits, f"grade-{job.student_id}-", template.warm) as box:
+            reports, faults, incidents, sandboxed["part_seconds"], sandboxed["step_seconds"] = _run_code_parts(
                 job, code_cells, box)
             _file_parts(job, box.job_dir, reports, faults)
-            result["sandbox"] = box.describe()
-        result["notes"] += [note for cell in code_cells for note in cell.notes]
+            sandboxed["sandbox"] = box.describe()
+        notes += [note for cell in code_cells for note in cell.notes]
         if incidents:
-            status = (incidents[0][0], "; ".join(text for _, text in incidents))
-    if status is None and any("MemoryError" in d or "can't allocate memory" in d
-                              for r in reports.values() for d in r.diagnoses):
-        status = ("memory-limit", f"ran out of its {job['limits'].memory_mb} MB of memory in a part; that part "
-                                  "scores zero, the others are graded")
+            problem = (incidents[0][0], "; ".join(text for _, text in incidents))
+    if problem is None and any("MemoryError" in d or "can't allocate memory" in d
+                               for r in reports.values() for d in r.diagnoses):
+        problem = ("memory-limit", f"ran out of its {template.limits.memory_mb} MB of memory in a part; that part "
+                                   "scores zero, the others are graded")
     if faults:
-        status = ("grader-error", "not graded because the grader failed, not the student's code: " + "; ".join(
-            f"{grade_id} {cause}" for grade_id, cause in faults.items()) + (f" (also: {status[1]})" if status else ""))
-    if status is not None:
-        result["status"], result["message"] = status
-    for grade_id, points in job["points"].items():
-        if grade_id in faults:
-            result["parts"][grade_id] = grader_failed_part(points, faults[grade_id])
-            continue
-        report = reports.get(grade_id) or _not_graded(grade_id, result["message"] or "not graded")
-        result["parts"][grade_id] = report.to_dict(points)
-    result["total"] = None if faults else round(sum(p["score"] for p in result["parts"].values()), 4)
-    result["max_total"] = sum(job["points"].values()) + sum(job["manual_parts"].values())
-    result["seconds"] = round(time.perf_counter() - start, 3)
-    result["worker"] = f"{socket.gethostname()}:{os.getpid()}"
-    return result
-
-
-def grader_failed_part(points, cause):
-    """A part the grader failed to grade: no score (None), and the cause, kept for the instructor."""
-    return {"score": None, "max": points, "seed": 0, "grader_error": cause, "diagnoses": [], "subchecks": []}
+        causes = "; ".join(f"{grade_id} {cause}" for grade_id, cause in faults.items())
+        problem = ("grader-error", f"not graded because the grader failed, not the student's code: {causes}"
+                                   + (f" (also: {problem[1]})" if problem else ""))
+    status, message = problem or ("ok", "")
+    parts = {grade_id: PartResult.grader_failed(points, faults[grade_id]) if grade_id in faults else
+             PartResult.from_report(reports.get(grade_id) or _not_graded(grade_id, message or "not graded"), points)
+             for grade_id, points in template.points.items()}
+    return Result(job.student_id, status, message, parts, dict(template.manual_parts), notes,
+                  sandbox.isolation(template.warm), seconds=round(time.perf_counter() - start, 3),
+                  worker=f"{socket.gethostname()}:{os.getpid()}", **sandboxed)
 
 
 def _not_graded(grade_id, why):
@@ -92,14 +90,15 @@ def _run_code_parts(job, code_cells, box):
     student code ran (while starting, or in the trusted set-up cell), and parts whose outputs the harness could not
     record, are the grader's failures.
     """
-    parts = {part.grade_id: part for part in registry.assignment(job["assignment"]).code_parts}
-    limits, drawn, scratch = job["limits"], {}, box.job_dir
+    parts = {part.grade_id: part for part in graded_assignment(job.template).code_parts}
+    limits, drawn, scratch = job.template.limits, {}, box.job_dir
     (scratch / "cases").mkdir()
     for grade_id, part in parts.items():
-        rng, seed = new_rng(job.get("seed"))
+        rng, seed = new_rng(job.seed)
         drawn[grade_id] = (part.draw(rng), seed)
         transport.save(drawn[grade_id][0], scratch / "cases" / f"{grade_id}.safetensors")
-    pending, reports, faults, incidents, seconds, steps = list(parts), {}, {}, [], {}, {}
+    pending, reports, faults, incidents, seconds = list(parts), {}, {}, [], {}
+    steps: dict[str, float] = {}
     clock = time.perf_counter()
     while pending:
         left = limits.wall_seconds - (time.perf_counter() - clock)
@@ -155,14 +154,15 @@ def _last_line(stderr):
 def _sandbox_run(job, code_cells, parts, box, wall_left):
     """One sandbox run of `parts` after the submission's cells; returns (Outcome, {cell id: error})."""
     scratch = box.job_dir
-    spec = {"assignment": job["assignment"], "setup": MAGIC.sub("", job["setup"]),
-            "cells": [{"id": c.id, "chunks": c.chunks} for c in code_cells if c.chunks],
-            "parts": [{"grade_id": p.grade_id, "names": list(p.names), "run": p.run.__name__,
-                       "seconds": job["limits"].part_budget(p.grade_id)} for p in parts]}
-    (scratch / "job.json").write_text(json.dumps(spec))
+    template = job.template
+    harness_job = {"assignment": template.assignment, "setup": MAGIC.sub("", template.setup),
+                   "cells": [{"id": c.id, "chunks": c.chunks} for c in code_cells if c.chunks],
+                   "parts": [{"grade_id": p.grade_id, "names": list(p.names), "run": p.run.__name__,
+                              "seconds": template.limits.part_budget(p.grade_id)} for p in parts]}
+    (scratch / "job.json").write_text(json.dumps(harness_job))
     for stale in ("progress", "cell_errors.json"):
         (scratch / "outputs" / stale).unlink(missing_ok=True)
-    outcome = box.run(job["limits"], wall_left)
+    outcome = box.run(template.limits, wall_left)
     cell_errors = _read_json(scratch / "outputs" / "cell_errors.json")
     cell_errors = cell_errors if isinstance(cell_errors, dict) else {}
     for cell in code_cells:
@@ -178,10 +178,10 @@ def _judge(part, drawn, scratch, cell_errors, job, code_cells):
     try:
         outputs = transport.load(scratch / "outputs" / f"{part.grade_id}.safetensors")
         if "missing" in outputs:
-            why = _cell_error(outputs["missing"], cell_errors, job["answer_cells"], code_cells)
+            why = _cell_error(outputs["missing"], cell_errors, job.template.answer_cells, code_cells)
             return not_defined(part, outputs["missing"], seed, why), None
         if "timed_out" in outputs:
-            why = TIMED_OUT.format(job["limits"].part_budget(part.grade_id))
+            why = TIMED_OUT.format(job.template.limits.part_budget(part.grade_id))
             return (_not_graded(part.grade_id, f"{', '.join(part.names)} {why}"),
                     ("timeout", f"{part.grade_id} {why} and scores zero"))
         if "harness_error" in outputs:
@@ -226,8 +226,9 @@ def _file_parts(job, scratch, reports, faults):
     file part's check reads its file with a safe loader, which checks the sizes the file declares before it
     inflates anything, and turns any fault of the file into a diagnosis itself: an error it raises is the grader's
     (e.g. the data set to evaluate on is missing), into `faults`."""
-    for grade_id, (name, check) in registry.assignment(job["assignment"]).file_parts.items():
-        content = job["side_files"].get(name)
+    for part in graded_assignment(job.template).file_parts:
+        grade_id, name = part.grade_id, part.file
+        content = job.side_files.get(name)
         if content is None:
             reports[grade_id] = _not_graded(grade_id, f"{name} was not submitted with the notebook")
         elif isinstance(content, dict):  # refused at intake: too large, or unreadable
@@ -236,7 +237,7 @@ def _file_parts(job, scratch, reports, faults):
             path = scratch / name
             path.write_bytes(content)
             try:
-                reports[grade_id] = check(path, max_bytes=job["limits"].side_file_mb * 2**20)
+                reports[grade_id] = part.check(path, max_bytes=job.template.limits.side_file_mb * 2**20)
             except Exception as error:  # noqa: BLE001 - the grader's failure: this part is not graded
                 faults[grade_id] = f"could not be evaluated ({type(error).__name__}: {error})"
 

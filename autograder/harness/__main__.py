@@ -69,7 +69,7 @@ def main(job_dir):
     namespace = {"__name__": "__main__"}
     step("setup")
     exec(compile(job["setup"], "<setup>", "exec"), namespace)
-    cell_errors = {}
+    cell_errors: dict[str, str] = {}
     for cell in job["cells"]:
         step("cell", cell["id"])
         for index, code in enumerate(cell["chunks"]):

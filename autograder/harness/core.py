@@ -49,7 +49,7 @@ def describe_exception(error):
     (autograder.harness.hints)."""
     if isinstance(error, NotImplementedError):
         return "raised NotImplementedError: the cell still holds the stub; write your code in place of it"
-    frames = traceback.extract_tb(error.__traceback__)
+    frames = list(traceback.extract_tb(error.__traceback__))
     frames = [frame for frame in frames if is_student_code(frame.filename)] or frames
     where = f" (line {frames[-1].lineno}: {frames[-1].line})" if frames and frames[-1].line else ""
     advice = hint(error)

@@ -22,7 +22,8 @@ class Untransportable(TypeError):
 def encode(obj):
     """(tensors, skeleton) of `obj`: each tensor a detached CPU copy of its own, the skeleton plain JSON data.
     Raises Untransportable for anything else."""
-    tensors, size = {}, [0]
+    tensors: dict[str, torch.Tensor] = {}
+    size = [0]
 
     def walk(value, key):
         if torch.is_tensor(value):

@@ -17,6 +17,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder import registry
+
 from .cold import Outcome, run
 from .commands import (HARNESS_DIR, HELPERS_DIR, bubblewrap, command, isolation, prepare_fallback, warm_command,
                        warm_sandboxes)
@@ -50,9 +52,10 @@ class Lease:
 @contextlib.contextmanager
 def lease(limits, prefix="job-", warm=True):
     """A Lease for one submission: warm when `warm` and `warm_sandboxes()` (this thread's own warm sandbox, one per
-    set of resource limits), cold otherwise. The job folder and all it holds are removed afterwards."""
+    set of resource limits and course), cold otherwise. The job folder and all it holds are removed afterwards."""
     if warm and warm_sandboxes():
-        key = (limits.cpu_seconds, limits.memory_mb, limits.file_mb, limits.processes, limits.startup_seconds)
+        key = (limits.cpu_seconds, limits.memory_mb, limits.file_mb, limits.processes, limits.startup_seconds,
+               registry.bound_course())  # it mounts that course's harness files
         sandboxes = _threads.__dict__.setdefault("warm", {})
         warm = sandboxes.get(key) or sandboxes.setdefault(key, WarmSandbox(limits))
     else:

@@ -32,10 +32,11 @@ PIDS_CGROUP = Path("/sys/fs/cgroup/pids")
 
 def mounts():
     """{path under /grader: path here} of everything the sandbox may import: the harness core as
-    autograder/harness, each graded assignment's harness.py as assignments/<name>/harness.py (namespace packages
+    autograder/harness, each graded assignment's harness.py (of the course this process grades:
+    registry.bound_course()) as assignments/<name>/harness.py (namespace packages
     there: no other file of autograder/ or assignments/ is inside), and the helpers."""
     found = {"autograder/harness": HARNESS_DIR, "helpers": HELPERS_DIR}
-    for assignment in registry.assignments(graded=True):
+    for assignment in registry.assignments(registry.bound_course(), graded=True):
         found[f"assignments/{assignment.name}/harness.py"] = assignment.harness_file
     return found
 
@@ -119,12 +120,13 @@ def command(job_dir, python_args=None):
 
 
 def warm_command(spool, args):
-    """The command line of a warm sandbox serving the job folders in `spool` (harness.warm's arguments `args`).
+    """The command line of a warm sandbox serving the job folders in `spool` (harness.forkserver's arguments `args`).
 
     Its interpreter keeps the capabilities of a user namespace of its own, and nothing else, so that each child
     can enter namespaces of its own; every child drops them all before it runs a submission."""
     return _bubblewrap(["--unshare-user", "--uid", "0", "--gid", "0", "--cap-add", "ALL"],
-                       ["--bind", str(spool), "/spool", "--dir", "/job"], ["-m", "autograder.harness.warm", *args])
+                       ["--bind", str(spool), "/spool", "--dir", "/job"],
+                       ["-m", "autograder.harness.forkserver", *args])
 
 
 def prepare_fallback(job_dir):

@@ -1,8 +1,8 @@
 """Warm sandboxes (where a process inside bubblewrap may create namespaces): each grading thread keeps one
 bubblewrap sandbox whose interpreter has already imported torch, the harness and the helpers
-(`autograder.harness.warm`), and every submission runs in a child forked from it, in namespaces of its own, seeing only
-its own job folder, with the same limits (see autograder/harness/warm.py). Starting Python and importing
-torch is most of a cold sandbox's cost; a fork is not.
+(`autograder.harness.forkserver`), and every submission runs in a child forked from it, in namespaces of its own,
+seeing only its own job folder, with the same limits (see autograder/harness/forkserver.py). Starting Python and
+importing torch is most of a cold sandbox's cost; a fork is not.
 """
 import json
 import os
@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import tempfile
 import weakref
+from typing import Any
 from pathlib import Path
 
 from autograder import registry
@@ -27,14 +28,16 @@ class WarmStartError(RuntimeError):
 
 class WarmSandbox:
     """One grading thread's warm sandbox: a spool folder for its job folders, and the interpreter inside
-    bubblewrap that serves them (autograder.harness.warm), started on first use and again after a run it had to kill."""
+    bubblewrap that serves them (autograder.harness.forkserver), started on first use and again after a run it had
+    to kill."""
 
     def __init__(self, limits):
         self.limits = limits
         self.spool = Path(tempfile.mkdtemp(prefix="course-kit-warm-"))
         self.starts = self.jobs = 0
         self.failed = None  # why it could not start: its runs then go to cold sandboxes
-        self.running = {"process": None, "group": None}  # what the finalizer stops (it may not refer to self)
+        # What the finalizer stops (it may not refer to self).
+        self.running: dict[str, Any] = {"process": None, "group": None}
         weakref.finalize(self, _stop, self.running, self.spool)
 
     @property
@@ -119,5 +122,6 @@ def _stop(running, spool=None):
 def _warm_modules():
     """What a warm sandbox imports before its first job: every assignment's harness module, the helpers, and
     matplotlib (set-up cells import pyplot, a stand-in in the sandbox, whose package is the real one)."""
-    return ([f"assignments.{name}.harness" for name in registry.names(graded=True)] + ["matplotlib", "helpers"]
+    return ([f"assignments.{name}.harness" for name in registry.names(registry.bound_course(), graded=True)]
+            + ["matplotlib", "helpers"]
             + [f"helpers.{module.name}" for module in pkgutil.iter_modules([str(HELPERS_DIR)])])

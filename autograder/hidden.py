@@ -1,16 +1,18 @@
-"""Running part checks: in one process (nbgrader's hidden-test cells, tests) by the assignment's registered parts.
+"""Hidden tests in process: one part graded in this process (nbgrader's hidden-test cells, tests), by the
+assignment's registered parts.
 
 Each assignment's checks live in assignments/<name>/checks.py and its parts in its manifest (autograder.registry).
 Every hidden-test cell of every assignment calls them the same way:
 
-    from autograder.checks import hidden_test
+    from autograder.hidden import hidden_test
     hidden_test("<assignment>", "<grade_id>", <student objects, or the submitted file's path>)
 
 The batch grader draws and judges outside the sandbox and runs the harness inside it (autograder.grade.task).
 """
 from pathlib import Path
 
-from autograder.checks.core import Report
+from autograder import registry
+from autograder.judging import Report
 
 
 def hidden_test(assignment, grade_id, *student_objects, seed=None, root=None):
@@ -19,7 +21,6 @@ def hidden_test(assignment, grade_id, *student_objects, seed=None, root=None):
     checks are those of the course the notebook belongs to (`root`, default: the course folder holding the working
     directory, as nbgrader runs it in `autograded/<student>/<assignment>/`); `student_objects` are the part's
     `names` for a code part, the file's path for a file part."""
-    from autograder import registry  # not at import: the registry builds on autograder.checks.core
     found = registry.assignment(assignment, root or course_of(Path.cwd(), assignment))
     return part_report(found, grade_id, *student_objects, seed=seed).award(found.points[grade_id])
 
@@ -27,7 +28,6 @@ def hidden_test(assignment, grade_id, *student_objects, seed=None, root=None):
 def course_of(folder, assignment):
     """The course folder that `folder` lies in (the nearest one holding assignments/<assignment>/manifest.toml), or
     the kit's own when there is none."""
-    from autograder import registry
     for candidate in (folder, *folder.parents):
         if (candidate / "assignments" / assignment / "manifest.toml").is_file():
             return candidate

@@ -1,4 +1,5 @@
-"""A warm sandbox: `python -m autograder.harness.warm MODULE ...`, started once per grading worker inside bubblewrap.
+"""The warm sandbox's fork server: `python -m autograder.harness.forkserver MODULE ...`, started once per grading
+worker inside bubblewrap.
 
 It imports the named modules (torch, the harness's assignment modules, the helpers) once, answers `{"ready": true}`,
 then serves one request per line on stdin, `{"job": NAME}`: a forked child runs the harness
@@ -18,7 +19,8 @@ Each submission gets three processes, all forked from this one:
     process counts its CPU time from zero).
 Protocol pipes are closed in the waiter; the job's stdout and stderr go to /job/stderr.txt.
 
-`python -m autograder.harness.warm --probe NAME` only checks that a child can isolate itself here (nothing imported).
+`python -m autograder.harness.forkserver --probe NAME` only checks that a child can isolate itself here (nothing
+imported).
 """
 import ctypes
 import importlib

@@ -55,13 +55,6 @@ class Report:
             lines.append(f"  [{'pass' if s.passed else 'FAIL'}] {s.name}" + ("" if s.passed else f": {s.detail}"))
         return "\n".join(lines)
 
-    def to_dict(self, points):
-        """Plain data for reports: score out of `points`, sub-checks and diagnoses."""
-        return {"score": round(points * self.fraction, 4), "max": points, "seed": self.seed,
-                "diagnoses": self.diagnoses,
-                "subchecks": [{"name": s.name, "weight": s.weight, "passed": s.passed, "detail": s.detail}
-                              for s in self.subchecks]}
-
     def award(self, points):
         """Print the summary and return the points earned (nbgrader reads the cell's value as partial
         credit); raise AssertionError with the diagnoses when nothing is earned."""
@@ -89,7 +82,7 @@ class SubChecks:
 
     def __init__(self, subchecks):
         self.subchecks = dict(subchecks)
-        self.results = {key: [] for key in self.subchecks}
+        self.results: dict[str, list[tuple[bool, str]]] = {key: [] for key in self.subchecks}
 
     def add(self, key, result):
         self.results[key].append(result)

@@ -1,16 +1,16 @@
-"""helpers.checks: visible checks record their verdicts, and an unwritten function is named plainly."""
+"""helpers.visible: visible checks record their verdicts, and an unwritten function is named plainly."""
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder.course import COURSE_ROOT
-from helpers import checks
-from helpers.checks import report_check, report_match, visible_check
+from autograder.course_dir import COURSE_ROOT
+from helpers import visible
+from helpers.visible import report_check, report_match, visible_check
 
 
 @pytest.fixture(autouse=True)
 def fresh_records(monkeypatch):
-    monkeypatch.setattr(checks, "_records", [])
+    monkeypatch.setattr(visible, "_records", [])
 
 
 def nn_forward_pass(params, X):
@@ -33,7 +33,7 @@ def test_verdicts_inside_a_check_are_recorded_and_decide_its_status(capsys):
     with visible_check("make_model"):
         report_match("Trainable parameters", 1539, 1539)
     report_check("outside any check", 0.0, 1.0)
-    recorded = checks.recorded()
+    recorded = visible.recorded()
     assert [(r["check"], r["status"]) for r in recorded] == [("nn_forward_backward", "fail"), ("make_model", "pass")]
     assert [v["passed"] for v in recorded[0]["verdicts"]] == [True, False]
     assert "W1 max relative error: 3.00e-02  ->  look again" in capsys.readouterr().out
@@ -42,7 +42,7 @@ def test_verdicts_inside_a_check_are_recorded_and_decide_its_status(capsys):
 def test_a_check_without_verdicts_is_not_a_pass():
     with visible_check("plot only"):
         pass
-    assert checks.recorded()[0]["status"] == checks.NO_VERDICT
+    assert visible.recorded()[0]["status"] == visible.NO_VERDICT
 
 
 def test_an_unwritten_function_prints_a_plain_message_and_the_cell_goes_on(capsys):
@@ -51,7 +51,7 @@ def test_an_unwritten_function_prints_a_plain_message_and_the_cell_goes_on(capsy
         pytest.fail("the check body must stop at the stub")
     out = capsys.readouterr().out
     assert out.startswith("nn_forward_pass is not implemented yet: write it where its cell says YOUR CODE HERE")
-    assert checks.recorded()[0]["status"] == checks.NOT_IMPLEMENTED
+    assert visible.recorded()[0]["status"] == visible.NOT_IMPLEMENTED
 
 
 def test_the_message_names_the_innermost_unwritten_function(capsys):
@@ -64,7 +64,7 @@ def test_other_errors_are_raised_and_recorded():
     with pytest.raises(RuntimeError, match="shape mismatch"):
         with visible_check("nn_train"):
             raise RuntimeError("shape mismatch")
-    assert checks.recorded()[0] == {"check": "nn_train", "status": "error", "verdicts": [],
+    assert visible.recorded()[0] == {"check": "nn_train", "status": "error", "verdicts": [],
                                     "error": "RuntimeError: shape mismatch"}
 
 
@@ -93,5 +93,5 @@ def test_a_function_with_two_check_cells_passes_only_when_both_pass():
         report_check("W1 max relative error", 1e-9, 1e-6)
     with visible_check("nn_forward_pass"):
         nn_forward_pass({}, None)
-    assert checks.summary() == {"nn_forward_backward": "fail", "nn_forward_pass": "not implemented"}
-    assert [r["status"] for r in checks.recorded()] == ["fail", "pass", "not implemented"]
+    assert visible.summary() == {"nn_forward_backward": "fail", "nn_forward_pass": "not implemented"}
+    assert [r["status"] for r in visible.recorded()] == ["fail", "pass", "not implemented"]

@@ -1,0 +1,133 @@
+"""The nbgrader course directory: its API, scratch copies for demos and tests, and releasing an assignment."""
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+from nbgrader.apps import NbGraderAPI
+from traitlets.config.loader import PyFileConfigLoader
+
+from autograder import authoring, registry
+from autograder.notebooks import grade_id, read_notebook
+from autograder.registry import COURSE_ROOT
+
+
+def api(course_dir=COURSE_ROOT):
+    """nbgrader's API for the course at `course_dir`, configured by its nbgrader_config.py."""
+    _put_environment_on_path()
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course_dir)).load_config()
+    return NbGraderAPI(config=config)
+
+
+def _put_environment_on_path():
+    """nbgrader runs `alembic` from PATH to create a gradebook: make this environment's tools findable
+    even when the virtualenv is not activated (e.g. `.venv/bin/python -m autograder`)."""
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
+def scratch_course(target, assignments):
+    """Copy the course's config, its `assignments` package with the named assignments' folders, and their source
+    notebooks into `target` (a fresh nbgrader course)."""
+    target = Path(target)
+    (target / "assignments").mkdir(parents=True, exist_ok=True)
+    shutil.copy(COURSE_ROOT / "nbgrader_config.py", target)
+    shutil.copy(COURSE_ROOT / "assignments" / "__init__.py", target / "assignments")  # the course's own package
+    for name in assignments:
+        ignore = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
+        shutil.copytree(COURSE_ROOT / "assignments" / name, target / "assignments" / name, dirs_exist_ok=True,
+                        ignore=ignore)
+        shutil.copytree(COURSE_ROOT / "source" / name, target / "source" / name, dirs_exist_ok=True, ignore=ignore)
+    return target
+
+
+class ReleaseError(ValueError):
+    """A source notebook that disagrees with its manifest: the message says where and how to fix it."""
+
+
+def generate_release(assignment, course_dir=COURSE_ROOT):
+    """Write the manifest's points into the source notebook (write_points), run nbgrader generate_assignment, and
+    return the release folder. Raises ReleaseError when the source notebook disagrees with the manifest
+    (autograder.authoring.check_source: the rules a release needs; `python -m autograder release` checks them all
+    first), RuntimeError with nbgrader's log when nbgrader fails."""
+    problems = authoring.check_source(assignment, course_dir)
+    if problems:
+        raise ReleaseError(f"source/{assignment} does not follow assignments/{assignment}/manifest.toml:\n  "
+                           + "\n  ".join(str(problem) for problem in problems))
+    write_points(assignment, course_dir)
+    result = api(course_dir).generate_assignment(assignment, force=True, create=True)
+    if not result["success"]:
+        raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n"
+                           f"{result.get('error') or result.get('log')}")
+    release = Path(course_dir) / "release" / assignment
+    for notebook in sorted(release.glob("*.ipynb")):
+        describe_for_self_check(notebook, registry.assignment(assignment, course_dir))
+    return release
+
+
+#: The points in a hidden-test cell's visible comment: `# Graded: nn_forward_pass (4 points). Hidden tests ...`.
+GRADED_COMMENT = re.compile(r"^# Graded: .*?(\(\d+(?:\.\d+)? points?\))")
+
+
+def points_text(points):
+    """`4 points`, `1 point`, `2.5 points`."""
+    return f"{points:g} point{'' if points == 1 else 's'}"
+
+
+def graded_comment(part, points):
+    """The visible first line of a hidden-test cell, for a part of the manifest (an autograder.manifest.Part)."""
+    what = " and ".join(part.names) if part.names else f"the submitted {part.file}"
+    return f"# Graded: {what} ({points_text(points)}). Hidden tests run here when your notebook is graded."
+
+
+def with_points(source, part):
+    """A hidden-test cell's code with its visible comment saying the part's points (one is added where none is)."""
+    first = source.split("\n", 1)[0]
+    found = GRADED_COMMENT.match(first)
+    if found:
+        return first[:found.start(1)] + f"({points_text(part.points)})" + first[found.end(1):] + source[len(first):]
+    if first.startswith("# Graded:"):
+        return graded_comment(part, part.points) + source[len(first):]
+    return graded_comment(part, part.points) + "\n" + source
+
+
+def write_points(assignment, course_dir=COURSE_ROOT):
+    """Make the graded source notebook say each part's points as the manifest does, the one place they are declared:
+    in its hidden-test cell's nbgrader metadata (what nbgrader grades out of) and in the comment students see. The
+    notebook is saved only when that changes it; returns whether it did."""
+    found = registry.assignment(assignment, course_dir)
+    if not found.graded:
+        return False
+    path = Path(course_dir) / "source" / assignment / found.notebook
+    nb = read_notebook(path)
+    changed = False
+    for cell in nb.cells:
+        part = found.manifest.parts.get(grade_id(cell)) if cell.cell_type == "code" else None
+        if part is None or not cell.metadata.get("nbgrader", {}).get("grade"):
+            continue
+        source = with_points(cell.source, part)
+        if source != cell.source or cell.metadata["nbgrader"].get("points") != part.points:
+            cell.source, cell.metadata["nbgrader"]["points"] = source, part.points
+            changed = True
+    if changed:
+        nbformat.write(nb, path)
+    return changed
+
+
+def describe_for_self_check(path, assignment):
+    """Write what the student's self-check (helpers.submit) needs into the release notebook's metadata
+    (`course_kit`): the assignment (a registry.Assignment), the side files to hand in, the grading budgets and the
+    read-only cells."""
+    nb = nbformat.read(path, as_version=4)
+    budgets = assignment.manifest.budgets.model_dump(exclude_unset=True)
+    nb.metadata["course_kit"] = {
+        "assignment": assignment.name, "notebook": path.name, "graded": assignment.graded,
+        "side_files": assignment.side_files,
+        "budgets": {k: budgets[k] for k in ("grading_seconds", "wall_seconds") if k in budgets},
+        "read_only_cells": [c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+                            if c.metadata.get("nbgrader", {}).get("locked")],
+    }
+    nbformat.write(nb, path)
