@@ -1,5 +1,10 @@
 """`python -m autograder new NAME` in a copy of the kit: the new assignment releases, passes the conformance suite and
-grades (the solution full marks, the blank release zero), and nothing outside its own folders changes."""
+grades (the solution full marks, the blank release zero), and nothing outside its own folders changes.
+
+The copy's virtualenv is this checkout's, installed from here: another checkout, as far as the copy knows. Nothing sets
+PYTHONPATH, so the copy's own commands import the copy (Python puts their working folder first) while the kernels
+nbgrader starts import the installed kit, which has never heard of the new assignment: the hidden tests must run
+the checks of the course they belong to (one course root)."""
 import csv
 import hashlib
 import os
@@ -22,11 +27,11 @@ def snapshot(kit):
             and path.name != "gradebook.db"}
 
 
-def run(kit, *args, timeout=900):
-    """`python ARGS` in the kit copy, importing the copy's own packages (and nothing of this checkout's)."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST")}
-    done = subprocess.run([str(kit / ".venv" / "bin" / "python"), *args], cwd=kit, capture_output=True, text=True,
-                          timeout=timeout, env={**env, "PYTHONPATH": str(kit)})
+def run(kit, *args, timeout=900, cwd=None):
+    """`python ARGS` in the kit copy (or in `cwd`), with the copy's virtualenv and no PYTHONPATH."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST") and key != "PYTHONPATH"}
+    done = subprocess.run([str(kit / ".venv" / "bin" / "python"), *args], cwd=cwd or kit, capture_output=True,
+                          text=True, timeout=timeout, env=env)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     return done.stdout
 
@@ -35,6 +40,8 @@ def run(kit, *args, timeout=900):
 @pytest.mark.slow
 def test_a_new_assignment_passes_the_conformance_suite_and_grades(tmp_path):
     kit = kit_copy(tmp_path / "kit")
+    installed = run(kit, "-c", "import autograder; print(autograder.__file__)", cwd=tmp_path).strip()
+    assert not installed.startswith(str(kit)), installed  # what a kernel outside the copy's folder imports
     before = snapshot(kit)
     run(kit, "-m", "autograder", "new", NAME)
     run(kit, "-m", "autograder", "release", NAME)
