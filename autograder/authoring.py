@@ -573,11 +573,11 @@ def budgets(source: _Source) -> list[Problem]:
 
 
 def requirements(source: _Source) -> list[Problem]:
-    spec = source.manifest.requirements
-    if spec is None:
+    requirement = source.manifest.requirements
+    if requirement is None:
         return []
     where = f"{source.manifest_where} requirements"
-    module_name, function = spec.split(":")
+    module_name, function = requirement.split(":")
     try:
         module = importlib.import_module(module_name)
     except Exception as error:  # noqa: BLE001 - any import error is the author's to fix

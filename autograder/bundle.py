@@ -93,19 +93,19 @@ def course_settings(root=COURSE_ROOT):
 
 def readme(assignment, requirements, root=COURSE_ROOT):
     """The bundle's README.md for `assignment` (a registry.Assignment)."""
-    name, spec = assignment.name, assignment.manifest
+    name, manifest = assignment.name, assignment.manifest
     python = re.sub(r"^>=\s*(\S+)$", r"\1 or newer", project(root)["requires-python"])
-    due = datetime.datetime.fromisoformat(spec.due) if spec.due else None
-    graded = spec.graded
+    due = datetime.datetime.fromisoformat(manifest.due) if manifest.due else None
+    graded = manifest.graded
     colab = [r for r in requirements if requirement_name(r) not in COLAB_PROVIDES
              and (graded or requirement_name(r) not in SELF_CHECK_ONLY)]
     course = course_settings(root).get(name, {})  # the course's choices for this assignment (helpers/course.toml)
-    return render(README_TEMPLATE, name=name, title=assignment.title, notebooks=spec.notebooks, graded=graded,
-                  data=spec.data, experiment=course.get("experiment"),
+    return render(README_TEMPLATE, name=name, title=assignment.title, notebooks=manifest.notebooks, graded=graded,
+                  data=manifest.data, experiment=course.get("experiment"),
                   dataset=course.get("dataset"),
                   side_files=", ".join(f"`{f}`" for f in assignment.side_files),
                   due=f"{due:%A %d %B %Y, %H:%M}" if due else None,
-                  minutes=max(1, round((spec.budgets.student_seconds or 0) / 60)),
+                  minutes=max(1, round((manifest.budgets.student_seconds or 0) / 60)),
                   python=python, conda_env=kit_environment(root)["name"], colab_install=" ".join(colab))
 
 

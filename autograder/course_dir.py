@@ -7,6 +7,7 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.apps import NbGraderAPI
+from nbgrader.utils import is_grade
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder import authoring, registry
@@ -106,7 +107,7 @@ def write_points(assignment, course_dir=COURSE_ROOT):
     changed = False
     for cell in nb.cells:
         part = found.manifest.parts.get(grade_id(cell)) if cell.cell_type == "code" else None
-        if part is None or not cell.metadata.get("nbgrader", {}).get("grade"):
+        if part is None or not is_grade(cell):
             continue
         source = with_points(cell.source, part)
         if source != cell.source or cell.metadata["nbgrader"].get("points") != part.points:
@@ -127,6 +128,8 @@ def describe_for_self_check(path, assignment):
         "assignment": assignment.name, "notebook": path.name, "graded": assignment.graded,
         "side_files": assignment.side_files,
         "budgets": {k: budgets[k] for k in ("grading_seconds", "wall_seconds") if k in budgets},
+        # The raw `locked` flag, not nbgrader's is_locked (which also counts every graded cell): the self-check
+        # (helpers.submit) compares the student's notebook with exactly these cells.
         "read_only_cells": [c.metadata["nbgrader"]["grade_id"] for c in nb.cells
                             if c.metadata.get("nbgrader", {}).get("locked")],
     }

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import dask
 from dask.distributed import Client, LocalCluster, as_completed
+from nbgrader.utils import is_grade
 from tqdm.auto import tqdm
 
 from autograder.autograded import write_autograded
@@ -39,7 +40,7 @@ def job_template(assignment, course_dir=COURSE_ROOT, warm=True):
         raise intake.IntakeError(f"{assignment} is not graded (graded = false in assignments/{assignment}/"
                                  "manifest.toml): there is nothing to grade")
     source = read_notebook(Path(course_dir) / "source" / assignment / found.notebook)
-    written = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type != "code"]
+    written = [c for c in source.cells if is_grade(c) and c.cell_type != "code"]
     return JobTemplate(assignment=assignment, title=found.title, notebook_file=found.notebook,
                        setup=setup_cell(source, found.notebook).source, answer_cells=answer_cells(source),
                        points=found.points,
