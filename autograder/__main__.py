@@ -1,4 +1,5 @@
-"""Command line: `python -m autograder {demo,new,check,release,grade,bundle,agreement,manifest} ...`."""
+"""Command line: `python -m autograder {demo,new,check,release,grade,export,similarity,release-feedback,bundle,
+agreement,manifest} ...`."""
 import argparse
 import sys
 
@@ -39,6 +40,31 @@ def main(argv=None):
     grade.add_argument("--cold-sandboxes", action="store_true",
                        help="start a fresh interpreter for every submission instead of forking it from a warm one "
                             "(slower; to compare, or to rule the warm sandboxes out)")
+    export = commands.add_parser("export", help="write the grades of a graded batch as an LMS gradebook's import "
+                                                "file: autograded points, written answers graded in formgrader, late "
+                                                "penalty; refuses incomplete rows, naming each student")
+    export.add_argument("assignment")
+    export.add_argument("--grades", required=True, help="the folder `grade --out` wrote (its results/)")
+    export.add_argument("--to", required=True, choices=("canvas", "moodle", "blackboard", "csv"))
+    export.add_argument("--out", help="the file to write (default: ASSIGNMENT-FORMAT.csv)")
+    export.add_argument("--course", default=None, help="nbgrader course folder (default: this kit)")
+    export.add_argument("--allow-incomplete", action="store_true",
+                        help="export anyway: grader-error rows without a grade, written answers not yet graded as 0")
+    export.add_argument("--moodle-identifier", default="email", choices=("email", "id_number", "username"),
+                        help="the column Moodle matches students by (default: email)")
+    compare = commands.add_parser("similarity", help="rank pairs of submissions by how alike their answer code "
+                                                        "is (starter code removed); never changes a grade")
+    compare.add_argument("assignment")
+    compare.add_argument("submissions", help="the submissions, in any layout `grade` reads")
+    compare.add_argument("--against", help="a folder of known solutions (.py, .ipynb) to compare with as well")
+    compare.add_argument("--out", help="folder for similarity.html and similarity.csv "
+                                          "(default: similarity-output/ASSIGNMENT)")
+    compare.add_argument("--course", default=None, help="course folder (default: this kit)")
+    feedback = commands.add_parser("release-feedback", help="generate and release students' feedback through "
+                                                            "nbgrader's exchange, when term.toml's `feedback` says: "
+                                                            "immediately, or after each student's due date")
+    feedback.add_argument("assignment")
+    feedback.add_argument("--course", default=None, help="nbgrader course folder (default: this kit)")
     commands.add_parser("manifest", help="print the manifest reference: every key, its type, default and meaning "
                                          "(README.md holds it; the tests check it)")
     commands.add_parser("agreement", help="print the table of what each catalogued mistake shows in its visible check "
@@ -57,6 +83,13 @@ def main(argv=None):
         return _release(args)
     elif args.command == "new":
         return _new(args)
+    elif args.command == "export":
+        return _export(args)
+    elif args.command == "similarity":
+        from autograder.term import similarity
+        return similarity.command(args)
+    elif args.command == "release-feedback":
+        return _release_feedback(args)
     elif args.command == "manifest":
         from autograder.manifest import reference
         print(reference())
@@ -126,12 +159,43 @@ def _release(args):
 
 def _bundle(args):
     from autograder import bundle, registry
+    from autograder.term.calendar import CalendarError
     try:
         for name in args.assignment or registry.names():
             print(f"Wrote {bundle.build(name, args.out)}")
-    except bundle.BundleError as error:
+    except (bundle.BundleError, CalendarError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _export(args):
+    """Exit status 2, nothing written, when the grades are incomplete or the course's files cannot be read."""
+    from autograder.course_dir import COURSE_ROOT
+    from autograder.term import calendar, export, lms, roster
+    try:
+        path, grades = export.export(args.assignment, args.grades, args.to, args.out, args.course or COURSE_ROOT,
+                                     args.allow_incomplete, args.moodle_identifier)
+    except (lms.ExportError, calendar.CalendarError, roster.RosterError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    late = sum(1 for grade in grades if grade.penalty)
+    print(f"Wrote {path}: {len(grades)} students ({late} with a late penalty, recorded in the gradebook too)")
+    return 0
+
+
+def _release_feedback(args):
+    from autograder.course_dir import COURSE_ROOT
+    from autograder.term import calendar, feedback
+    try:
+        done = feedback.release(args.assignment, args.course or COURSE_ROOT)
+    except (calendar.CalendarError, feedback.FeedbackError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"Released the feedback of {len(done.released)} students" +
+          (f": {', '.join(done.released)}" if done.released else ""))
+    for student, due in sorted(done.held.items(), key=lambda item: item[1]):
+        print(f"Held back until {due.isoformat()} (their due date): {student}")
     return 0
 
 
@@ -142,12 +206,14 @@ def _grade(args):
     from autograder.grade import grade_batch, intake
     from autograder.grade.canary import CanaryFailed
     from autograder.grade.sandbox import isolation
+    from autograder.term.calendar import CalendarError
+    from autograder.term.roster import RosterError
     print(f"Isolation: {isolation(warm=not args.cold_sandboxes)}")
     try:
         results = grade_batch(args.assignment, args.submissions, args.out, course_dir=args.course or COURSE_ROOT,
                               student=args.student, scheduler=args.scheduler, workers=args.workers,
                               warm=not args.cold_sandboxes, canary=not args.no_canary)
-    except (intake.IntakeError, FileNotFoundError) as error:
+    except (intake.IntakeError, FileNotFoundError, CalendarError, RosterError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except CanaryFailed as failure:

@@ -49,14 +49,14 @@ SAFE_MIMETYPES = ("text/plain", "image/png", "image/jpeg")
 
 def write_autograded(course_dir, template, subs, results):
     """Write the autograded notebook of every submission in `subs` whose notebook can be read; return
-    {student_id: {"written": {grade_id: auto score (0 blank, None answered)}, "timestamp": str | None}} for the
-    gradebook (a written answer missing from "written" was deleted, or the notebook could not be read)."""
+    {student_id: {"written": {grade_id: auto score (0 blank, None answered)}}} for the gradebook (a written answer
+    missing from "written" was deleted, or the notebook could not be read)."""
     release = read_notebook(Path(course_dir) / "release" / template.assignment / template.notebook_file)
     by_student = {r.student_id: r for r in results}
     submitted: dict[str, dict] = {}
     for sub in subs:
         folder = Path(course_dir) / "autograded" / sub.student_id / template.assignment
-        submitted[sub.student_id] = {"written": {}, "timestamp": None}
+        submitted[sub.student_id] = {"written": {}}
         notebook = _submitted_notebook(sub, template.limits.notebook_mb * 2**20)
         _clear(folder, template.notebook_file)
         if notebook is None or sub.student_id not in by_student:
@@ -69,8 +69,8 @@ def write_autograded(course_dir, template, subs, results):
             continue
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(autograded, folder / template.notebook_file)
-        submitted[sub.student_id] = {"written": written_answers(autograded),
-                                     "timestamp": _copy_bookkeeping(sub, folder).get("timestamp.txt")}
+        _copy_bookkeeping(sub, folder)
+        submitted[sub.student_id] = {"written": written_answers(autograded)}
     return submitted
 
 
@@ -91,8 +91,7 @@ def _clear(folder, notebook_file):
 
 
 def _copy_bookkeeping(sub, folder):
-    """Copy nbgrader's timestamp.txt and submission_secret.txt into `folder`; return {name: text} of those copied."""
-    copied = {}
+    """Copy nbgrader's timestamp.txt and submission_secret.txt into `folder`."""
     for name, limit in BOOKKEEPING.items():
         source = sub.side_files.get(name)
         if source is None:
@@ -102,8 +101,6 @@ def _copy_bookkeeping(sub, folder):
         except (ValueError, OSError, zipfile.BadZipFile):  # too large, unreadable, not text
             continue
         (folder / name).write_text(text)
-        copied[name] = text
-    return copied
 
 
 def autograded_notebook(submitted, release, result):

@@ -12,7 +12,6 @@ Everything sits in one folder, so that the notebook's working directory holds th
 Both dependency files are generated from pyproject.toml, so their pins cannot drift from the kit's. The zip is
 deterministic (sorted entries, fixed timestamps and permissions): two builds of the same tree are byte-identical.
 """
-import datetime
 import os
 import re
 import tomllib
@@ -24,6 +23,7 @@ import yaml
 from autograder import registry
 from autograder.registry import COURSE_ROOT
 from autograder.render import render
+from autograder.term import calendar
 
 #: Packages only instructors need: parallel grading, the grader's transport (safetensors) and pages (jinja2, which
 #: nbgrader still brings along), reading environment.yml here (pyyaml), the test suite, browser tests, the linter.
@@ -95,7 +95,8 @@ def readme(assignment, requirements, root=COURSE_ROOT):
     """The bundle's README.md for `assignment` (a registry.Assignment)."""
     name, manifest = assignment.name, assignment.manifest
     python = re.sub(r"^>=\s*(\S+)$", r"\1 or newer", project(root)["requires-python"])
-    due = datetime.datetime.fromisoformat(manifest.due) if manifest.due else None
+    term = calendar.load(root)  # the course's calendar: the due date, in the course's time zone
+    due = term.due(name) if term else None
     graded = manifest.graded
     colab = [r for r in requirements if requirement_name(r) not in COLAB_PROVIDES
              and (graded or requirement_name(r) not in SELF_CHECK_ONLY)]
@@ -104,7 +105,7 @@ def readme(assignment, requirements, root=COURSE_ROOT):
                   data=manifest.data, experiment=course.get("experiment"),
                   dataset=course.get("dataset"),
                   side_files=", ".join(f"`{f}`" for f in assignment.side_files),
-                  due=f"{due:%A %d %B %Y, %H:%M}" if due else None,
+                  due=term.local(due) if term and due else None,
                   minutes=max(1, round((manifest.budgets.student_seconds or 0) / 60)),
                   python=python, conda_env=kit_environment(root)["name"], colab_install=" ".join(colab))
 

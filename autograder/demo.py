@@ -2,9 +2,11 @@
 grade a small demo batch with the batch grader and print the grade table and where the reports are.
 
 The batch: the reference (the source's solutions, and the assignment's reference side files, e.g. two_layer_net's
-best model), the untouched release, the mutants its manifest names ([demo] mutants) and a damaged file. Everything
-goes to demo-output/.
+best model), the untouched release, the mutants its manifest names ([demo] mutants) and a damaged file, all handed in
+a day before the course calendar's due date (term.toml); and the reference again from two students who hand it in
+late: `late`, and `extended`, who has an extension (extensions.csv). Everything goes to demo-output/.
 """
+import datetime as dt
 import shutil
 import time
 import warnings
@@ -21,6 +23,12 @@ from autograder.grade.reports import number
 from autograder.grade.sandbox import isolation
 from autograder.gradebook import part_grades
 from autograder.notebooks import read_notebook, reference_answers, submission
+from autograder.term import calendar
+from autograder.term.calendar import format_late_by
+
+#: When the demo's students hand in, after the due date (None: a day before it), and the extension of `extended`.
+LATE_BY = {"late": dt.timedelta(days=1, hours=3), "extended": dt.timedelta(days=2, hours=5)}
+EXTENSION_DAYS = 3
 
 def demo_submissions(course_dir, assignment, mutants=None):
     """{student_id: (notebook, {side file name: path})} for the demo batch of `assignment`, built from `course_dir`:
@@ -39,8 +47,9 @@ def demo_submissions(course_dir, assignment, mutants=None):
     return batch
 
 
-def write_submitted(course_dir, batch, assignment):
-    """Lay the batch out as nbgrader's submitted/<student>/<assignment>/ tree."""
+def write_submitted(course_dir, batch, assignment, arrived=None):
+    """Lay the batch out as nbgrader's submitted/<student>/<assignment>/ tree; `arrived` ({student: aware
+    datetime}) writes each named student's timestamp.txt as nbgrader's exchange does."""
     notebook = registry.assignment(assignment, course_dir).notebook
     for student, (nb, files) in batch.items():
         folder = Path(course_dir) / "submitted" / student / assignment
@@ -48,6 +57,23 @@ def write_submitted(course_dir, batch, assignment):
         nbformat.write(nb, folder / notebook)
         for name, path in files.items():
             shutil.copy(path, folder / name)
+        if arrived and student in arrived:
+            stamp = arrived[student].astimezone(dt.timezone.utc)
+            (folder / "timestamp.txt").write_text(f"{stamp:%Y-%m-%d %H:%M:%S.%f} UTC")
+
+
+def dated_course(course, assignment, students):
+    """Give the demo's course the kit's calendar and an extension of EXTENSION_DAYS for `extended`; return when each
+    of `students` handed in ({student: aware datetime}; LATE_BY after the due date, else a day before it), or {}
+    when the kit's calendar does not date `assignment`."""
+    shutil.copy(COURSE_ROOT / calendar.CALENDAR_FILE, course)
+    (course / "extensions.csv").write_text(f"student_id,assignment,due,extra_days\nextended,{assignment},,"
+                                           f"{EXTENSION_DAYS}\n")
+    term = calendar.load(course)
+    due = term.due(assignment) if term else None
+    if due is None:
+        return {}
+    return {student: due + LATE_BY.get(student, dt.timedelta(days=-1)) for student in students}
 
 
 def autograde(course_dir, students, assignment):
@@ -106,10 +132,13 @@ def demo_assignment(assignment, course, out):
     found = registry.assignment(assignment, course)
     mutants = found.demo_mutants
     side_files = f" (with {', '.join(found.side_files)}: made once, then cached)" if found.side_files else ""
-    print(f"2/4 Building the demo batch: reference{side_files}, "
-          f"blank release, {len(mutants)} catalogued mistakes, a damaged file")
+    print(f"2/4 Building the demo batch: reference{side_files}, blank release, {len(mutants)} catalogued mistakes, "
+          f"a damaged file; the reference again, handed in late by `late` and by `extended` (who has a "
+          f"{EXTENSION_DAYS}-day extension)")
     batch = demo_submissions(course, assignment)
-    write_submitted(course, batch, assignment)
+    batch.update({student: batch["reference"] for student in LATE_BY})
+    arrived = dated_course(course, assignment, batch)
+    write_submitted(course, batch, assignment, arrived)
     print("3/4 Stock nbgrader executes the solution notebook (grading budget on):")
     seconds = autograde(course, ["reference"], assignment)["reference"]
     header, rows = grade_table(part_grades(course, assignment, ["reference"]))
@@ -126,10 +155,16 @@ def demo_assignment(assignment, course, out):
         raise SystemExit(f"make demo failed: {failure}") from None
     elapsed = time.perf_counter() - start
     parts = list(results[0].parts)
-    header = ["student_id", "status"] + [short(p) for p in parts] + ["total", "max"]
+    header = ["student_id", "status"] + [short(p) for p in parts] + ["raw", "late_by", "penalty", "total", "max"]
     rows = [[r.student_id, r.status] + [number(r.parts[p].score) or "-" for p in parts]
-            + [number(r.total) or "-", number(r.max_total)] for r in results]
+            + [number(r.raw_total) or "-", format_late_by(r.late.late_by) if r.late else "-",
+               number(r.late_penalty) or "-", number(r.total) or "-", number(r.max_total)] for r in results]
     print_table(header, rows)
+    for r in results:
+        if r.student_id in LATE_BY and r.late:
+            extension = f" ({r.late.extension})" if r.late.extension else ""
+            print(f"  {r.student_id}: due {r.late.due:%d %b %H:%M}{extension}, arrived {r.late.arrived:%d %b %H:%M} "
+                  f"(its timestamp.txt): {r.late.reason}")
     print(f"\n{len(results)} submissions in {elapsed:.1f} s ({60 * len(results) / elapsed:.0f} per minute); "
           "written answers (max includes them) are graded by hand in formgrader.")
     print(f"Reports: {out / 'grades.csv'}\n         {out / 'summary.html'}\n"

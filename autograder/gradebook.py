@@ -1,4 +1,5 @@
 """nbgrader's gradebook: reading per-part grades back, and recording the batch grader's scores."""
+import datetime as dt
 from pathlib import Path
 
 from autograder.course_dir import api
@@ -42,28 +43,35 @@ def ensure_assignment(course_dir, assignment, notebook_file):
     return release
 
 
-def record_results(course_dir, assignment, notebook_file, results, submitted=None):
+def record_results(course_dir, assignment, notebook_file, results, submitted=None, term=None):
     """Write the batch grader's Results into nbgrader's gradebook (students and submissions created as needed),
     leaving it as `nbgrader autograde` would, so formgrader, `nbgrader export` and feedback see them.
 
-    `submitted` ({student: {"written": {grade_id: 0 | None}, "timestamp": str | None}}, from
+    `submitted` ({student: {"written": {grade_id: 0 | None}}}, from
     autograder.autograded.write_autograded) says which written answers are blank (0, "No response.") or answered
     (None: pending, formgrader lists them to grade); a written answer it does not name was deleted, or the
     notebook could not be read, and scores 0. Without it, written answers are left as they are. Manual scores a
     grader entered are kept; as in nbgrader, a part regraded after one was entered is flagged for review.
+    Where nbgrader keeps them: the time each submission arrived, the assignment's due date and each student's
+    extension under the course calendar `term` (a calendar.Term), and the late penalty in points (the notebook's
+    `late_submission_penalty`), so formgrader and `nbgrader export` show the total grades.csv does.
     The gradebook must know the assignment already (`ensure_assignment`).
     """
     notebook = Path(notebook_file).stem
+    due = term.due(assignment) if term else None
     with api(course_dir).gradebook as gb:
+        if due is not None:
+            gb.update_or_create_assignment(assignment, duedate=_utc(due))
         for result in results:
             student = result.student_id
             gb.update_or_create_student(student)
             info = (submitted or {}).get(student)
-            stamp = {"timestamp": info["timestamp"]} if info and info.get("timestamp") else {}
-            try:
-                gb.update_or_create_submission(assignment, student, **stamp)
-            except ValueError:  # a timestamp.txt nbgrader cannot parse
-                gb.update_or_create_submission(assignment, student)
+            dates = {"timestamp": _utc(dt.datetime.fromisoformat(result.arrived))} if result.arrived else {}
+            if due is not None and term is not None:
+                extended = term.due_for(student, assignment)[0] - due
+                dates["extension"] = extended if extended else None
+            gb.update_or_create_submission(assignment, student, **dates)
+            gb.find_submission_notebook(notebook, assignment, student).late_submission_penalty = result.late_penalty
             scores = {part: outcome.score for part, outcome in result.parts.items()}
             if info is not None:
                 scores.update({part: info["written"].get(part, 0) for part in result.manual_parts})
@@ -75,3 +83,8 @@ def record_results(course_dir, assignment, notebook_file, results, submitted=Non
                     comment = gb.find_comment(part, notebook, assignment, student)
                     comment.auto_comment = "No response." if score == 0 else None
             gb.db.commit()
+
+
+def _utc(moment):
+    """An aware datetime as nbgrader stores times: naive, in UTC."""
+    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)

@@ -89,7 +89,6 @@ class Manifest(Section):
     order: int | None = Field(
         None, description="Its place in the course: listed, demonstrated and bundled in this order.")
     graded: bool = Field(True, description="false: an ungraded notebook (lecture demos): released, never graded.")
-    due: str | None = Field(None, description="Due date, printed in the student README.")
     data: list[str] = Field([], description="Data sets the notebook can use (the course picks one).")
     requirements: str | None = Field(
         None, pattern=r"^[\w.]+:\w+$",
@@ -132,6 +131,8 @@ def _describe(problem: Any) -> str:
     if problem["type"] == "value_error":  # a table's own rule (e.g. a part's names or file): said of the table
         return f"{_table(location)}: {problem['msg'].removeprefix('Value error, ')}"
     table, key = location[:-1], location[-1]
+    if problem["type"] == "extra_forbidden" and location == ["due"]:
+        return "top level `due`: dates belong to the course calendar (term.toml at the course root), not the manifest"
     if problem["type"] == "extra_forbidden":
         model = Part if table[:1] == ["parts"] else TABLES.get(".".join(table), Manifest)
         nearest = difflib.get_close_matches(key, list(model.model_fields), n=1, cutoff=0.6)

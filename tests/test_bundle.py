@@ -16,6 +16,7 @@ from nbgrader.utils import is_solution
 from autograder import bundle, registry
 from autograder.__main__ import main
 from autograder.course_dir import COURSE_ROOT
+from autograder.term import calendar
 from autograder.notebooks import answer_cells, grade_id, read_notebook, reference_answers
 from test_dependencies import parse_pins, pyproject_requirements
 
@@ -167,15 +168,23 @@ def test_dependency_files_keep_the_kits_pins_for_students(built, name):
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_readme_says_what_the_student_needs(built, name):
     found = registry.assignment(name)
-    spec = found.manifest
     text = contents(built[name])[f"{name}/README.md"].decode()
     assert text.startswith(f"# {found.title}\n")
     assert "pip install -r requirements.txt" in text and "conda env create -f environment.yml" in text
     assert "Colab" in text and "JupyterHub" in text and "{{" not in text and "{%" not in text
-    assert ("2027" in text) == (spec.due is not None)
+    due = calendar.load(COURSE_ROOT).due(name)
+    assert (f"**Due: {due:%A %d %B %Y, %H:%M} (Europe/London).**" in text) == (due is not None)
     submits = f"python -m helpers.submit {found.notebook} --student YOUR_ID" in text
     assert submits == (name in GRADED)
     assert all(side_file in text for side_file in found.side_files)
+
+
+def test_the_calendar_stays_with_the_instructor(built):
+    """term.toml (with the extensions and roster beside it) is the instructor's: only its due date reaches the
+    bundle, in the README."""
+    for name, zip_path in built.items():
+        names = {path.rsplit("/", 1)[-1] for path in contents(zip_path)}
+        assert not names & {"term.toml", "extensions.csv", "roster.csv"}, name
 
 
 def test_unknown_assignment_is_refused(tmp_path, capsys):

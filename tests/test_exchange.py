@@ -1,8 +1,10 @@
 """A JupyterHub course's round trip through nbgrader's filesystem exchange, graded by this kit's batch grader:
-release_assignment -> fetch_assignment -> submit -> collect -> `python -m autograder grade` -> generate_feedback
--> release_feedback -> fetch_feedback. The instructor's steps run through nbgrader's API on a scratch course
+release_assignment -> fetch_assignment -> submit -> collect -> `python -m autograder grade` -> `python -m autograder
+release-feedback` (nbgrader's generate_feedback and release_feedback, held back until the due date when the course
+calendar says so) -> fetch_feedback. The instructor's steps run through nbgrader's API on a scratch course
 whose nbgrader_config.py names the exchange; the student's run as `nbgrader` commands in a folder of their own,
 as from a student's server."""
+import datetime as dt
 import os
 import re
 import shutil
@@ -64,8 +66,15 @@ def test_release_fetch_submit_collect_grade_feedback_round_trip(tmp_path, source
     assert (course / "submitted" / student / ASSIGNMENT / "best_two_layer_net.pth").is_file()
     assert cli(["grade", ASSIGNMENT, str(course / "submitted"), "--out", str(tmp_path / "grading"),
                 "--course", str(course), "--workers", "1", "--no-canary"]) == 0
-    instructor(course, "generate_feedback", ASSIGNMENT)
-    instructor(course, "release_feedback", ASSIGNMENT)
+    # Feedback after the due date: two days away, so it is held back, and the student fetches none.
+    due = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=2)
+    calendar = f'time_zone = "UTC"\nfeedback = "after-due"\n[assignments.{ASSIGNMENT}]\ndue = {due:%Y-%m-%dT%H:%M:%S}\n'
+    (course / "term.toml").write_text(calendar)
+    assert cli(["release-feedback", ASSIGNMENT, "--course", str(course)]) == 0
+    student_command(student_home, exchange, "fetch_feedback", ASSIGNMENT)
+    assert not list((student_home / ASSIGNMENT).glob("feedback/*/*.html"))
+    (course / "term.toml").write_text(calendar.replace("after-due", "immediately"))
+    assert cli(["release-feedback", ASSIGNMENT, "--course", str(course)]) == 0
     student_command(student_home, exchange, "fetch_feedback", ASSIGNMENT)
 
     feedback, = (student_home / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html")

@@ -145,7 +145,8 @@ def test_nbgrader_tree_regrade_one_student_and_reports(course, notebooks, refere
     assert rows[1]["status"] == "ok" and float(rows[1]["total"]) == 34 and rows[1]["max_total"] == "43"
     assert list(rows[0]) == ["student_id", "status", "test_nn_forward_pass", "test_nn_forward_backward",
                              "test_nn_predict", "test_nn_train", "test_two_layer_net", "test_find_best_net",
-                             "test_best_model", "q_loss_as_scorer", "q_fitting", "q_nn_vs_svm", "total", "max_total"]
+                             "test_best_model", "q_loss_as_scorer", "q_fitting", "q_nn_vs_svm", "raw_total", "late_by",
+                             "late_penalty", "total", "max_total"]
     # The blank student fixes their work; regrading only them leaves the other row as it was.
     (tree / "blank" / "two_layer_net" / "two_layer_net.ipynb").write_text(notebooks["honest"])
     assert cli(["grade", "two_layer_net", str(tree), "--out", str(out), "--course", str(course),

@@ -69,11 +69,13 @@ def test_grades_csv_has_the_contract_columns_and_one_sorted_row_per_result(resul
     write_grades_csv(results, path)
     with path.open(newline="") as f:
         rows = list(csv.reader(f))
-    assert rows[0] == ["student_id", "status", *POINTS, *MANUAL, "total", "max_total"]
+    assert rows[0] == ["student_id", "status", *POINTS, *MANUAL, "raw_total", "late_by", "late_penalty", "total",
+                       "max_total"]
     body = {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
     assert [row[0] for row in rows[1:]] == ["alice", f"bob{XSS}&co", "carol", "dave", "erin"]
     alice = body["alice"]
     assert (alice["test_nn_forward_pass"], alice["test_nn_train"], alice["test_best_model"]) == ("1.6", "4", "6")
+    assert (alice["raw_total"], alice["late_by"], alice["late_penalty"]) == ("29.6", "", "0")  # no calendar here
     assert (alice["total"], alice["max_total"]) == ("29.6", "43")
     assert body["dave"]["status"] == "timeout" and body["dave"]["total"] == "0"
     assert all(body[s][q] == "" for s in body for q in MANUAL)

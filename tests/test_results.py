@@ -55,6 +55,7 @@ def test_a_graded_row_is_the_result_file_it_always_was_and_reads_back_the_same()
                                                      "detail": ""}]}},
         "manual_parts": {"q_why": 3}, "notes": ["notebook was named hw.ipynb"], "isolation": "bubblewrap",
         "part_seconds": {"test_forward": 0.12}, "step_seconds": {"start": 0.3}, "sandbox": {"kind": "warm", "job": 1},
+        "arrived": None, "arrived_from": None, "raw_total": 7.6,
         "total": 7.6, "max_total": 13, "seconds": 2.5, "worker": "host:42"}, indent=1)
     assert Result.from_json(json.loads(json.dumps(row))) == result
 
@@ -80,7 +81,8 @@ def test_the_grader_error_row_keeps_the_student_and_grades_nothing():
     assert json.dumps(result.to_json()) == json.dumps({
         "student_id": "bob", "status": "grader-error", "message": message,
         "parts": {"test_forward": failed, "test_best_model": {**failed, "max": 6}}, "manual_parts": MANUAL,
-        "notes": ["a note"], "isolation": "", "total": None, "max_total": 13, "seconds": 0.0})
+        "notes": ["a note"], "isolation": "", "arrived": None, "arrived_from": None, "raw_total": None, "total": None,
+        "max_total": 13, "seconds": 0.0})
     assert Result.from_json(result.to_json()) == result
 
 

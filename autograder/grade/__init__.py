@@ -1,16 +1,20 @@
 """Batch grading: `python -m autograder grade ASSIGNMENT SUBMISSIONS --out DIR`.
 
-intake -> Dask (a LocalCluster sized to the machine, or an existing cluster) -> the canary (the reference solution,
-graded first on every worker; autograder.grade.canary) -> one job per submission -> sandboxed run + judging on the
-workers (autograder.grade.task) -> results/<student>.json (autograder.grade.results) -> grades.csv,
-feedback/<student>.html, summary.html -> the nbgrader gradebook.
+intake (with each submission's arrival time) -> Dask (a LocalCluster sized to the machine, or an existing
+cluster) -> the canary (the reference solution, graded first on every worker; autograder.grade.canary) -> one job
+per submission -> sandboxed run + judging on the workers (autograder.grade.task) -> results/<student>.json
+(autograder.grade.results) -> lateness under the course calendar (autograder.term.calendar) and a `missing` row
+for each student of the roster without a submission -> grades.csv, feedback/<student>.html, summary.html -> the
+nbgrader gradebook (late penalties included).
 Every submission found gets a row; a grader failure on one becomes that row's status (`grader-error`, its parts
 not graded), never a lost row and never a zero: such rows are left out of the gradebook until regraded.
 """
 import contextlib
+import datetime as dt
 import importlib
 import json
 import os
+import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -29,6 +33,8 @@ from autograder.grade.sandbox import Limits
 from autograder.grade.task import grade_submission
 from autograder.gradebook import ensure_assignment, record_results
 from autograder.notebooks import answer_cells, grade_id, read_notebook, setup_cell
+from autograder.term import calendar
+from autograder.term.roster import load_roster
 
 
 def job_template(assignment, course_dir=COURSE_ROOT, warm=True):
@@ -97,7 +103,9 @@ def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=No
 
     With `canary`, the reference solution is graded first on every Dask worker, through the same path, and the
     batch is refused (canary.CanaryFailed, nothing graded or written but DIR/canary.json) unless it gets every
-    autograded point. A machine without what the course's settings need is refused first (MissingRequirement).
+    autograded point. A machine without what the course's settings need is refused first (MissingRequirement), and
+    so is a course calendar, extensions file or roster that cannot be read (calendar.CalendarError, RosterError).
+    Late work is charged by the calendar's policy from the time each submission reached the course.
     At most `window` submissions (default: twice the worker threads) are read into memory and in
     flight at once, so the grader's memory does not grow with the size of the class. `warm=False` runs every
     submission in a cold sandbox (a fresh interpreter) even where warm ones work. Rows whose status is
@@ -107,25 +115,37 @@ def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=No
     registry.bind_course(course_dir)  # the harness files its sandboxes mount are this course's
     template = job_template(assignment, course_dir, warm)
     check_requirements(assignment, course_dir)
-    subs = intake.collect(submissions, assignment, template.notebook_file)
+    term = calendar.load(course_dir)
+    roster = load_roster(term.roster) if term and term.roster else None
+    subs = intake.collect(submissions, assignment, template.notebook_file, term.zone if term else None)
+    if roster is not None and show_progress:
+        strangers = [sub.student_id for sub in subs if sub.student_id not in roster]
+        if strangers:
+            print(f"warning: not on the roster ({term.roster if term else ''}): {', '.join(strangers[:20])}"
+                  f"{', ...' if len(strangers) > 20 else ''}", file=sys.stderr)
     if student is not None:
         subs = [s for s in subs if s.student_id == student]
         if not subs:
             raise intake.IntakeError(f"no submission from {student!r} in {submissions}")
     results_dir = out / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
+    arrivals = {sub.student_id: sub for sub in subs}
     with _client(scheduler, workers) as client:
         if canary:
             _canary(client, template, course_dir, out, show_progress)
         for result in _dispatch(client, template, subs, window or 2 * sum(client.nthreads().values()),
                                 show_progress):
+            sub = arrivals[result.student_id]
+            result.arrived = sub.arrived.isoformat() if sub.arrived else None
+            result.arrived_from = sub.arrived_from or None
             (results_dir / f"{result.student_id}.json").write_text(json.dumps(result.to_json(), indent=1))
-    # Re-runs (e.g. --student) rewrite the reports from every result kept in DIR/results.
-    results = sorted((Result.from_json(json.loads(p.read_text())) for p in results_dir.glob("*.json")),
-                     key=lambda r: r.student_id)
+    # Re-runs (e.g. --student) rewrite the reports from every result kept in DIR/results, with the calendar (and its
+    # extensions) as they are now.
+    results = class_results(template, out, term, roster)
     reports.write_grades_csv(results, out / "grades.csv")
     for result in results:
-        reports.write_feedback(result, out / "feedback" / f"{result.student_id}.html", template.title)
+        if result.status != "missing":
+            reports.write_feedback(result, out / "feedback" / f"{result.student_id}.html", template.title)
     reports.write_summary(results, out, template.title)
     if record:  # as `nbgrader autograde` would: this run's submissions into autograded/ and the gradebook
         ensure_assignment(course_dir, assignment, template.notebook_file)
@@ -133,8 +153,20 @@ def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=No
         now = [r for r in results if r.student_id in graded_now and r.status != "grader-error"]
         graded = {r.student_id for r in now}
         submitted = write_autograded(course_dir, template, [sub for sub in subs if sub.student_id in graded], now)
-        record_results(course_dir, assignment, template.notebook_file, now, submitted)
+        record_results(course_dir, assignment, template.notebook_file, now, submitted, term)
     return results
+
+
+def class_results(template, out, term=None, roster=None):
+    """Every Result kept in DIR/results (sorted by student id), each assessed for lateness under `term` (a
+    calendar.Term, or None: nothing is late), with a `missing` row for each student of `roster` without one."""
+    results = [Result.from_json(json.loads(p.read_text())) for p in (Path(out) / "results").glob("*.json")]
+    for result in results:
+        arrived = dt.datetime.fromisoformat(result.arrived) if result.arrived else None
+        result.late = term.lateness(result.student_id, template.assignment, arrived) if term else None
+    found = {result.student_id for result in results}
+    results += [Result.missing(template, student) for student in (roster or {}) if student not in found]
+    return sorted(results, key=lambda r: r.student_id)
 
 
 def _canary(client, template, course_dir, out, show_progress):

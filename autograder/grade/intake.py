@@ -10,6 +10,7 @@ directory) checked against the manifest's budget first: one oversized or zip-bom
 a `too-large` row or that file, never the batch or the grader's memory.
 """
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import re
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from nbgrader.plugins.zipcollect import FileNameCollectorPlugin
 
+from autograder.term.calendar import arrival_from_lms, arrival_from_nbgrader
 from helpers.submit import ID_CHARACTERS, MANIFEST_NAME
 from helpers.utils import human_size
 
@@ -27,6 +29,8 @@ LMS_NAME = r".*_(?P<student_id>[^_/]+)_attempt_(?P<timestamp>[0-9\-]+)_(?P<file_
 SAFE_ID = re.compile(f"[^{ID_CHARACTERS}]")
 #: The largest submission.json read from a package.
 MANIFEST_BYTES = 64 * 2**10
+#: nbgrader's record, written by the exchange, of when a submission reached the course (and the most bytes read).
+TIMESTAMP_FILE, TIMESTAMP_BYTES = "timestamp.txt", 1024
 
 
 class IntakeError(ValueError):
@@ -79,10 +83,16 @@ class Submission:
     side_files: dict = field(default_factory=dict)  # name -> Source
     problem: tuple | None = None  # (status, message)
     notes: list = field(default_factory=list)
+    arrived: dt.datetime | None = None  # when it reached the course (aware), from the exchange or the LMS only
+    arrived_from: str = ""  # where `arrived` was read: "nbgrader timestamp.txt" or "LMS attempt time"
 
 
-def collect(path, assignment, notebook_name):
-    """All submissions under `path` (folder, nbgrader submitted/ tree, or .zip), sorted by student id."""
+def collect(path, assignment, notebook_name, zone=None):
+    """All submissions under `path` (folder, nbgrader submitted/ tree, or .zip), sorted by student id.
+
+    A submission's arrival time is read only from what the course's own systems wrote: nbgrader's timestamp.txt in a
+    submitted/ tree (the exchange writes it), or the attempt time in an LMS file name, taken in the time zone `zone`
+    (the course's; default UTC). A time inside a student's folder or submission package is never used."""
     path = Path(path)
     if not path.exists():
         raise IntakeError(f"{path} does not exist")
@@ -91,7 +101,7 @@ def collect(path, assignment, notebook_name):
             raise IntakeError(f"{path} is neither a folder nor a .zip archive")
         if is_package(path):
             return _finish([_from_package(path, assignment, notebook_name)], notebook_name)
-        return _from_zip(path, assignment, notebook_name)
+        return _from_zip(path, assignment, notebook_name, zone)
     return _from_tree(path, assignment, notebook_name)
 
 
@@ -204,10 +214,24 @@ def _from_nbgrader_tree(root, assignment, notebook_name):
         folder = student_dir / assignment
         if folder.is_dir():
             _add_folder(sub, folder, notebook_name)
+            _read_timestamp(sub)
         else:
             sub.notes.append(f"no {assignment}/ folder in {student_dir.name}/")
         subs.append(sub)
     return _finish(subs, notebook_name)
+
+
+def _read_timestamp(sub):
+    """Set the arrival time of a submission of an nbgrader submitted/ tree from its timestamp.txt (a note when it
+    cannot be read)."""
+    source = sub.side_files.get(TIMESTAMP_FILE)
+    if source is None:
+        return
+    try:
+        sub.arrived = arrival_from_nbgrader(source.read(TIMESTAMP_BYTES).decode("utf-8", "replace"))
+        sub.arrived_from = f"nbgrader {TIMESTAMP_FILE}"
+    except (ValueError, OSError, zipfile.BadZipFile) as error:
+        sub.notes.append(f"{TIMESTAMP_FILE} could not be read: {error}")
 
 
 def _add_folder(sub, folder, notebook_name):
@@ -232,7 +256,7 @@ def _source(path):
     return Source(path.name, str(path), path.stat().st_size)
 
 
-def _from_zip(path, assignment, notebook_name):
+def _from_zip(path, assignment, notebook_name, zone):
     """A .zip: LMS file names (one flat list), else a folder layout inside it (perhaps wrapped in one folder)."""
     with zipfile.ZipFile(path) as archive:
         members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX")]
@@ -244,7 +268,7 @@ def _from_zip(path, assignment, notebook_name):
         sources = [Source(Path(m.filename).name, m.filename, m.file_size, str(path)) for m in members]
         lms = [(source, collector.collect(source.name)) for source in sources]
         if any(info for _, info in lms):
-            return _from_lms_files(lms, assignment, notebook_name)
+            return _from_lms_files(lms, assignment, notebook_name, zone)
     root = zipfile.Path(path)
     tops = list(root.iterdir())
     if len(tops) == 1 and tops[0].is_dir():
@@ -252,9 +276,10 @@ def _from_zip(path, assignment, notebook_name):
     return _from_tree(root, assignment, notebook_name)
 
 
-def _from_lms_files(files, assignment, notebook_name):
-    """LMS file names: keep each student's latest attempt; the notebook is any .ipynb of that attempt, or the one in
-    the submission package (a .zip) the student handed in."""
+def _from_lms_files(files, assignment, notebook_name, zone):
+    """LMS file names: keep each student's latest attempt (its time, in the course's time zone `zone`, is when it
+    arrived); the notebook is any .ipynb of that attempt, or the one in the submission package (a .zip) the student
+    handed in."""
     latest: dict[str, tuple] = {}
     for source, info in files:
         if info is None:
@@ -269,18 +294,25 @@ def _from_lms_files(files, assignment, notebook_name):
         package = next((s for name, s in entries if name.endswith(".zip") and is_package(s.archive, s.path)), None)
         if package is not None:
             sub = _from_package(Path(package.archive), assignment, notebook_name, member=package.path, student_id=sid)
-            sub.notes.append(f"latest attempt {stamp}")
-            subs.append(sub)
-            continue
-        sub = Submission(sid)
-        notebooks = [(name, s) for name, s in entries if name.endswith(".ipynb")]
-        chosen = next(((n, s) for n, s in notebooks if n == notebook_name), notebooks[0] if notebooks else None)
-        if chosen:
-            sub.notebook_name, sub.notebook = chosen[0], chosen[1]
-        sub.side_files = {name: s for name, s in entries if not name.endswith(".ipynb")}
+        else:
+            sub = Submission(sid)
+            _add_lms_files(sub, entries, notebook_name)
         sub.notes.append(f"latest attempt {stamp}")
+        try:
+            sub.arrived, sub.arrived_from = arrival_from_lms(stamp, zone), "LMS attempt time"
+        except ValueError:
+            sub.notes.append(f"the attempt time {stamp!r} is not a date and time (YYYY-MM-DD-HH-MM-SS)")
         subs.append(sub)
     return _finish(subs, notebook_name)
+
+
+def _add_lms_files(sub, entries, notebook_name):
+    """The notebook and side files of one LMS attempt, [(file name, Source)]."""
+    notebooks = [(name, s) for name, s in entries if name.endswith(".ipynb")]
+    chosen = next(((n, s) for n, s in notebooks if n == notebook_name), notebooks[0] if notebooks else None)
+    if chosen:
+        sub.notebook_name, sub.notebook = chosen[0], chosen[1]
+    sub.side_files = {name: s for name, s in entries if not name.endswith(".ipynb")}
 
 
 def _finish(subs, notebook_name):

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from autograder.render import render
+from autograder.term.calendar import describe_late_by, format_late_by
 
 CASE_TAG = re.compile(r"\s*\[[^\[\]]*\]$")
 TOP_MISTAKES = 20
@@ -32,20 +33,27 @@ def normalise_diagnosis(text):
 
 
 def write_grades_csv(results, path):
-    """grades.csv: student_id, status, one column per part (autograded, then manual), total, max_total.
+    """grades.csv: student_id, status, one column per part (autograded, then manual), raw_total, late_by,
+    late_penalty, total, max_total.
 
     One row per result, sorted by student_id; manual parts are left empty until a person grades them, and so are
-    the parts and total of a `grader-error` row that the grader could not grade.
+    the parts and totals of a `grader-error` row that the grader could not grade. `raw_total` is the autograded
+    points earned, `late_by` how late the submission arrived (hours:minutes:seconds; 0:00:00 on time, empty when
+    the assignment has no due date or the submission no arrival time), `late_penalty` the points the late policy
+    took, and `total` what remains. A `missing` row (a student of the roster who submitted nothing) has 0.
     """
     auto, manual = _part_ids(results)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["student_id", "status", *auto, *manual, "total", "max_total"])
+        writer.writerow(["student_id", "status", *auto, *manual, "raw_total", "late_by", "late_penalty", "total",
+                         "max_total"])
         for r in sorted(results, key=lambda r: r.student_id):
             scores = [number(r.parts[gid].score) if gid in r.parts else "" for gid in auto]
-            writer.writerow([r.student_id, r.status, *scores, *[""] * len(manual), number(r.total),
+            late_by = format_late_by(r.late.late_by) if r.late else ""
+            writer.writerow([r.student_id, r.status, *scores, *[""] * len(manual), number(r.raw_total), late_by,
+                             number(r.late_penalty if r.raw_total is not None else None), number(r.total),
                              number(r.max_total)])
     return path
 
@@ -61,8 +69,22 @@ def write_feedback(result, path, title):
                   grader_failed=result.total is None,
                   ok=result.status == "ok", message=result.message, total=number(result.total),
                   max_total=number(result.max_total), manual_points=number(sum(result.manual_parts.values())),
-                  parts=parts, notes=result.notes, isolation=result.isolation or "unknown")
+                  parts=parts, notes=result.notes, isolation=result.isolation or "unknown",
+                  raw_total=number(result.raw_total), late=_lateness(result))
     return _write_page(path, page)
+
+
+def _lateness(result):
+    """The feedback page's lateness values (None when the assignment has no due date)."""
+    late = result.late
+    if late is None:
+        return None
+    zone = late.due.tzinfo
+    return {"due": f"{late.due:%A %d %B %Y, %H:%M} ({zone})", "extension": late.extension,
+            "arrived": f"{late.arrived.astimezone(zone):%A %d %B %Y, %H:%M:%S}" if late.arrived else "",
+            "late_by": describe_late_by(late.late_by) if late.late_by and late.late_by.total_seconds() > 0 else "",
+            "reason": late.reason, "percent": number(late.percent),
+            "penalty": number(result.late_penalty) if result.late_penalty else ""}
 
 
 def write_summary(results, out_dir, title):

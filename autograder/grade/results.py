@@ -11,6 +11,7 @@ from typing import Any
 
 from autograder.judging import Report
 from autograder.grade.sandbox import Limits
+from autograder.term.calendar import Lateness
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,9 @@ class Result:
     """One submission's row: its status ("ok", a failure such as "timeout" or "invalid-notebook", or "grader-error":
     the grader failed, not the student's code) and message, its autograded parts (in the manifest's order), the points
     of its written answers (graded by hand), notes for the student, the sandbox's isolation and what grading took. A
-    row graded in a sandbox also has the seconds of each part and of each kind of step, and which sandbox ran it."""
+    row graded in a sandbox also has the seconds of each part and of each kind of step, and which sandbox ran it.
+    `arrived` (ISO 8601, with its offset) is when the submission reached the course, read at intake from
+    `arrived_from`; `late` is its lateness under the course calendar, assessed when the reports are written."""
     student_id: str
     status: str
     message: str
@@ -98,6 +101,16 @@ class Result:
     part_seconds: dict[str, float] | None = None
     step_seconds: dict[str, float] | None = None
     sandbox: dict[str, Any] | None = None
+    arrived: str | None = None
+    arrived_from: str | None = None
+    late: Lateness | None = None
+
+    @classmethod
+    def missing(cls, template: JobTemplate, student_id: str) -> Result:
+        """The row of a student on the roster who submitted nothing: 0 points, no part graded."""
+        parts = {grade_id: PartResult(None, points, 0, [], []) for grade_id, points in template.points.items()}
+        return cls(student_id, "missing", "no submission from this student of the roster", parts,
+                   dict(template.manual_parts), [], isolation="", seconds=0.0)
 
     @classmethod
     def grader_error(cls, template: JobTemplate, student_id: str, notes: list[str], error: BaseException) -> Result:
@@ -108,10 +121,24 @@ class Result:
                    isolation="", seconds=0.0)
 
     @property
-    def total(self) -> float | None:
-        """The autograded points earned; None when the grader failed on a part (it has no score)."""
+    def raw_total(self) -> float | None:
+        """The autograded points earned before any late penalty (0 for a missing submission); None when the grader
+        failed on a part (it has no score)."""
+        if self.status == "missing":
+            return 0.0
         scores = [part.score for part in self.parts.values() if part.score is not None]
         return None if len(scores) < len(self.parts) else round(sum(scores), 4)
+
+    @property
+    def late_penalty(self) -> float:
+        """The points the late policy takes off `raw_total`."""
+        return 0.0 if self.late is None else self.late.penalty(self.raw_total)
+
+    @property
+    def total(self) -> float | None:
+        """The autograded points the student gets: `raw_total` less the late penalty."""
+        raw = self.raw_total
+        return None if raw is None else round(raw - self.late_penalty, 4)
 
     @property
     def max_total(self) -> float:
@@ -124,15 +151,19 @@ class Result:
                                                    ("step_seconds", self.step_seconds), ("sandbox", self.sandbox))
                      if value is not None}
         worker = {} if self.worker is None else {"worker": self.worker}
+        late = {} if self.late is None else {"late": self.late.to_json(), "late_penalty": self.late_penalty}
         return {"student_id": self.student_id, "status": self.status, "message": self.message,
                 "parts": {grade_id: part.to_json() for grade_id, part in self.parts.items()},
                 "manual_parts": self.manual_parts, "notes": self.notes, "isolation": self.isolation, **sandboxed,
+                "arrived": self.arrived, "arrived_from": self.arrived_from, "raw_total": self.raw_total, **late,
                 "total": self.total, "max_total": self.max_total, "seconds": self.seconds, **worker}
 
     @classmethod
     def from_json(cls, row: dict[str, Any]) -> Result:
-        """The row read back from `to_json`'s dict (its total and max_total are computed again)."""
+        """The row read back from `to_json`'s dict (its totals are computed again)."""
+        late = Lateness.from_json(row["late"]) if row.get("late") else None
         return cls(row["student_id"], row["status"], row["message"],
                    {grade_id: PartResult.from_json(part) for grade_id, part in row["parts"].items()},
                    row["manual_parts"], row["notes"], row["isolation"], row["seconds"], row.get("worker"),
-                   row.get("part_seconds"), row.get("step_seconds"), row.get("sandbox"))
+                   row.get("part_seconds"), row.get("step_seconds"), row.get("sandbox"), row.get("arrived"),
+                   row.get("arrived_from"), late)
