@@ -163,7 +163,8 @@ def demo_assignment(assignment, course, out):
     for r in results:
         if r.student_id in LATE_BY and r.late:
             extension = f" ({r.late.extension})" if r.late.extension else ""
-            print(f"  {r.student_id}: due {r.late.due:%d %b %H:%M}{extension}, arrived {r.late.arrived:%d %b %H:%M} "
+            arrived = r.late.arrived.astimezone(r.late.due.tzinfo)
+            print(f"  {r.student_id}: due {r.late.due:%d %b %H:%M}{extension}, arrived {arrived:%d %b %H:%M} "
                   f"(its timestamp.txt): {r.late.reason}")
     print(f"\n{len(results)} submissions in {elapsed:.1f} s ({60 * len(results) / elapsed:.0f} per minute); "
           "written answers (max includes them) are graded by hand in formgrader.")

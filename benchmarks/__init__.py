@@ -14,6 +14,7 @@ BENCHMARKS = (
     "part_budgets",
     "sandbox_breakdown",
     "self_check",
+    "similarity",
     "step_vs_autograd",
     "transfer_accuracy",
     "transfer_notebook",

@@ -173,7 +173,10 @@ def test_readme_says_what_the_student_needs(built, name):
     assert "pip install -r requirements.txt" in text and "conda env create -f environment.yml" in text
     assert "Colab" in text and "JupyterHub" in text and "{{" not in text and "{%" not in text
     due = calendar.load(COURSE_ROOT).due(name)
-    assert (f"**Due: {due:%A %d %B %Y, %H:%M} (Europe/London).**" in text) == (due is not None)
+    if due is None:  # an ungraded notebook: nothing to hand in
+        assert "**Due:" not in text
+    else:
+        assert f"**Due: {due:%A %d %B %Y, %H:%M} (Europe/London).**" in text
     submits = f"python -m helpers.submit {found.notebook} --student YOUR_ID" in text
     assert submits == (name in GRADED)
     assert all(side_file in text for side_file in found.side_files)

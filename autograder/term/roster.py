@@ -1,0 +1,142 @@
+"""The course roster, `roster.csv`: one row per student, keyed by the kit's student id (the LMS username the
+submissions are named by), with the ids each LMS matches grades by.
+
+    student_id,first_name,last_name,email,section,lms_id,sis_id,login
+    jdoe7,Jane,Doe,jdoe7@example.edu,A01,40123,S1000123,jdoe7
+
+Only `student_id` is required. Every problem of the file is reported at once, each with its line number.
+"""
+import csv
+import difflib
+import io
+import re
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from helpers.submit import ID_CHARACTERS, STUDENT_ID
+
+#: What a spreadsheet reads as the start of a formula; identifiers starting with one are refused.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+EMAIL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._%+'-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+
+
+@dataclass(frozen=True)
+class Student:
+    """One student. `lms_id`: the LMS's own user id (Canvas "ID", Moodle's ID number); `sis_id`: Canvas "SIS User
+    ID" (Blackboard "Student ID"); `login`: Canvas "SIS Login ID", Blackboard "Username" (default: student_id)."""
+    student_id: str
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    section: str = ""
+    lms_id: str = ""
+    sis_id: str = ""
+    login: str = ""
+
+    def __post_init__(self):
+        if not self.login:
+            object.__setattr__(self, "login", self.student_id)
+
+    @property
+    def name(self) -> str:
+        """'First Last', or the student id when both are empty."""
+        return " ".join(part for part in (self.first_name, self.last_name) if part) or self.student_id
+
+    @property
+    def sortable_name(self) -> str:
+        """'Last, First' (Canvas's "Student" column), or the student id when both are empty."""
+        return ", ".join(part for part in (self.last_name, self.first_name) if part) or self.student_id
+
+
+COLUMNS = tuple(f.name for f in fields(Student))
+
+
+class RosterError(ValueError):
+    """roster.csv cannot be used; the message lists every problem with its line."""
+
+
+def load_roster(path) -> dict[str, Student]:
+    """Read roster.csv (UTF-8, with or without BOM): student id -> Student, in the file's order."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise RosterError(f"no roster at {path}: write a roster.csv with a header row and at least a student_id "
+                          f"column (optional: {', '.join(COLUMNS[1:])})") from None
+    except UnicodeDecodeError as error:
+        raise RosterError(f"{path} is not UTF-8 text (byte {error.start}): save it as 'CSV UTF-8'") from None
+    students, problems = _parse(text, path.name)
+    if problems:
+        listed = "\n".join(f"  {problem}" for problem in problems)
+        raise RosterError(f"{path}: {len(problems)} problem{'s' * (len(problems) > 1)}:\n{listed}")
+    return students
+
+
+def _parse(text, name):
+    """(students, problems) of a roster's text; `name` (the file's) starts each problem."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    problems: list[str] = []
+    students: dict[str, Student] = {}
+    first_line: dict[str, int] = {}
+    try:
+        header = [cell.strip() for cell in next(reader, [])]
+        if not any(header):
+            return students, [f"{name} line 1: no header row (the first line names the columns, e.g. student_id)"]
+        problems += [f"{name} line 1: {p}" for p in _header_problems(header)]
+        if problems:
+            return students, problems
+        end = reader.line_num
+        for row in reader:
+            line, end = end + 1, reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                problems.append(f"{name} line {line}: {len(row)} fields, the header has {len(header)}")
+                continue
+            values = {column: cell.strip() for column, cell in zip(header, row)}
+            row_problems = _row_problems(values)
+            sid = values["student_id"]
+            if sid in first_line:
+                row_problems.append(f"student id {sid!r} is also on line {first_line[sid]}")
+            problems += [f"{name} line {line}: {p}" for p in row_problems]
+            if sid:
+                first_line.setdefault(sid, line)
+            students[sid] = Student(**values)  # returned only when no line has a problem
+    except csv.Error as error:
+        problems.append(f"{name} line {reader.line_num}: not valid CSV ({error})")
+    return students, problems
+
+
+def _header_problems(header):
+    problems = []
+    for column in header:
+        if not column:
+            problems.append("a column has no name")
+        elif column not in COLUMNS:
+            near = difflib.get_close_matches(column, COLUMNS, n=1)
+            hint = f"did you mean {near[0]!r}?" if near else f"the columns are {', '.join(COLUMNS)}"
+            problems.append(f"unknown column {column!r}: {hint}")
+    problems += [f"column {column!r} appears twice" for column in sorted({c for c in header if header.count(c) > 1})]
+    if "student_id" not in header:
+        problems.append("no student_id column (it is required)")
+    return problems
+
+
+def _row_problems(values):
+    problems = []
+    sid = values["student_id"]
+    if not sid:
+        problems.append("empty student id")
+    elif not STUDENT_ID.fullmatch(sid):
+        bad = "".join(sorted({c for c in sid if not re.fullmatch(f"[{ID_CHARACTERS}]", c)}))
+        problems.append(f"student id {sid!r} has characters other than letters, digits and . _ @ - ({bad!r})")
+    email = values.get("email", "")
+    if email and not EMAIL.fullmatch(email):
+        problems.append(f"malformed email {email!r}")
+    for column in ("lms_id", "sis_id", "login"):
+        value = values.get(column, "")
+        if value.startswith(FORMULA_START) or any(c.isspace() for c in value):
+            problems.append(f"{column} {value!r} starts with {value[:1]!r} or has a space: a spreadsheet or an LMS "
+                            f"would not read it back as the same id")
+    return problems
