@@ -53,12 +53,14 @@ def main(argv=None):
     export.add_argument("--moodle-identifier", default="email", choices=("email", "id_number", "username"),
                         help="the column Moodle matches students by (default: email)")
     compare = commands.add_parser("similarity", help="rank pairs of submissions by how alike their answer code "
-                                                        "is (starter code removed); never changes a grade")
+                                                     "is (starter code removed); never changes a grade")
     compare.add_argument("assignment")
-    compare.add_argument("submissions", help="the submissions, in any layout `grade` reads")
-    compare.add_argument("--against", help="a folder of known solutions (.py, .ipynb) to compare with as well")
+    compare.add_argument("submissions", help="folder of <student_id>.ipynb, nbgrader submitted/ tree, LMS .zip, or "
+                                             "submission packages (as `grade` reads them)")
+    compare.add_argument("--against", help="folder of known solutions: each .py or .ipynb file, and each top-level "
+                                           "sub-folder, is one source")
     compare.add_argument("--out", help="folder for similarity.html and similarity.csv "
-                                          "(default: similarity-output/ASSIGNMENT)")
+                                       "(default: similarity-output/ASSIGNMENT)")
     compare.add_argument("--course", default=None, help="course folder (default: this kit)")
     feedback = commands.add_parser("release-feedback", help="generate and release students' feedback through "
                                                             "nbgrader's exchange, when term.toml's `feedback` says: "

@@ -7,6 +7,7 @@ import os
 import nbformat
 import pytest
 
+from autograder.__main__ import main as cli
 from autograder.course_dir import COURSE_ROOT, scratch_course
 from autograder.notebooks import reference_answers, submission
 from autograder.term import similarity
@@ -157,9 +158,7 @@ def test_the_command_writes_to_the_default_folder_and_touches_no_grade(kit, tmp_
     monkeypatch.chdir(tmp_path)
     gradebook = COURSE_ROOT / "gradebook.db"
     before = gradebook.stat().st_mtime_ns if gradebook.exists() else None
-    parser = argparse.ArgumentParser()
-    similarity.add_arguments(parser)
-    assert similarity.command(parser.parse_args([ASSIGNMENT, "subs"])) == 0
+    assert cli(["similarity", ASSIGNMENT, "subs"]) == 0  # as the instructor types it
     out = capsys.readouterr().out
     assert "never changes a grade" in out and "Compared 3 pairs: 1 score above" in out
     assert read_csv(tmp_path / "similarity-output" / ASSIGNMENT / "similarity.csv")[1][:2] == [

@@ -7,7 +7,6 @@ the code with names, strings and comments filtered out). DIR/similarity.csv list
 the highest side by side with the matching regions marked. It reads submissions only: no grade, gradebook or result
 is changed.
 """
-import argparse
 import csv
 import io
 import sys
@@ -217,13 +216,3 @@ def command(args):
     return 0
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The subcommand's arguments, for autograder/__main__.py."""
-    parser.add_argument("assignment")
-    parser.add_argument("submissions", help="folder of <student_id>.ipynb, nbgrader submitted/ tree, LMS .zip, or "
-                                            "submission packages (as `grade` reads them)")
-    parser.add_argument("--against", help="folder of known solutions: each .py or .ipynb file, and each top-level "
-                                          "sub-folder, is one source")
-    parser.add_argument("--out", help="folder for similarity.html and similarity.csv "
-                                      "(default: similarity-output/ASSIGNMENT)")
-    parser.add_argument("--course", default=None, help="course folder (default: this kit)")
