@@ -139,6 +139,9 @@ def test_extensions_that_cannot_be_used_are_refused_naming_each_line(tmp_path):
     assert "line 2" not in message.replace("on line 2", "")
     assert "line 1: unknown column 'extra_day'; did you mean 'extra_days'?" in refusal(
         tmp_path, extensions="student_id,assignment,extra_day\nada,two_layer_net,3\n")
+    (tmp_path / "roster.csv").write_text("student_id\nada\njdoe7\n")
+    assert "line 3: 'jdoe8' is not on the roster; did you mean 'jdoe7'?" in refusal(
+        tmp_path, extensions="student_id,assignment,extra_days\nada,two_layer_net,3\njdoe8,two_layer_net,2\n")
     (tmp_path / "extensions.csv").unlink()
     assert "extensions.csv: no such file" in refusal(tmp_path, 'extensions = "extensions.csv"\n' + CALENDAR)
 
@@ -228,6 +231,8 @@ def test_grades_csv_and_feedback_charge_the_penalty(tmp_path):
     unknown = reports.write_feedback(results[-1], tmp_path / "u.html", "T").read_text()
     assert "No arrival time" in unknown and "penalty of" not in unknown
     assert Result.from_json(late.to_json()).late == late.late  # the results file keeps the assessment
+    summary = reports.write_summary(results, tmp_path / "summary", "T")[0].read_text()
+    assert "6 submissions." in summary and "absent" in summary  # the missing student: listed, not counted
 
 
 def test_feedback_waits_for_each_students_own_due_date(tmp_path):

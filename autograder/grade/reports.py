@@ -88,12 +88,15 @@ def _lateness(result):
 
 
 def write_summary(results, out_dir, title):
-    """summary.html (with the figure embedded), summary.png and common_mistakes.csv in `out_dir`.
+    """summary.html (with the figure embedded), summary.png and common_mistakes.csv in `out_dir`: the scores and
+    mistakes of the submissions (a `missing` row, a student of the roster who submitted nothing, is listed, not
+    counted in them).
 
     Returns the paths written.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    everyone, results = results, [r for r in results if r.status != "missing"]
     auto, _ = _part_ids(results)
     png = out_dir / "summary.png"
     png.write_bytes(_histograms(results, auto, title))
@@ -103,7 +106,7 @@ def write_summary(results, out_dir, title):
         writer = csv.writer(f)
         writer.writerow(["part", "diagnosis", "count", "share"])
         writer.writerows([part, diagnosis, count, number(count / len(results))]
-                         for (part, diagnosis), count in mistakes)
+                         for (part, diagnosis), count in mistakes)  # a mistake: at least one submission
 
     scores = [{"part": gid, "max": number(_part_max(results, gid)), **_mean_median(_part_scores(results, gid))}
               for gid in auto]
@@ -112,11 +115,11 @@ def write_summary(results, out_dir, title):
                "share": f"{100 * count / len(results):.0f}%"}
               for (part, diagnosis), count in mistakes[:TOP_MISTAKES]]
     not_ok = [{"student_id": r.student_id, "status": r.status, "message": r.message}
-              for r in sorted(results, key=lambda r: (r.status != "grader-error", r.student_id))
+              for r in sorted(everyone, key=lambda r: (r.status != "grader-error", r.student_id))
               if r.status != "ok"]
     grader_failed = [row for row in not_ok if row["status"] == "grader-error"]
     page = render("summary.html.j2", title=title, submissions=len(results), grader_failed=grader_failed,
-                  statuses=sorted(Counter(r.status for r in results).items()), scores=scores, total=total,
+                  statuses=sorted(Counter(r.status for r in everyone).items()), scores=scores, total=total,
                   image=base64.b64encode(png.read_bytes()).decode("ascii"), top=TOP_MISTAKES, mistakes=common,
                   not_ok=not_ok)
     html_path = _write_page(out_dir / "summary.html", page)

@@ -209,11 +209,15 @@ def load(course_dir: Path | str) -> Term | None:
     extensions = term.path(calendar.extensions, "extensions.csv")
     if extensions is None:
         return term
-    return Term(calendar, path.parent, read_extensions(extensions, term))
+    from autograder.term.roster import load_roster
+    students = set(load_roster(term.roster)) if term.roster else None
+    return Term(calendar, path.parent, read_extensions(extensions, term, students))
 
 
-def read_extensions(path: Path, term: Term) -> dict[tuple[str, str], tuple[dt.datetime, str]]:
-    """{(student, assignment): (new due date, why)} from the extensions CSV; CalendarError listing every bad line."""
+def read_extensions(path: Path, term: Term, students: set[str] | None = None) -> dict[tuple[str, str],
+                                                                                        tuple[dt.datetime, str]]:
+    """{(student, assignment): (new due date, why)} from the extensions CSV; CalendarError listing every bad line
+    (a student not among `students`, the roster's ids, is one: a typo would leave the extension unused)."""
     if not path.is_file():
         raise CalendarError(f"{path}: no such file (term.toml's `extensions` names it)")
     with path.open(encoding="utf-8-sig", newline="") as f:
@@ -238,6 +242,9 @@ def read_extensions(path: Path, term: Term) -> dict[tuple[str, str], tuple[dt.da
         student, assignment = cells["student_id"], cells["assignment"]
         due = term.due(assignment)
         problem = _extension_problem(cells, due, term)
+        if problem is None and students is not None and student not in students:
+            nearest = difflib.get_close_matches(student, sorted(students), n=1)
+            problem = f"{student!r} is not on the roster" + (f"; did you mean {nearest[0]!r}?" if nearest else "")
         if problem is None and (student, assignment) in seen:
             problem = f"{student} already has an extension of {assignment} on line {seen[student, assignment]}"
         if problem:
@@ -317,7 +324,8 @@ def describe_late_by(late_by: dt.timedelta) -> str:
 
 
 def _aware(moment: dt.datetime, zone: ZoneInfo) -> dt.datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+    """`moment` in the course's time zone `zone`: a time without an offset is taken to be in it."""
+    return moment.astimezone(zone) if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
 
 def _plain(x: float) -> str:
