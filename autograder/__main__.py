@@ -191,7 +191,7 @@ def _release_feedback(args):
     from autograder.term import calendar, feedback
     try:
         done = feedback.release(args.assignment, args.course or COURSE_ROOT)
-    except (calendar.CalendarError, feedback.FeedbackError) as error:
+    except (calendar.CalendarError, feedback.FeedbackError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"Released the feedback of {len(done.released)} students" +

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.apps import NbGraderAPI
 from nbgrader.utils import is_grade
-from traitlets.config.loader import PyFileConfigLoader
+from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
 
 from autograder import authoring, registry
 from autograder.notebooks import grade_id, read_notebook
@@ -16,9 +16,14 @@ from autograder.registry import COURSE_ROOT
 
 
 def api(course_dir=COURSE_ROOT):
-    """nbgrader's API for the course at `course_dir`, configured by its nbgrader_config.py."""
+    """nbgrader's API for the course at `course_dir`, configured by its nbgrader_config.py (FileNotFoundError, saying
+    so, when it has none)."""
     _put_environment_on_path()
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course_dir)).load_config()
+    try:
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(course_dir)).load_config()
+    except ConfigFileNotFound:
+        raise FileNotFoundError(f"{course_dir} is not an nbgrader course folder: it has no nbgrader_config.py") \
+            from None
     return NbGraderAPI(config=config)
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from nbgrader.api import MissingEntry
+
 from autograder.course_dir import COURSE_ROOT, api
 from autograder.term import calendar
 
@@ -45,7 +47,11 @@ def release(assignment: str, course_dir=COURSE_ROOT, now: dt.datetime | None = N
     term = calendar.load(course_dir)
     nbgrader = api(course_dir)
     with nbgrader.gradebook as gb:
-        students = sorted(s.student.id for s in gb.find_assignment(assignment).submissions)
+        try:
+            students = sorted(s.student.id for s in gb.find_assignment(assignment).submissions)
+        except MissingEntry:
+            raise FeedbackError(f"the gradebook has no assignment {assignment!r}: grade it first "
+                                f"(python -m autograder grade {assignment} ...)") from None
     decided = plan(assignment, students, term, now or dt.datetime.now(dt.timezone.utc))
     for student in decided.released:
         for step in (nbgrader.generate_feedback, nbgrader.release_feedback):
