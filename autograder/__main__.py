@@ -110,7 +110,8 @@ def _new(args):
         return 2
     print("Wrote " + "\n      ".join(str(path) for path in written))
     print(f"Next: python -m autograder check {args.name} (the authoring rules), then python -m autograder release "
-          f"{args.name}, then pytest tests/test_conformance.py -k {args.name}")
+          f"{args.name}, then pytest tests/test_conformance.py -k {args.name}; give it a due date in term.toml "
+          f"([assignments.{args.name}] due = ...)")
     return 0
 
 

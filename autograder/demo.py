@@ -58,8 +58,12 @@ def write_submitted(course_dir, batch, assignment, arrived=None):
         for name, path in files.items():
             shutil.copy(path, folder / name)
         if arrived and student in arrived:
-            stamp = arrived[student].astimezone(dt.timezone.utc)
-            (folder / "timestamp.txt").write_text(f"{stamp:%Y-%m-%d %H:%M:%S.%f} UTC")
+            write_timestamp(folder, arrived[student])
+
+
+def write_timestamp(folder, moment):
+    """nbgrader's timestamp.txt in a submission folder, as its exchange writes it (in UTC)."""
+    (Path(folder) / "timestamp.txt").write_text(f"{moment.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M:%S.%f} UTC")
 
 
 def dated_course(course, assignment, students):
@@ -146,6 +150,8 @@ def demo_assignment(assignment, course, out):
     broken = course / "submitted" / "damaged-file" / assignment
     broken.mkdir(parents=True)
     (broken / found.notebook).write_text('{"cells": [')
+    if arrived:
+        write_timestamp(broken, arrived["reference"])
     print(f"4/4 The batch grader (sandboxed: {isolation()}; parallel on Dask) grades the reference first (the canary), "
           f"then all {len(batch) + 1}:")
     start = time.perf_counter()
