@@ -66,15 +66,15 @@ def test_release_fetch_submit_collect_grade_feedback_round_trip(tmp_path, source
     assert (course / "submitted" / student / ASSIGNMENT / "best_two_layer_net.pth").is_file()
     assert cli(["grade", ASSIGNMENT, str(course / "submitted"), "--out", str(tmp_path / "grading"),
                 "--course", str(course), "--workers", "1", "--no-canary"]) == 0
-    # Feedback after the due date: two days away, so it is held back, and the student fetches none.
+    # Feedback after the due date: two days away, so it is held back, and nothing reaches the exchange.
     due = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=2)
     calendar = f'time_zone = "UTC"\nfeedback = "after-due"\n[assignments.{ASSIGNMENT}]\ndue = {due:%Y-%m-%dT%H:%M:%S}\n'
     (course / "term.toml").write_text(calendar)
     assert cli(["release-feedback", ASSIGNMENT, "--course", str(course)]) == 0
-    student_command(student_home, exchange, "fetch_feedback", ASSIGNMENT)
-    assert not list((student_home / ASSIGNMENT).glob("feedback/*/*.html"))
+    assert not list((exchange / COURSE_ID).glob("feedback/*.html"))
     (course / "term.toml").write_text(calendar.replace("after-due", "immediately"))
     assert cli(["release-feedback", ASSIGNMENT, "--course", str(course)]) == 0
+    assert len(list((exchange / COURSE_ID).glob("feedback/*.html"))) == 1
     student_command(student_home, exchange, "fetch_feedback", ASSIGNMENT)
 
     feedback, = (student_home / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html")
