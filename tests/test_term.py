@@ -13,6 +13,7 @@ import pytest
 
 from autograder.__main__ import main as cli
 from autograder.course_dir import api, generate_release, scratch_course
+from autograder.demo import write_timestamp
 from autograder.notebooks import read_notebook, submission
 from autograder.term import lms
 
@@ -59,7 +60,7 @@ def course(tmp_path_factory, source_nb, answers, reference_model):
         nbformat.write(solved, folder / f"{NOTEBOOK}.ipynb")
         shutil.copy(reference_model, folder / "best_two_layer_net.pth")
         if arrived is not None:
-            (folder / "timestamp.txt").write_text(f"{arrived:%Y-%m-%d %H:%M:%S.%f} UTC")
+            write_timestamp(folder, arrived)
     assert cli(["grade", ASSIGNMENT, str(course / "submitted"), "--out", str(course / "grading"),
                 "--course", str(course), "--workers", "2", "--no-canary"]) == 0
     return course
