@@ -137,8 +137,11 @@ def test_extensions_that_cannot_be_used_are_refused_naming_each_line(tmp_path):
     assert "line 8: due 'soon' is not a date and time" in message
     assert "line 9: 2 fields, the header has 4" in message
     assert "line 2" not in message.replace("on line 2", "")
-    assert "line 1: unknown column 'extra_day'; did you mean 'extra_days'?" in refusal(
+    assert "line 1: unknown column 'extra_day': did you mean 'extra_days'?" in refusal(
         tmp_path, extensions="student_id,assignment,extra_day\nada,two_layer_net,3\n")
+    latin1 = "student_id,assignment,extra_days\nzoë,two_layer_net,2\n".encode("latin-1")
+    (tmp_path / "extensions.csv").write_bytes(latin1)
+    assert "extensions.csv is not UTF-8 text (byte 35): save it as 'CSV UTF-8'" in refusal(tmp_path)
     (tmp_path / "roster.csv").write_text("student_id\nada\njdoe7\n")
     assert "line 3: 'jdoe8' is not on the roster; did you mean 'jdoe7'?" in refusal(
         tmp_path, extensions="student_id,assignment,extra_days\nada,two_layer_net,3\njdoe8,two_layer_net,2\n")
@@ -203,6 +206,7 @@ class Template:
 
 
 def test_grades_csv_and_feedback_charge_the_penalty(tmp_path):
+    (tmp_path / "roster.csv").write_text("student_id\nearly\nabsent\nlate\ngrace\next\nclosed\nunknown\n")
     term = calendar.load(course(tmp_path, extensions="student_id,assignment,due,extra_days\next,two_layer_net,,3\n"))
     (tmp_path / "out" / "results").mkdir(parents=True)
     rows = [result("early", 10, DUE - dt.timedelta(days=1)), result("grace", 10, DUE + dt.timedelta(minutes=10)),
@@ -210,7 +214,7 @@ def test_grades_csv_and_feedback_charge_the_penalty(tmp_path):
             result("closed", 10, DUE + dt.timedelta(days=8)), result("unknown", 10)]
     for row in rows:
         (tmp_path / "out" / "results" / f"{row.student_id}.json").write_text(json.dumps(row.to_json()))
-    results = class_results(Template, tmp_path / "out", term, roster={"early": None, "absent": None})
+    results = class_results(Template, tmp_path / "out", term)
     reports.write_grades_csv(results, tmp_path / "grades.csv")
     lines = (tmp_path / "grades.csv").read_text().splitlines()
     assert lines[0] == "student_id,status,test_a,test_b,q_written,raw_total,late_by,late_penalty,total,max_total"

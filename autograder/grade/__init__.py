@@ -34,7 +34,6 @@ from autograder.grade.task import grade_submission
 from autograder.gradebook import ensure_assignment, record_results
 from autograder.notebooks import answer_cells, grade_id, read_notebook, setup_cell
 from autograder.term import calendar
-from autograder.term.roster import load_roster
 
 
 def job_template(assignment, course_dir=COURSE_ROOT, warm=True):
@@ -116,12 +115,12 @@ def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=No
     template = job_template(assignment, course_dir, warm)
     check_requirements(assignment, course_dir)
     term = calendar.load(course_dir)
-    roster = load_roster(term.roster) if term and term.roster else None
+    roster = term.students if term else None
     subs = intake.collect(submissions, assignment, template.notebook_file, term.zone if term else None)
     if roster is not None and show_progress:
         strangers = [sub.student_id for sub in subs if sub.student_id not in roster]
         if strangers:
-            print(f"warning: not on the roster ({term.roster if term else ''}): {', '.join(strangers[:20])}"
+            print(f"warning: not on the roster: {', '.join(strangers[:20])}"
                   f"{', ...' if len(strangers) > 20 else ''}", file=sys.stderr)
     if student is not None:
         subs = [s for s in subs if s.student_id == student]
@@ -141,7 +140,7 @@ def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=No
             (results_dir / f"{result.student_id}.json").write_text(json.dumps(result.to_json(), indent=1))
     # Re-runs (e.g. --student) rewrite the reports from every result kept in DIR/results, with the calendar (and its
     # extensions) as they are now.
-    results = class_results(template, out, term, roster)
+    results = class_results(template, out, term)
     reports.write_grades_csv(results, out / "grades.csv")
     for result in results:
         if result.status != "missing":
@@ -157,15 +156,16 @@ def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=No
     return results
 
 
-def class_results(template, out, term=None, roster=None):
+def class_results(template, out, term=None):
     """Every Result kept in DIR/results (sorted by student id), each assessed for lateness under `term` (a
-    calendar.Term, or None: nothing is late), with a `missing` row for each student of `roster` without one."""
+    calendar.Term, or None: nothing is late), with a `missing` row for each student of its roster without one."""
     results = [Result.from_json(json.loads(p.read_text())) for p in (Path(out) / "results").glob("*.json")]
     for result in results:
         arrived = dt.datetime.fromisoformat(result.arrived) if result.arrived else None
         result.late = term.lateness(result.student_id, template.assignment, arrived) if term else None
     found = {result.student_id for result in results}
-    results += [Result.missing(template, student) for student in (roster or {}) if student not in found]
+    roster = (term.students if term else None) or {}
+    results += [Result.missing(template, student) for student in roster if student not in found]
     return sorted(results, key=lambda r: r.student_id)
 
 

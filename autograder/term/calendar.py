@@ -12,7 +12,6 @@ at most `cap_percent`, and 100% (not accepted) once `closed_after_days` have pas
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import difflib
 import math
@@ -20,10 +19,15 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from autograder.term import table
+
+if TYPE_CHECKING:
+    from autograder.term.roster import Student
 
 CALENDAR_FILE = "term.toml"
 #: The columns of the extensions CSV: each row gives either a new `due` or `extra_days`.
@@ -131,10 +135,11 @@ class Lateness:
 
 @dataclass(frozen=True)
 class Term:
-    """A course's calendar, its extensions and where it was read from."""
+    """A course's calendar, where it was read from, its extensions and its roster (None when it has none)."""
     calendar: Calendar
     folder: Path
     extensions: dict[tuple[str, str], tuple[dt.datetime, str]]  # (student, assignment) -> (new due date, why)
+    students: dict[str, Student] | None = None  # the roster: student id -> Student
 
     @property
     def zone(self) -> ZoneInfo:
@@ -184,14 +189,11 @@ class Term:
             return self.folder / named
         return self.folder / default if (self.folder / default).is_file() else None
 
-    @property
-    def roster(self) -> Path | None:
-        return self.path(self.calendar.roster, "roster.csv")
-
 
 def load(course_dir: Path | str) -> Term | None:
-    """The course's Term from `course_dir/term.toml` (None when the course has none); CalendarError when it, or
-    its extensions file, cannot be used: the message names the file, the line and what is wrong."""
+    """The course's Term from `course_dir/term.toml` (None when the course has none), with its extensions and roster;
+    CalendarError (or the roster's RosterError) when one cannot be used: the message names the file, the line and
+    what is wrong."""
     path = Path(course_dir) / CALENDAR_FILE
     if not path.is_file():
         return None
@@ -206,39 +208,26 @@ def load(course_dir: Path | str) -> Term | None:
         raise CalendarError(f"{path}:\n  " + "\n  ".join(_describe(problem, text) for problem in error.errors())) \
             from None
     term = Term(calendar, path.parent, {})
-    extensions = term.path(calendar.extensions, "extensions.csv")
-    if extensions is None:
-        return term
-    from autograder.term.roster import load_roster
-    students = set(load_roster(term.roster)) if term.roster else None
-    return Term(calendar, path.parent, read_extensions(extensions, term, students))
+    roster, extensions = term.path(calendar.roster, "roster.csv"), term.path(calendar.extensions, "extensions.csv")
+    from autograder.term.roster import load_roster  # imports the helpers package: only for a course with a roster
+    students = load_roster(roster) if roster else None
+    return Term(calendar, path.parent, read_extensions(extensions, term, students) if extensions else {}, students)
 
 
-def read_extensions(path: Path, term: Term, students: set[str] | None = None) -> dict[tuple[str, str],
-                                                                                        tuple[dt.datetime, str]]:
+def read_extensions(path: Path, term: Term, students: dict[str, Student] | None = None) \
+        -> dict[tuple[str, str], tuple[dt.datetime, str]]:
     """{(student, assignment): (new due date, why)} from the extensions CSV; CalendarError listing every bad line
     (a student not among `students`, the roster's ids, is one: a typo would leave the extension unused)."""
-    if not path.is_file():
-        raise CalendarError(f"{path}: no such file (term.toml's `extensions` names it)")
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        rows = list(csv.reader(f))
-    header = [name.strip() for name in rows[0]] if rows else []
-    problems = [f"line 1: unknown column {name!r}" + _nearest(name, EXTENSION_COLUMNS)
-                for name in header if name not in EXTENSION_COLUMNS]
-    problems += [f"line 1: no {name!r} column" for name in ("student_id", "assignment") if name not in header]
-    if "due" not in header and "extra_days" not in header:
-        problems.append("line 1: needs a 'due' or an 'extra_days' column")
-    if problems:
-        raise CalendarError(f"{path}:\n  " + "\n  ".join(problems))
+    try:
+        text = table.read_text(path)
+    except FileNotFoundError:
+        raise CalendarError(f"{path}: no such file (term.toml's `extensions` names it)") from None
+    except ValueError as error:
+        raise CalendarError(str(error)) from None
+    rows, problems = table.parse(text, EXTENSION_COLUMNS, required=("student_id", "assignment"))
     found: dict[tuple[str, str], tuple[dt.datetime, str]] = {}
     seen: dict[tuple[str, str], int] = {}
-    for line, row in enumerate(rows[1:], 2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            problems.append(f"line {line}: {len(row)} fields, the header has {len(header)}")
-            continue
-        cells = {name: cell.strip() for name, cell in zip(header, row)}
+    for line, cells in rows:
         student, assignment = cells["student_id"], cells["assignment"]
         due = term.due(assignment)
         problem = _extension_problem(cells, due, term)
@@ -332,18 +321,15 @@ def _plain(x: float) -> str:
     return f"{x:g}"
 
 
-def _nearest(name: str, choices: tuple[str, ...] | list[str]) -> str:
-    nearest = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean {nearest[0]!r}?" if nearest else f"; the columns are {', '.join(choices)}"
-
-
 def _describe(problem: Any, text: str) -> str:
     """One pydantic error as `line N: [table] key: what is wrong`, the line found in the TOML text."""
     location = [str(step) for step in problem["loc"]]
     if problem["type"] == "extra_forbidden":
-        table, key = location[:-1], location[-1]
-        model: type[BaseModel] = Calendar if not table else LatePolicy if table[-1] == "late" else AssignmentDates
-        what = f"unknown key{_nearest(key, list(model.model_fields)).replace('the columns are', 'the keys are')}"
+        section, key = location[:-1], location[-1]
+        model: type[BaseModel] = Calendar if not section else LatePolicy if section[-1] == "late" else AssignmentDates
+        nearest = difflib.get_close_matches(key, list(model.model_fields), n=1)
+        what = "unknown key; " + (f"did you mean {nearest[0]!r}?" if nearest else
+                                  f"the keys are {', '.join(model.model_fields)}")
     else:
         what = f"{problem['msg'].removeprefix('Value error, ')}"
         if problem["type"] != "value_error" and "input" in problem and not isinstance(problem["input"], dict):

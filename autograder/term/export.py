@@ -22,7 +22,7 @@ from autograder.grade.reports import number
 from autograder.grade.results import Result
 from autograder.term import calendar, lms
 from autograder.term.calendar import describe_late_by
-from autograder.term.roster import Student, load_roster
+from autograder.term.roster import Student
 
 
 class IncompleteGrades(lms.ExportError):
@@ -54,11 +54,11 @@ def export(assignment, grades_dir, to, out=None, course_dir=COURSE_ROOT, allow_i
     from autograder.grade import class_results, job_template
     template = job_template(assignment, course_dir)
     term = calendar.load(course_dir)
-    roster = load_roster(term.roster) if term and term.roster else {}
+    roster = (term.students if term else None) or {}
     if not (Path(grades_dir) / "results").is_dir():
         raise lms.ExportError(f"{grades_dir} holds no graded batch (no results/ folder): give the --out folder of "
                               f"`python -m autograder grade {assignment}`")
-    results = class_results(template, grades_dir, term, roster)
+    results = class_results(template, grades_dir, term)
     grades = [_grade(result, written) for result, written in zip(results, _written(course_dir, template, results))]
     gaps = [f"{grade.student_id}: {'; '.join(grade.gaps)}" for grade in grades if grade.gaps]
     if gaps and not allow_incomplete:

@@ -6,13 +6,11 @@ submissions are named by), with the ids each LMS matches grades by.
 
 Only `student_id` is required. Every problem of the file is reported at once, each with its line number.
 """
-import csv
-import difflib
-import io
 import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from autograder.term import table
 from helpers.submit import ID_CHARACTERS, STUDENT_ID
 
 #: What a spreadsheet reads as the start of a formula; identifiers starting with one are refused.
@@ -60,12 +58,12 @@ def load_roster(path) -> dict[str, Student]:
     """Read roster.csv (UTF-8, with or without BOM): student id -> Student, in the file's order."""
     path = Path(path)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = table.read_text(path)
     except FileNotFoundError:
         raise RosterError(f"no roster at {path}: write a roster.csv with a header row and at least a student_id "
                           f"column (optional: {', '.join(COLUMNS[1:])})") from None
-    except UnicodeDecodeError as error:
-        raise RosterError(f"{path} is not UTF-8 text (byte {error.start}): save it as 'CSV UTF-8'") from None
+    except ValueError as error:
+        raise RosterError(str(error)) from None
     students, problems = _parse(text, path.name)
     if problems:
         listed = "\n".join(f"  {problem}" for problem in problems)
@@ -75,52 +73,20 @@ def load_roster(path) -> dict[str, Student]:
 
 def _parse(text, name):
     """(students, problems) of a roster's text; `name` (the file's) starts each problem."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    problems: list[str] = []
+    rows, problems = table.parse(text, COLUMNS, required=("student_id",))
+    problems = [f"{name} {problem}" for problem in problems]
     students: dict[str, Student] = {}
     first_line: dict[str, int] = {}
-    try:
-        header = [cell.strip() for cell in next(reader, [])]
-        if not any(header):
-            return students, [f"{name} line 1: no header row (the first line names the columns, e.g. student_id)"]
-        problems += [f"{name} line 1: {p}" for p in _header_problems(header)]
-        if problems:
-            return students, problems
-        end = reader.line_num
-        for row in reader:
-            line, end = end + 1, reader.line_num
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                problems.append(f"{name} line {line}: {len(row)} fields, the header has {len(header)}")
-                continue
-            values = {column: cell.strip() for column, cell in zip(header, row)}
-            row_problems = _row_problems(values)
-            sid = values["student_id"]
-            if sid in first_line:
-                row_problems.append(f"student id {sid!r} is also on line {first_line[sid]}")
-            problems += [f"{name} line {line}: {p}" for p in row_problems]
-            if sid:
-                first_line.setdefault(sid, line)
-            students[sid] = Student(**values)  # returned only when no line has a problem
-    except csv.Error as error:
-        problems.append(f"{name} line {reader.line_num}: not valid CSV ({error})")
+    for line, values in rows:
+        row_problems = _row_problems(values)
+        sid = values["student_id"]
+        if sid in first_line:
+            row_problems.append(f"student id {sid!r} is also on line {first_line[sid]}")
+        problems += [f"{name} line {line}: {p}" for p in row_problems]
+        if sid:
+            first_line.setdefault(sid, line)
+        students[sid] = Student(**values)  # returned only when no line has a problem
     return students, problems
-
-
-def _header_problems(header):
-    problems = []
-    for column in header:
-        if not column:
-            problems.append("a column has no name")
-        elif column not in COLUMNS:
-            near = difflib.get_close_matches(column, COLUMNS, n=1)
-            hint = f"did you mean {near[0]!r}?" if near else f"the columns are {', '.join(COLUMNS)}"
-            problems.append(f"unknown column {column!r}: {hint}")
-    problems += [f"column {column!r} appears twice" for column in sorted({c for c in header if header.count(c) > 1})]
-    if "student_id" not in header:
-        problems.append("no student_id column (it is required)")
-    return problems
 
 
 def _row_problems(values):
