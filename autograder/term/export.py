@@ -36,7 +36,6 @@ class Grade:
     student_id: str
     autograded: float | None
     written: float
-    written_max: float
     penalty: float
     gaps: tuple[str, ...]
     feedback: str
@@ -64,17 +63,13 @@ def export(assignment, grades_dir, to, out=None, course_dir=COURSE_ROOT, allow_i
     if gaps and not allow_incomplete:
         raise IncompleteGrades("not exported: these grades are not complete (grade them, or regrade with "
                                "--student, or export with --allow-incomplete):\n  " + "\n  ".join(gaps))
-    _record_penalties(course_dir, template, grades)
-    column = lms.Column(template.title, template_max(template), term.lms_id(assignment) if term else None)
+    max_points = sum(template.points.values()) + sum(template.manual_parts.values())
+    column = lms.Column(template.title, max_points, term.lms_id(assignment) if term else None)
     rows = [lms.GradeRow(roster.get(grade.student_id) or Student(grade.student_id), grade.score, grade.feedback)
             for grade in grades]
-    path = Path(out or f"{assignment}-{to}.csv")
-    return lms.write(to, rows, column, path, moodle_identifier=moodle_identifier), grades
-
-
-def template_max(template):
-    """Every point of the assignment: autograded and written."""
-    return sum(template.points.values()) + sum(template.manual_parts.values())
+    path = lms.write(to, rows, column, Path(out or f"{assignment}-{to}.csv"), moodle_identifier=moodle_identifier)
+    _record_penalties(course_dir, template, grades)  # once the file is written: a refused export changes nothing
+    return path, grades
 
 
 def _written(course_dir, template, results):
@@ -100,7 +95,7 @@ def _grade(result: Result, written: dict[str, float | None]) -> Grade:
     """The Grade of one row, its penalty charged on autograded and written points together."""
     written_max = sum(result.manual_parts.values())
     if result.status == "missing":
-        return Grade(result.student_id, 0.0, 0.0, written_max, 0.0, (), "No submission.")
+        return Grade(result.student_id, 0.0, 0.0, 0.0, (), "No submission.")
     gaps = []
     if result.status == "grader-error":
         gaps.append("grader-error: not graded (regrade it with --student)")
@@ -116,7 +111,7 @@ def _grade(result: Result, written: dict[str, float | None]) -> Grade:
     if late is not None and late.late_by is not None and late.late_by.total_seconds() > 0:
         lines.append(f"late by {describe_late_by(late.late_by)}: {late.reason}" +
                      (f" ({-penalty:g} points)" if penalty else ""))
-    return Grade(result.student_id, auto, earned, written_max, penalty, tuple(gaps), "; ".join(lines) + ".")
+    return Grade(result.student_id, auto, earned, penalty, tuple(gaps), "; ".join(lines) + ".")
 
 
 def _record_penalties(course_dir, template, grades):
