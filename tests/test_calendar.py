@@ -234,6 +234,7 @@ def test_grades_csv_and_feedback_charge_the_penalty(tmp_path):
     assert "(extended by 3 days)" in ext.read_text() and "On time." in ext.read_text()
     unknown = reports.write_feedback(results[-1], tmp_path / "u.html", "T").read_text()
     assert "No arrival time" in unknown and "penalty of" not in unknown
+    assert "or an LMS attempt time" in unknown  # the reason's own capitals kept
     assert Result.from_json(late.to_json()).late == late.late  # the results file keeps the assessment
     summary = reports.write_summary(results, tmp_path / "summary", "T")[0].read_text()
     assert "6 submissions." in summary and "absent" in summary  # the missing student: listed, not counted

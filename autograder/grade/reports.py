@@ -83,7 +83,7 @@ def _lateness(result):
     return {"due": f"{late.due:%A %d %B %Y, %H:%M} ({zone})", "extension": late.extension,
             "arrived": f"{late.arrived.astimezone(zone):%A %d %B %Y, %H:%M:%S}" if late.arrived else "",
             "late_by": describe_late_by(late.late_by) if late.late_by and late.late_by.total_seconds() > 0 else "",
-            "reason": late.reason, "percent": number(late.percent),
+            "reason": late.reason[:1].upper() + late.reason[1:], "percent": number(late.percent),
             "penalty": number(result.late_penalty) if result.late_penalty else ""}
 
 
