@@ -37,6 +37,9 @@ def main(argv=None):
     grade.add_argument("--no-canary", action="store_true",
                        help="skip the canary: grading the reference solution first, on every worker, and refusing the "
                             "batch unless it gets every autograded point")
+    grade.add_argument("--allow-unsandboxed", action="store_true",
+                       help="grade even where no sandbox can start (student code then runs with the grader's own "
+                            "rights, without filesystem or network isolation); every row's isolation records it")
     grade.add_argument("--cold-sandboxes", action="store_true",
                        help="start a fresh interpreter for every submission instead of forking it from a warm one "
                             "(slower; to compare, or to rule the warm sandboxes out)")
@@ -204,19 +207,28 @@ def _release_feedback(args):
 
 def _grade(args):
     """Exit status: 0 when every submission was graded, 1 when some rows are `grader-error` (the grader failed on
-    them: fix the cause and regrade them with --student), 2 when the batch was refused (bad input, or the canary)."""
+    them: fix the cause and regrade them with --student), 2 when the batch was refused (bad input, no sandbox, a
+    worker unlike the client, or the canary)."""
     from autograder.course_dir import COURSE_ROOT
     from autograder.grade import grade_batch, intake
-    from autograder.grade.canary import CanaryFailed
-    from autograder.grade.sandbox import isolation
+    from autograder.grade.canary import CanaryFailed, WorkersRefused
+    from autograder.grade.sandbox import SandboxUnavailable, isolation, problem
     from autograder.term.calendar import CalendarError
     from autograder.term.roster import RosterError
-    print(f"Isolation: {isolation(warm=not args.cold_sandboxes)}")
+    if args.scheduler:
+        print("Isolation: each worker's, checked by the canary before grading")
+    elif problem() is None or args.allow_unsandboxed:
+        print(f"Isolation: {isolation(warm=not args.cold_sandboxes)}")
+    if args.allow_unsandboxed:
+        print("warning: --allow-unsandboxed: where a worker has no sandbox, student code runs with the grader's own "
+              "rights; each such row's isolation says UNSANDBOXED", file=sys.stderr)
     try:
         results = grade_batch(args.assignment, args.submissions, args.out, course_dir=args.course or COURSE_ROOT,
                               student=args.student, scheduler=args.scheduler, workers=args.workers,
-                              warm=not args.cold_sandboxes, canary=not args.no_canary)
-    except (intake.IntakeError, FileNotFoundError, CalendarError, RosterError) as error:
+                              warm=not args.cold_sandboxes, canary=not args.no_canary,
+                              allow_unsandboxed=args.allow_unsandboxed)
+    except (intake.IntakeError, FileNotFoundError, CalendarError, RosterError, SandboxUnavailable,
+            WorkersRefused) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except CanaryFailed as failure:

@@ -75,7 +75,7 @@ def test_a_kit_under_tmp_grades_the_reference_in_full(kit_under_tmp, reference_m
     autograded = sum(registry.assignment(assignment).points.values())
     assert (result["status"], result["total"]) == ("ok", autograded), {
         part: value["diagnoses"] for part, value in result["parts"].items() if value["diagnoses"]}
-    canary, = json.loads((out / "canary.json").read_text()).values()
+    canary, = json.loads((out / "canary.json").read_text())["results"].values()
     assert canary["total"] == autograded, canary["message"]
 
 
@@ -126,7 +126,7 @@ def test_a_broken_sandbox_makes_the_canary_refuse_the_batch(monkeypatch, tmp_pat
     assert "did not get every autograded point" in text and HIDDEN_MODULE in text, text
     assert "test_nn_forward_pass: not graded, the grader failed" in text, text
     assert not (out / "grades.csv").exists() and not list((out / "results").glob("*.json"))
-    canary = json.loads((out / "canary.json").read_text())
+    canary = json.loads((out / "canary.json").read_text())["results"]
     assert all(part.get("grader_error") for result in canary.values() for grade_id, part in result["parts"].items()
                if grade_id != "test_best_model"), canary
     # The command line prints the canary's per-part result and exits 2.

@@ -1,13 +1,16 @@
 """Batch grading: `python -m autograder grade ASSIGNMENT SUBMISSIONS --out DIR`.
 
 intake (with each submission's arrival time) -> Dask (a LocalCluster sized to the machine, or an existing
-cluster) -> the canary (the reference solution, graded first on every worker; autograder.grade.canary) -> one job
-per submission -> sandboxed run + judging on the workers (autograder.grade.task) -> results/<student>.json
-(autograder.grade.results) -> lateness under the course calendar (autograder.term.calendar) and a `missing` row
-for each student of the roster without a submission -> grades.csv, feedback/<student>.html, summary.html -> the
+cluster) -> the canary (every worker checked: same kit and course settings, a sandbox that isolates; then the
+reference solution graded first on each; autograder.grade.canary) -> one job per submission -> sandboxed run +
+judging on the workers (autograder.grade.task) -> results/<student>.json (autograder.grade.results) -> lateness
+under the course calendar (autograder.term.calendar) and a `missing` row for each student of the roster without a
+submission -> grades.csv, feedback/<student>.html, summary.html -> the
 nbgrader gradebook (late penalties included).
 Every submission found gets a row; a grader failure on one becomes that row's status (`grader-error`, its parts
-not graded), never a lost row and never a zero: such rows are left out of the gradebook until regraded.
+not graded), never a lost row and never a zero: such rows are left out of the gradebook until regraded. A worker
+lost in the middle of a batch loses nothing: Dask runs its jobs again on the others.
+Without a working sandbox nothing is graded (sandbox.SandboxUnavailable), unless `allow_unsandboxed`.
 """
 import contextlib
 import datetime as dt
@@ -27,19 +30,19 @@ from tqdm.auto import tqdm
 from autograder.autograded import write_autograded
 from autograder import registry
 from autograder.course_dir import COURSE_ROOT
-from autograder.grade import canary, intake, reports
+from autograder.grade import canary, fingerprint, intake, reports, sandbox
 from autograder.grade.results import Job, JobTemplate, Result
 from autograder.grade.sandbox import Limits
-from autograder.grade.task import grade_submission
+from autograder.grade.task import grade_submission, worker_report
 from autograder.gradebook import ensure_assignment, record_results
 from autograder.notebooks import answer_cells, grade_id, read_notebook, setup_cell
 from autograder.term import calendar
 
 
-def job_template(assignment, course_dir=COURSE_ROOT, warm=True):
+def job_template(assignment, course_dir=COURSE_ROOT, warm=True, allow_unsandboxed=False):
     """What every job of this assignment needs, read from the manifest (the autograded parts, their points and
-    budgets) and the source notebook (its set-up cell, answer cells and written questions). `warm=False` runs its
-    submissions in cold sandboxes only."""
+    budgets) and the source notebook (its set-up cell, answer cells and written questions), with this kit's and
+    course's fingerprint. `warm=False` runs its submissions in cold sandboxes only."""
     found = registry.assignment(assignment, course_dir)
     if not found.graded:
         raise intake.IntakeError(f"{assignment} is not graded (graded = false in assignments/{assignment}/"
@@ -51,7 +54,8 @@ def job_template(assignment, course_dir=COURSE_ROOT, warm=True):
                        points=found.points,
                        manual_parts={grade_id(c): c.metadata["nbgrader"]["points"] for c in written},
                        side_file_names=found.side_files, limits=Limits.from_manifest(found.manifest),
-                       course_root=str(found.course_root), warm=warm)
+                       course_root=str(found.course_root), warm=warm, allow_unsandboxed=allow_unsandboxed,
+                       fingerprint=fingerprint.of(found))
 
 
 class MissingRequirement(FileNotFoundError):
@@ -97,13 +101,16 @@ def plan_job(template, sub, seed=None):
 
 
 def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=None, scheduler=None, workers=None,
-                show_progress=True, record=True, window=None, warm=True, canary=True):
+                show_progress=True, record=True, window=None, warm=True, canary=True, allow_unsandboxed=False):
     """Grade every submission (or only `student`) and write the reports; returns the Results, by student id.
 
-    With `canary`, the reference solution is graded first on every Dask worker, through the same path, and the
-    batch is refused (canary.CanaryFailed, nothing graded or written but DIR/canary.json) unless it gets every
-    autograded point. A machine without what the course's settings need is refused first (MissingRequirement), and
-    so is a course calendar, extensions file or roster that cannot be read (calendar.CalendarError, RosterError).
+    Without a working sandbox on this machine (a local cluster) the batch is refused (sandbox.SandboxUnavailable,
+    naming the mechanism that failed and its fix) unless `allow_unsandboxed`. With `canary`, every Dask worker is
+    checked first (canary.WorkersRefused: another kit or course settings, no sandbox, a sandbox that leaks), then
+    the reference solution is graded on each, through the same path, and the batch is refused
+    (canary.CanaryFailed, nothing graded or written but DIR/canary.json) unless it gets every autograded point. A
+    machine without what the course's settings need is refused first (MissingRequirement), and so is a course
+    calendar, extensions file or roster that cannot be read (calendar.CalendarError, RosterError).
     Late work is charged by the calendar's policy from the time each submission reached the course.
     At most `window` submissions (default: twice the worker threads) are read into memory and in
     flight at once, so the grader's memory does not grow with the size of the class. `warm=False` runs every
@@ -112,7 +119,9 @@ def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=No
     """
     out = Path(out)
     registry.bind_course(course_dir)  # the harness files its sandboxes mount are this course's
-    template = job_template(assignment, course_dir, warm)
+    template = job_template(assignment, course_dir, warm, allow_unsandboxed)
+    if scheduler is None and sandbox.problem() and not allow_unsandboxed:
+        raise sandbox.SandboxUnavailable(sandbox.problem())
     check_requirements(assignment, course_dir)
     term = calendar.load(course_dir)
     roster = term.students if term else None
@@ -170,13 +179,19 @@ def class_results(template, out, term=None):
 
 
 def _canary(client, template, course_dir, out, show_progress):
-    """Grade the reference solution on every worker of `client`; raise canary.CanaryFailed unless each run gets
-    every autograded point. Its results go to DIR/canary.json, never to the batch's reports."""
+    """Check every worker of `client` (canary.WorkersRefused), then grade the reference solution on each; raise
+    canary.CanaryFailed unless each run gets every autograded point. The workers' reports and the results go to
+    DIR/canary.json, never to the batch's reports."""
+    workers = sorted(client.scheduler_info()["workers"])
+    looks = {worker: client.submit(worker_report, template, workers=[worker], allow_other_workers=False, pure=False)
+             for worker in workers}
+    seen = {worker: look.result() for worker, look in looks.items()}
+    (Path(out) / "canary.json").write_text(json.dumps({"workers": seen}, indent=1))
+    canary.check_workers(template.assignment, seen, template.fingerprint, template.allow_unsandboxed)
     if not (Path(course_dir) / "release" / template.assignment / template.notebook_file).is_file():
         ensure_assignment(course_dir, template.assignment, template.notebook_file)  # the reference is built on it
     with tempfile.TemporaryDirectory(prefix="course-kit-canary-") as folder:
         job = plan_job(template, canary.canary_submission(course_dir, template, folder))
-    workers = sorted(client.scheduler_info()["workers"])
     futures = {worker: client.submit(grade_submission, job, workers=[worker], allow_other_workers=False, pure=False)
                for worker in workers}
     results = {}
@@ -185,13 +200,19 @@ def _canary(client, template, course_dir, out, show_progress):
             results[worker] = future.result()
         except Exception as error:  # noqa: BLE001 - a worker that cannot grade fails the canary, with the cause
             results[worker] = Result.grader_error(template, job.student_id, job.notes, error)
-    (Path(out) / "canary.json").write_text(json.dumps({worker: result.to_json() for worker, result in results.items()},
-                                                      indent=1))
+    (Path(out) / "canary.json").write_text(json.dumps(
+        {"workers": seen, "results": {worker: result.to_json() for worker, result in results.items()}}, indent=1))
     canary.check(template.assignment, results)
     if show_progress:
         seconds = max(result.seconds for result in results.values())
         print(f"Canary: the reference solution got every autograded point on {len(results)} worker"
-              f"{'s' if len(results) > 1 else ''} ({seconds:.1f} s)")
+              f"{'s' if len(results) > 1 else ''} ({seconds:.1f} s), each with the client's kit and course "
+              f"settings ({template.fingerprint['kit']}, course {template.fingerprint['course']})")
+        for isolation in sorted({look["isolation"] for look in seen.values()}):
+            leaks = sorted({fault for look in seen.values() if look["isolation"] == isolation
+                            for fault in look["faults"]})
+            print(f"Canary: isolation {isolation}: " + (f"checked from the inside, it {'; '.join(leaks)}" if leaks
+                                                        else "checked from the inside"))
 
 
 @contextlib.contextmanager

@@ -1,7 +1,11 @@
-"""The canary: before a batch, the grader grades the instructor's own solution through the path the students'
-submissions take (intake, the same sandbox kind, every Dask worker of the batch) and refuses the batch unless the
-solution gets every autograded point on each worker. A grader that cannot grade the reference in full would charge
-every student for its own failure.
+"""The canary: before a batch, the grader looks at every Dask worker of the batch and grades the instructor's own
+solution on each, through the path the students' submissions take (intake, the same sandbox kind).
+
+First look (`check_workers`): a worker is refused, before anything is graded, when its kit or course settings differ
+from the client's (autograder.grade.fingerprint), when it has no working sandbox, or when its sandbox, checked from
+the inside, shares a namespace with it, sees the course's folders or has a network (the last two allowed only with
+`--allow-unsandboxed`, and then recorded). Then the batch is refused unless the solution gets every autograded point
+on each worker: a grader that cannot grade the reference in full would charge every student for its own failure.
 """
 import shutil
 from pathlib import Path
@@ -40,6 +44,36 @@ class CanaryFailed(RuntimeError):
         lines.append("Fix the cause (see the sandbox's isolation and the causes above), or pass --no-canary to grade "
                      "anyway.")
         return lines
+
+
+class WorkersRefused(RuntimeError):
+    """Workers the canary's first look refused, before any grading: `reasons` is {worker: [why]}."""
+
+    def __init__(self, assignment, reasons):
+        self.assignment, self.reasons = assignment, reasons
+        lines = [f"The grader refuses to grade this batch of {assignment}: "
+                 f"{len(reasons)} worker{'s' if len(reasons) > 1 else ''} cannot grade it as the client would."]
+        for worker, why in reasons.items():
+            lines += [f"  worker {worker}:"] + [f"    {reason}" for reason in why]
+        super().__init__("\n".join(lines))
+
+
+def check_workers(assignment, reports, expected, allow_unsandboxed):
+    """Raise WorkersRefused naming each worker whose report (task.worker_report, by worker address) differs from
+    the client's `expected` fingerprint, has no sandbox, or has one that leaks (both allowed with
+    `allow_unsandboxed`, which the reports then record)."""
+    reasons = {}
+    for worker, report in reports.items():
+        why = [f"its {what} is {report['fingerprint'].get(what)}, the client's {expected[what]}: start it from the "
+               "same kit and course as the client" for what in sorted(expected)
+               if report["fingerprint"].get(what) != expected[what]]
+        if not allow_unsandboxed:
+            why += [report["problem"]] if report["problem"] else []
+            why += [f"its sandbox {fault}" for fault in report["faults"]] if not report["problem"] else []
+        if why:
+            reasons[worker] = why
+    if reasons:
+        raise WorkersRefused(assignment, reasons)
 
 
 def reference_submission(course_dir, assignment):

@@ -6,7 +6,7 @@ its `to_json` is the file DIR/results/<student>.json that the reports and the gr
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from autograder.judging import Report
@@ -17,7 +17,9 @@ from autograder.term.calendar import Lateness
 @dataclass(frozen=True)
 class JobTemplate:
     """What every job of an assignment needs: from its manifest (the autograded parts, their points, the side files,
-    the budgets) and its source notebook (the set-up cell, the answer cells, the written questions' points)."""
+    the budgets) and its source notebook (the set-up cell, the answer cells, the written questions' points).
+    `allow_unsandboxed` lets a worker without a sandbox grade anyway; `fingerprint` is the client's kit and course
+    settings (autograder.grade.fingerprint), which every worker must share to grade a job."""
     assignment: str
     title: str
     notebook_file: str
@@ -29,6 +31,8 @@ class JobTemplate:
     limits: Limits
     course_root: str
     warm: bool = True
+    allow_unsandboxed: bool = False
+    fingerprint: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

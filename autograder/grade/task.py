@@ -19,7 +19,7 @@ from pathlib import Path
 from autograder import registry
 from autograder.hidden import not_defined
 from autograder.judging import Report, new_rng
-from autograder.grade import cells, sandbox
+from autograder.grade import cells, fingerprint, sandbox
 from autograder.grade.results import Job, JobTemplate, PartResult, Result
 from autograder.harness import transport
 from autograder.notebooks import MAGIC, NotebookError, notebook_from_bytes
@@ -36,9 +36,12 @@ def graded_assignment(template: JobTemplate) -> registry.Assignment:
 
 
 def grade_submission(job: Job) -> Result:
-    """Grade one submission described by `job` (see autograder.grade.plan_job)."""
+    """Grade one submission described by `job` (see autograder.grade.plan_job). A worker whose kit or course
+    settings differ from the client's refuses it (fingerprint.WorkerMismatch), and so does one without a sandbox
+    unless the batch allows it (sandbox.SandboxUnavailable): the row becomes a `grader-error`."""
     start = time.perf_counter()
     template, notes, sandboxed = job.template, list(job.notes), {}
+    check_worker(template)
     reports, faults, problem = {}, {}, job.problem
     if problem is None:
         try:
@@ -48,7 +51,8 @@ def grade_submission(job: Job) -> Result:
         except NotebookError as error:
             problem = ("invalid-notebook", str(error))
     if problem is None:
-        with sandbox.lease(template.limits, f"grade-{job.student_id}-", template.warm) as box:
+        with sandbox.lease(template.limits, f"grade-{job.student_id}-", template.warm,
+                           template.allow_unsandboxed) as box:
             reports, faults, incidents, sandboxed["part_seconds"], sandboxed["step_seconds"] = _run_code_parts(
                 job, code_cells, box)
             _file_parts(job, box.job_dir, reports, faults)
@@ -71,6 +75,32 @@ def grade_submission(job: Job) -> Result:
     return Result(job.student_id, status, message, parts, dict(template.manual_parts), notes,
                   sandbox.isolation(template.warm), seconds=round(time.perf_counter() - start, 3),
                   worker=f"{socket.gethostname()}:{os.getpid()}", **sandboxed)
+
+
+def check_worker(template: JobTemplate) -> None:
+    """Raise fingerprint.WorkerMismatch when this worker's kit or course settings differ from the client's."""
+    if not template.fingerprint:
+        return
+    mine = fingerprint.of(graded_assignment(template))
+    differ = [f"{what} {mine[what]} (the client's: {template.fingerprint.get(what)})" for what in sorted(mine)
+              if mine[what] != template.fingerprint.get(what)]
+    if differ:
+        raise fingerprint.WorkerMismatch(f"worker {socket.gethostname()}:{os.getpid()} grades with another "
+                                         f"{' and another '.join(differ)}: start it from the same kit and course "
+                                         "as the client")
+
+
+def worker_report(template: JobTemplate) -> dict:
+    """What this worker would grade with, for the canary's first look before any grading: its kit and course
+    settings, its isolation, why it has no sandbox (if so) and what a sandbox lacks, checked from the inside."""
+    assignment = graded_assignment(template)
+    problem = sandbox.problem()
+    root = assignment.course_root
+    hidden = [path for path in (root / "source", root / "assignments", root / "submitted", root / "autograded",
+                                root / "gradebook.db") if path.exists()]
+    return {"worker": f"{socket.gethostname()}:{os.getpid()}", "fingerprint": fingerprint.of(assignment),
+            "isolation": sandbox.isolation(template.warm), "problem": str(problem) if problem else None,
+            "faults": sandbox.isolation_faults(template.limits, hidden)}
 
 
 def _not_graded(grade_id, why):

@@ -2,8 +2,11 @@
 file size and process count.
 
 - `limits`: `Limits`, the per-submission limits from the manifest's budgets, and `PART_GRACE_SECONDS`;
-- `commands`: the isolation (bubblewrap, or a plain child process where there is none; `isolation()` says which
-  for reports), the command lines of cold and warm sandboxes, and their rlimits and pids cgroup;
+- `commands`: the isolation (bubblewrap; a plain child process where there is none, only when the grader is told
+  `--allow-unsandboxed`; `isolation()` says which for reports), the command lines of cold and warm sandboxes, and
+  their rlimits and pids cgroup;
+- `diagnosis`: why bubblewrap cannot start here (`problem()`), and the fix;
+- `inside`: the isolation a sandbox gets, checked from the inside (`isolation_faults`, for the canary);
 - `progress`: `read_regular`, reading what a submission left in its job folder, and `Progress`, following the
   harness's progress file step by step against each step's budget;
 - `cold`: `run`, one submission in a fresh interpreter, and the `Outcome` of a run;
@@ -20,17 +23,27 @@ from pathlib import Path
 from autograder import registry
 
 from .cold import Outcome, run
-from .commands import (HARNESS_DIR, HELPERS_DIR, bubblewrap, command, isolation, prepare_fallback, warm_command,
-                       warm_sandboxes)
+from .commands import (HARNESS_DIR, HELPERS_DIR, UNSANDBOXED, bubblewrap, command, isolation, prepare_fallback,
+                       problem, warm_command, warm_sandboxes)
+from .inside import isolation_faults
 from .limits import PART_GRACE_SECONDS, Limits
 from .progress import read_regular
 from .warm import WarmSandbox, WarmStartError
 
-__all__ = ["HARNESS_DIR", "HELPERS_DIR", "PART_GRACE_SECONDS", "Lease", "Limits", "Outcome", "WarmStartError",
-           "bubblewrap", "command", "isolation", "lease", "prepare_fallback", "read_regular", "run", "warm_command",
-           "warm_sandboxes"]
+__all__ = ["HARNESS_DIR", "HELPERS_DIR", "PART_GRACE_SECONDS", "UNSANDBOXED", "Lease", "Limits", "Outcome",
+           "SandboxUnavailable", "WarmStartError", "bubblewrap", "command", "isolation", "isolation_faults", "lease",
+           "prepare_fallback", "problem", "read_regular", "run", "warm_command", "warm_sandboxes"]
 
 _threads = threading.local()
+
+
+class SandboxUnavailable(RuntimeError):
+    """No sandbox can start here and the grader was not told `--allow-unsandboxed`: nothing is graded."""
+
+    def __init__(self, problem):
+        self.problem = problem
+        super().__init__(f"{problem}. The grader refuses to run student code without a sandbox; to grade anyway, "
+                         "with student code running with the grader's own rights, pass --allow-unsandboxed.")
 
 
 @dataclass
@@ -50,9 +63,12 @@ class Lease:
 
 
 @contextlib.contextmanager
-def lease(limits, prefix="job-", warm=True):
+def lease(limits, prefix="job-", warm=True, allow_unsandboxed=False):
     """A Lease for one submission: warm when `warm` and `warm_sandboxes()` (this thread's own warm sandbox, one per
-    set of resource limits and course), cold otherwise. The job folder and all it holds are removed afterwards."""
+    set of resource limits and course), cold otherwise. The job folder and all it holds are removed afterwards.
+    SandboxUnavailable where bubblewrap cannot start, unless `allow_unsandboxed`."""
+    if problem() and not allow_unsandboxed:
+        raise SandboxUnavailable(problem())
     if warm and warm_sandboxes():
         key = (limits.cpu_seconds, limits.memory_mb, limits.file_mb, limits.processes, limits.startup_seconds,
                registry.bound_course())  # it mounts that course's harness files

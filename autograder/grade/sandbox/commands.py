@@ -4,8 +4,9 @@ With bubblewrap (Debian's `bubblewrap`): a new mount, PID, network, IPC and user
 system, Python and virtualenv; the harness (autograder/harness/ and each graded assignment's harness.py, nothing
 else of autograder/ or assignments/) and the helpers read-only; a private writable job folder that holds only this
 submission; no network, no view of the course folder, gradebook, source/, checks or other students; all
-capabilities dropped. Without it: a plain child process with the same limits
-and a cleared environment, reported as weaker isolation, never silently.
+capabilities dropped. Without it (autograder.grade.sandbox.diagnosis says why) the grader refuses to grade, unless
+told `--allow-unsandboxed`: then a plain child process with the same limits and a cleared environment runs each
+submission, and every row's `isolation` says so.
 
 CPU time, memory, file size and (not as root) process count are rlimits set by util-linux prlimit; as root,
 a pids cgroup of its own caps the process count where this machine lets us make one.
@@ -22,6 +23,8 @@ from pathlib import Path
 import autograder.harness
 import helpers
 from autograder import registry
+
+from .diagnosis import bwrap_program, diagnose
 
 HARNESS_DIR = Path(autograder.harness.__file__).resolve().parent
 HELPERS_DIR = Path(helpers.__file__).resolve().parent
@@ -42,14 +45,15 @@ def mounts():
 
 
 @functools.lru_cache(maxsize=1)
+def problem():
+    """Why bubblewrap cannot isolate submissions here (a diagnosis.SandboxProblem), or None when it can (probed
+    once)."""
+    return diagnose()
+
+
 def bubblewrap():
     """Path of bwrap when it exists and works here, else None."""
-    path = shutil.which("bwrap")
-    if not path:
-        return None
-    probe = subprocess.run([path, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "true"],
-                           capture_output=True)
-    return path if probe.returncode == 0 else None
+    return None if problem() else bwrap_program()
 
 
 @functools.lru_cache(maxsize=1)
@@ -66,6 +70,10 @@ def warm_sandboxes():
         return probe.returncode == 0 and (Path(spool) / "probe" / "isolated").is_file()
 
 
+#: How an unsandboxed row's isolation begins: reports and the canary look for it.
+UNSANDBOXED = "UNSANDBOXED"
+
+
 def isolation(warm=True):
     """A one-line description of the isolation this machine gives (with warm sandboxes when `warm`), for reports."""
     if warm and warm_sandboxes():
@@ -73,7 +81,8 @@ def isolation(warm=True):
     elif bubblewrap():
         text = "bubblewrap"
     else:
-        text = "rlimits-only (bubblewrap not found: no filesystem or network isolation)"
+        text = (f"{UNSANDBOXED} (--allow-unsandboxed): rlimits only, no filesystem or network isolation "
+                f"({problem().mechanism}: {problem().seen})")
     if os.geteuid() == 0 and not os.access(PIDS_CGROUP, os.W_OK):
         text += "; no process-count limit (running as root without a writable pids cgroup)"
     return text
