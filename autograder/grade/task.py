@@ -98,7 +98,8 @@ def worker_report(template: JobTemplate) -> dict:
     root = assignment.course_root
     hidden = [path for path in (root / "source", root / "assignments", root / "submitted", root / "autograded",
                                 root / "gradebook.db") if path.exists()]
-    return {"worker": f"{socket.gethostname()}:{os.getpid()}", "fingerprint": fingerprint.of(assignment),
+    return {"worker": f"{socket.gethostname()}:{os.getpid()}", "kit": str(registry.COURSE_ROOT),
+            "course": str(root), "fingerprint": fingerprint.of(assignment),
             "isolation": sandbox.isolation(template.warm), "problem": str(problem) if problem else None,
             "faults": sandbox.isolation_faults(template.limits, hidden)}
 
