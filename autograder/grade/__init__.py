@@ -33,7 +33,7 @@ from autograder.course_dir import COURSE_ROOT
 from autograder.grade import canary, fingerprint, intake, reports, sandbox
 from autograder.grade.results import Job, JobTemplate, Result
 from autograder.grade.sandbox import Limits
-from autograder.grade.task import grade_submission, worker_report
+from autograder.grade.task import clock, grade_submission, worker_report
 from autograder.gradebook import ensure_assignment, record_results
 from autograder.notebooks import answer_cells, grade_id, read_notebook, setup_cell
 from autograder.term import calendar
@@ -117,7 +117,7 @@ def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=No
     submission in a cold sandbox (a fresh interpreter) even where warm ones work. Rows whose status is
     `grader-error` are not recorded in the gradebook (their earlier grades, if any, stay).
     """
-    out = Path(out)
+    out, batch = Path(out), dict[str, float]()
     registry.bind_course(course_dir)  # the harness files its sandboxes mount are this course's
     template = job_template(assignment, course_dir, warm, allow_unsandboxed)
     if scheduler is None and sandbox.problem() and not allow_unsandboxed:
@@ -125,7 +125,8 @@ def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=No
     check_requirements(assignment, course_dir)
     term = calendar.load(course_dir)
     roster = term.students if term else None
-    subs = intake.collect(submissions, assignment, template.notebook_file, term.zone if term else None)
+    with clock(batch, "intake"):
+        subs = intake.collect(submissions, assignment, template.notebook_file, term.zone if term else None)
     if roster is not None and show_progress:
         strangers = [sub.student_id for sub in subs if sub.student_id not in roster]
         if strangers:
@@ -138,31 +139,42 @@ def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=No
     results_dir = out / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
     arrivals = {sub.student_id: sub for sub in subs}
-    with _client(scheduler, workers) as client:
+    with clock(batch, "cluster"), _client(scheduler, workers) as client:
+        threads = sum(client.nthreads().values())
         if canary:
-            _canary(client, template, course_dir, out, show_progress)
-        for result in _dispatch(client, template, subs, window or 2 * sum(client.nthreads().values()),
-                                show_progress):
-            sub = arrivals[result.student_id]
-            result.arrived = sub.arrived.isoformat() if sub.arrived else None
-            result.arrived_from = sub.arrived_from or None
-            (results_dir / f"{result.student_id}.json").write_text(json.dumps(result.to_json(), indent=1))
+            with clock(batch, "canary"):
+                _canary(client, template, course_dir, out, show_progress)
+        with clock(batch, "grading"):
+            for result in _dispatch(client, template, subs, window or 2 * threads, show_progress):
+                sub = arrivals[result.student_id]
+                result.arrived = sub.arrived.isoformat() if sub.arrived else None
+                result.arrived_from = sub.arrived_from or None
+                (results_dir / f"{result.student_id}.json").write_text(json.dumps(result.to_json(), indent=1))
     # Re-runs (e.g. --student) rewrite the reports from every result kept in DIR/results, with the calendar (and its
     # extensions) as they are now.
-    results = class_results(template, out, term)
-    reports.write_grades_csv(results, out / "grades.csv")
-    for result in results:
-        if result.status != "missing":
-            reports.write_feedback(result, out / "feedback" / f"{result.student_id}.html", template.title)
-    reports.write_summary(results, out, template.title)
-    if record:  # as `nbgrader autograde` would: this run's submissions into autograded/ and the gradebook
-        ensure_assignment(course_dir, assignment, template.notebook_file)
-        graded_now = {sub.student_id for sub in subs}
-        now = [r for r in results if r.student_id in graded_now and r.status != "grader-error"]
-        graded = {r.student_id for r in now}
-        submitted = write_autograded(course_dir, template, [sub for sub in subs if sub.student_id in graded], now)
-        record_results(course_dir, assignment, template.notebook_file, now, submitted, term)
+    with clock(batch, "reports"):
+        results = class_results(template, out, term)
+        reports.write_grades_csv(results, out / "grades.csv")
+        for result in results:
+            if result.status != "missing":
+                reports.write_feedback(result, out / "feedback" / f"{result.student_id}.html", template.title)
+        reports.write_summary(results, out, template.title)
+    with clock(batch, "gradebook"):
+        _record(record, course_dir, template, subs, results, term)
+    reports.write_profile(out / "profile.json", batch, [r for r in results if r.student_id in arrivals], threads)
     return results
+
+
+def _record(record, course_dir, template, subs, results, term):
+    """As `nbgrader autograde` would (when `record`): this run's submissions into autograded/ and the gradebook."""
+    if not record:
+        return
+    ensure_assignment(course_dir, template.assignment, template.notebook_file)
+    graded_now = {sub.student_id for sub in subs}
+    now = [r for r in results if r.student_id in graded_now and r.status != "grader-error"]
+    graded = {r.student_id for r in now}
+    submitted = write_autograded(course_dir, template, [sub for sub in subs if sub.student_id in graded], now)
+    record_results(course_dir, template.assignment, template.notebook_file, now, submitted, term)
 
 
 def class_results(template, out, term=None):

@@ -9,6 +9,7 @@ HTML-escaped wherever it is rendered.
 import base64
 import csv
 import io
+import json
 import math
 import re
 import statistics
@@ -197,3 +198,27 @@ def _write_page(path, page):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def write_profile(path, batch, results, threads):
+    """DIR/profile.json: where a batch's time went. `batch` holds the seconds of its stages (intake; cluster, which
+    holds the canary and grading; reports; gradebook); each graded row adds its seconds on the worker, by stage
+    (Result.stage_seconds; `other` is the rest: leasing the job folder, Dask) and by step inside the sandbox
+    (Result.step_seconds), given here as means per submission."""
+    graded = [r for r in results if r.stage_seconds is not None]
+    stages: Counter[str] = Counter()
+    steps: Counter[str] = Counter()
+    for result in graded:
+        stages.update(result.stage_seconds)
+        stages["other"] += result.seconds - sum(result.stage_seconds.values())
+        steps.update(result.step_seconds or {})
+    wall = sum(batch.get(stage, 0.0) for stage in ("intake", "cluster", "reports", "gradebook"))
+    mean = (lambda counter: {k: round(v / len(graded), 4) for k, v in sorted(counter.items())}) if graded else dict
+    profile = {"submissions": len(results), "sandboxed": len(graded), "threads": threads,
+               "batch_seconds": {stage: round(seconds, 2) for stage, seconds in batch.items()},
+               "seconds": round(wall, 2), "per_minute": round(60 * len(results) / wall, 1) if wall else None,
+               "worker_seconds_per_submission": round(sum(r.seconds for r in graded) / len(graded), 4) if graded
+               else None,
+               "stage_seconds_per_submission": mean(stages), "sandbox_step_seconds_per_submission": mean(steps)}
+    Path(path).write_text(json.dumps(profile, indent=1))
+    return profile

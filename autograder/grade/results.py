@@ -90,7 +90,9 @@ class Result:
     """One submission's row: its status ("ok", a failure such as "timeout" or "invalid-notebook", or "grader-error":
     the grader failed, not the student's code) and message, its autograded parts (in the manifest's order), the points
     of its written answers (graded by hand), notes for the student, the sandbox's isolation and what grading took. A
-    row graded in a sandbox also has the seconds of each part and of each kind of step, and which sandbox ran it.
+    row graded in a sandbox also has the seconds of each part and of each kind of step inside the sandbox, of each
+    stage of its grading on the worker (`stage_seconds`: read, draw, sandbox, judge, best_model), and which sandbox
+    ran it.
     `arrived` (ISO 8601, with its offset) is when the submission reached the course, read at intake from
     `arrived_from`; `late` is its lateness under the course calendar, assessed when the reports are written."""
     student_id: str
@@ -108,6 +110,7 @@ class Result:
     arrived: str | None = None
     arrived_from: str | None = None
     late: Lateness | None = None
+    stage_seconds: dict[str, float] | None = None
 
     @classmethod
     def missing(cls, template: JobTemplate, student_id: str) -> Result:
@@ -152,7 +155,8 @@ class Result:
     def to_json(self) -> dict[str, Any]:
         """The row as DIR/results/<student>.json holds it."""
         sandboxed = {key: value for key, value in (("part_seconds", self.part_seconds),
-                                                   ("step_seconds", self.step_seconds), ("sandbox", self.sandbox))
+                                                   ("step_seconds", self.step_seconds), ("sandbox", self.sandbox),
+                                                   ("stage_seconds", self.stage_seconds))
                      if value is not None}
         worker = {} if self.worker is None else {"worker": self.worker}
         late = {} if self.late is None else {"late": self.late.to_json(), "late_penalty": self.late_penalty}
@@ -170,4 +174,4 @@ class Result:
                    {grade_id: PartResult.from_json(part) for grade_id, part in row["parts"].items()},
                    row["manual_parts"], row["notes"], row["isolation"], row["seconds"], row.get("worker"),
                    row.get("part_seconds"), row.get("step_seconds"), row.get("sandbox"), row.get("arrived"),
-                   row.get("arrived_from"), late)
+                   row.get("arrived_from"), late, row.get("stage_seconds"))

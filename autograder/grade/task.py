@@ -9,6 +9,7 @@ meant for the student.
 `grade_submission` takes a Job and returns a Result (plain dataclasses), so it can run on any Dask worker that has
 the kit.
 """
+import contextlib
 import json
 import os
 import signal
@@ -43,10 +44,12 @@ def grade_submission(job: Job) -> Result:
     template, notes, sandboxed = job.template, list(job.notes), {}
     check_worker(template)
     reports, faults, problem = {}, {}, job.problem
+    stages: dict[str, float] = {}
     if problem is None:
         try:
-            nb = notebook_from_bytes(job.notebook, job.notebook_name)
-            code_cells, cell_notes = cells.plan(nb, template.answer_cells)
+            with clock(stages, "read"):
+                nb = notebook_from_bytes(job.notebook, job.notebook_name)
+                code_cells, cell_notes = cells.plan(nb, template.answer_cells)
             notes += cell_notes
         except NotebookError as error:
             problem = ("invalid-notebook", str(error))
@@ -54,9 +57,11 @@ def grade_submission(job: Job) -> Result:
         with sandbox.lease(template.limits, f"grade-{job.student_id}-", template.warm,
                            template.allow_unsandboxed) as box:
             reports, faults, incidents, sandboxed["part_seconds"], sandboxed["step_seconds"] = _run_code_parts(
-                job, code_cells, box)
-            _file_parts(job, box.job_dir, reports, faults)
+                job, code_cells, box, stages)
+            with clock(stages, "best_model"):
+                _file_parts(job, box.job_dir, reports, faults)
             sandboxed["sandbox"] = box.describe()
+        sandboxed["stage_seconds"] = stages
         notes += [note for cell in code_cells for note in cell.notes]
         if incidents:
             problem = (incidents[0][0], "; ".join(text for _, text in incidents))
@@ -110,7 +115,17 @@ def _not_graded(grade_id, why):
     return report
 
 
-def _run_code_parts(job, code_cells, box):
+@contextlib.contextmanager
+def clock(stages, stage):
+    """Add the seconds the block takes to `stages[stage]`."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        stages[stage] = round(stages.get(stage, 0.0) + time.perf_counter() - start, 4)
+
+
+def _run_code_parts(job, code_cells, box, stages):
     """Sandboxed runs of every code part; returns ({grade_id: Report}, {grade_id: why the grader could not grade it},
     [(status, message)] of what went wrong, {grade_id: seconds the part ran}, {step kind ("start", "setup", "cell",
     "part"): seconds in all}).
@@ -124,20 +139,22 @@ def _run_code_parts(job, code_cells, box):
     parts = {part.grade_id: part for part in graded_assignment(job.template).code_parts}
     limits, drawn, scratch = job.template.limits, {}, box.job_dir
     (scratch / "cases").mkdir()
-    for grade_id, part in parts.items():
-        rng, seed = new_rng(job.seed)
-        drawn[grade_id] = (part.draw(rng), seed)
-        transport.save(drawn[grade_id][0], scratch / "cases" / f"{grade_id}.safetensors")
+    with clock(stages, "draw"):
+        for grade_id, part in parts.items():
+            rng, seed = new_rng(job.seed)
+            drawn[grade_id] = (part.draw(rng), seed)
+            transport.save(drawn[grade_id][0], scratch / "cases" / f"{grade_id}.safetensors")
     pending, reports, faults, incidents, seconds = list(parts), {}, {}, [], {}
     steps: dict[str, float] = {}
-    clock = time.perf_counter()
+    began = time.perf_counter()
     while pending:
-        left = limits.wall_seconds - (time.perf_counter() - clock)
+        left = limits.wall_seconds - (time.perf_counter() - began)
         if left < 1:
             incidents.append(("timeout", f"used up its {limits.wall_seconds:g} s of wall time before "
                                          f"{', '.join(pending)} could run"))
             break
-        outcome, cell_errors = _sandbox_run(job, code_cells, [parts[g] for g in pending], box, left)
+        with clock(stages, "sandbox"):
+            outcome, cell_errors = _sandbox_run(job, code_cells, [parts[g] for g in pending], box, left)
         seconds.update({step_id: took for kind, step_id, took in outcome.steps
                         if kind == "part" and step_id in parts and took is not None})
         for kind, _, took in outcome.steps:
@@ -145,8 +162,9 @@ def _run_code_parts(job, code_cells, box):
         for grade_id in list(pending):
             if (scratch / "outputs" / f"{grade_id}.safetensors").is_file():
                 pending.remove(grade_id)
-                reports[grade_id], incident = _judge(parts[grade_id], drawn[grade_id], scratch, cell_errors, job,
-                                                     code_cells)
+                with clock(stages, "judge"):
+                    reports[grade_id], incident = _judge(parts[grade_id], drawn[grade_id], scratch, cell_errors, job,
+                                                         code_cells)
                 incidents += [incident] if incident else []
             elif (scratch / "outputs" / f"{grade_id}.grader-error").is_file():
                 pending.remove(grade_id)
