@@ -89,7 +89,8 @@ def classify(message_lines):
         return SandboxProblem("apparmor", f"{seen}: AppArmor restricts unprivileged user namespaces "
                                           "(kernel.apparmor_restrict_unprivileged_userns = 1, as on Ubuntu 24.04)",
                               f"give bwrap a profile that allows them: sudo apparmor_parser -r {APPARMOR_PROFILE} "
-                              "(Ubuntu 25.04 ships one as bwrap-userns-restrict)")
+                              "(Ubuntu 25.04's own bwrap-userns-restrict lets bwrap start too, but takes the "
+                              "capabilities warm sandboxes need: they then fall back to cold ones)")
     if _seccomp_filtered() and ("Operation not permitted" in said or "No permissions" in said
                                 or "Function not implemented" in said):
         return SandboxProblem("seccomp", f"{seen}: this process runs under a seccomp filter that denies the "
