@@ -6,6 +6,7 @@ Each benchmark is one module of this package, listed in BENCHMARKS, with a docst
 """
 BENCHMARKS = (
     "batched_training",
+    "class_throughput",
     "grading",
     "grading_memory",
     "hostile_cases",

@@ -2,6 +2,7 @@
 `python -m autograder grade` run in a process of its own to measure what the grader itself uses."""
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -41,12 +42,15 @@ def released_course(prefix, assignment="two_layer_net"):
         yield Path(tmp), course
 
 
-def grade_in_own_process(submissions, out, course, assignment="two_layer_net"):
-    """Grade `submissions` with the CLI in a fresh process. Returns exit code, seconds, the grader's peak memory
-    in MB and {student_id: {status, total, seconds, lost: {part: first diagnosis}}} from its results."""
+def grade_in_own_process(submissions, out, course, assignment="two_layer_net", kit=None):
+    """Grade `submissions` with the CLI in a fresh process (of the kit in folder `kit`, default this one). Returns
+    exit code, seconds, the grader's peak memory in MB, the load average when it started and {student_id: {status,
+    total, seconds, lost: {part: first diagnosis}}} from its results."""
+    load = round(os.getloadavg()[0], 2)
+    env = None if kit is None else {**os.environ, "PYTHONPATH": str(kit)}
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", MEASURE, "grade", assignment, str(submissions), "--out", str(out),
-                           "--course", str(course)], capture_output=True, text=True)
+                           "--course", str(course)], capture_output=True, text=True, env=env, cwd=kit)
     seconds = time.perf_counter() - start
     lines = done.stdout.strip().splitlines()
     measured = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {"exit": done.returncode,
@@ -57,6 +61,6 @@ def grade_in_own_process(submissions, out, course, assignment="two_layer_net"):
         rows[r.student_id] = {"status": r.status, "total": r.total, "seconds": r.seconds,
                               "lost": {p: v.diagnoses[0][:160] for p, v in r.parts.items()
                                        if v.score < v.max and v.diagnoses}}
-    return {"exit": measured["exit"], "seconds": round(seconds, 1),
+    return {"exit": measured["exit"], "seconds": round(seconds, 1), "load": load,
             "grader_peak_mb": measured["peak_mb"] and round(measured["peak_mb"]), "rows": rows,
             "error": done.stderr.strip().splitlines()[-1] if done.returncode and done.stderr.strip() else ""}

@@ -6,6 +6,7 @@ Each failure is made to happen: no bubblewrap at all, a real seccomp filter that
 Docker's default profile does), and, for what this machine cannot switch (the kernel's AppArmor and user-namespace
 settings, a container's masked /proc), a bubblewrap stand-in that fails with the message the real one prints there
 and a /proc laid out as there."""
+import dataclasses
 import json
 import os
 import shlex
@@ -17,8 +18,10 @@ from pathlib import Path
 import pytest
 
 from autograder.course_dir import generate_release, scratch_course
-from autograder.grade import sandbox
+from autograder.grade import job_template, sandbox
+from autograder.grade.fingerprint import WorkerMismatch
 from autograder.grade.sandbox import diagnosis
+from autograder.grade.task import check_worker
 from test_grader_trust import write_reference
 
 #: Runs its arguments under a seccomp filter like Docker's default profile: unshare, and clone with any namespace
@@ -206,3 +209,24 @@ def test_a_bubblewrap_that_does_not_isolate_is_refused_by_the_canary(tmp_path, c
                   f"its sandbox can see {course / 'source'}"):
         assert fault in done.stderr, done.stderr
     assert not list((tmp_path / "out").glob("results/*.json"))
+
+
+# --- each worker refuses on its own (one that joins after the canary, or a batch graded with --no-canary) ----------
+
+def test_a_worker_refuses_a_job_without_a_sandbox_unless_the_batch_allows_it(bwrap_is, tmp_path):
+    bwrap_is(tmp_path / "missing" / "bwrap")
+    limits = sandbox.Limits()
+    with pytest.raises(sandbox.SandboxUnavailable, match="--allow-unsandboxed"):
+        with sandbox.lease(limits):
+            pass
+    with sandbox.lease(limits, allow_unsandboxed=True) as box:
+        assert box.describe() == {"kind": "cold"}
+
+
+def test_a_worker_refuses_a_job_from_a_client_with_another_kit_or_course():
+    template = job_template("two_layer_net")
+    check_worker(template)  # this process is the client: the same
+    for what in ("kit", "course"):
+        other = dataclasses.replace(template, fingerprint={**template.fingerprint, what: "0.0.0+elsewhere"})
+        with pytest.raises(WorkerMismatch, match=f"another {what} .*the client's: 0.0.0\\+elsewhere"):
+            check_worker(other)
