@@ -31,7 +31,7 @@ from pathlib import Path
 import nbformat
 from nbgrader import utils as nbgrader_utils
 
-from autograder.notebooks import grade_id, notebook_from_bytes, read_notebook, source_text
+from autograder.notebooks import grade_id, notebook_from_bytes, source_text
 
 #: nbgrader's bookkeeping files in a submission folder, copied to autograded/ (and the most bytes read of each).
 BOOKKEEPING = {"timestamp.txt": 1024, "submission_secret.txt": 1024}
@@ -47,31 +47,25 @@ SAFE_SCHEMES = ("http", "https", "mailto", "attachment")
 SAFE_MIMETYPES = ("text/plain", "image/png", "image/jpeg")
 
 
-def write_autograded(course_dir, template, subs, results):
-    """Write the autograded notebook of every submission in `subs` whose notebook can be read; return
-    {student_id: {"written": {grade_id: auto score (0 blank, None answered)}}} for the gradebook (a written answer
-    missing from "written" was deleted, or the notebook could not be read)."""
-    release = read_notebook(Path(course_dir) / "release" / template.assignment / template.notebook_file)
-    by_student = {r.student_id: r for r in results}
-    submitted: dict[str, dict] = {}
-    for sub in subs:
-        folder = Path(course_dir) / "autograded" / sub.student_id / template.assignment
-        submitted[sub.student_id] = {"written": {}}
-        notebook = _submitted_notebook(sub, template.limits.notebook_mb * 2**20)
-        _clear(folder, template.notebook_file)
-        if notebook is None or sub.student_id not in by_student:
-            continue
-        try:
-            autograded = autograded_notebook(notebook, release, by_student[sub.student_id])
-        except Exception as error:  # noqa: BLE001 - one odd notebook must not cost the batch its notebooks
-            print(f"warning: no autograded notebook for {sub.student_id} ({type(error).__name__}: {error})",
-                  file=sys.stderr)
-            continue
-        folder.mkdir(parents=True, exist_ok=True)
-        nbformat.write(autograded, folder / template.notebook_file)
-        _copy_bookkeeping(sub, folder)
-        submitted[sub.student_id] = {"written": written_answers(autograded)}
-    return submitted
+def write_one(course_dir, template, release, sub, result):
+    """Write one submission's autograded notebook (from the `release` notebook and its Result, None when it has
+    none) where its notebook can be read; return {"written": {grade_id: auto score (0 blank, None answered)}} for
+    the gradebook (a written answer missing from "written" was deleted, or the notebook could not be read)."""
+    folder = Path(course_dir) / "autograded" / sub.student_id / template.assignment
+    notebook = _submitted_notebook(sub, template.limits.notebook_mb * 2**20)
+    _clear(folder, template.notebook_file)
+    if notebook is None or result is None:
+        return {"written": {}}
+    try:
+        autograded = autograded_notebook(notebook, release, result)
+    except Exception as error:  # noqa: BLE001 - one odd notebook must not cost the batch its notebooks
+        print(f"warning: no autograded notebook for {sub.student_id} ({type(error).__name__}: {error})",
+              file=sys.stderr)
+        return {"written": {}}
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(autograded, folder / template.notebook_file)
+    _copy_bookkeeping(sub, folder)
+    return {"written": written_answers(autograded)}
 
 
 def _submitted_notebook(sub, max_bytes):

@@ -2,6 +2,9 @@
 import datetime as dt
 from pathlib import Path
 
+from nbgrader.api import Comment, Grade
+from sqlalchemy.orm import joinedload
+
 from autograder.course_dir import api
 
 
@@ -48,7 +51,7 @@ def record_results(course_dir, assignment, notebook_file, results, submitted=Non
     leaving it as `nbgrader autograde` would, so formgrader, `nbgrader export` and feedback see them.
 
     `submitted` ({student: {"written": {grade_id: 0 | None}}}, from
-    autograder.autograded.write_autograded) says which written answers are blank (0, "No response.") or answered
+    autograder.autograded.write_one, by student) says which written answers are blank (0, "No response.") or answered
     (None: pending, formgrader lists them to grade); a written answer it does not name was deleted, or the
     notebook could not be read, and scores 0. Without it, written answers are left as they are. Manual scores a
     grader entered are kept; as in nbgrader, a part regraded after one was entered is flagged for review.
@@ -71,18 +74,28 @@ def record_results(course_dir, assignment, notebook_file, results, submitted=Non
                 extended = term.due_for(student, assignment)[0] - due
                 dates["extension"] = extended if extended else None
             gb.update_or_create_submission(assignment, student, **dates)
-            gb.find_submission_notebook(notebook, assignment, student).late_submission_penalty = result.late_penalty
+            submitted_notebook = gb.find_submission_notebook(notebook, assignment, student)
+            submitted_notebook.late_submission_penalty = result.late_penalty
             scores = {part: outcome.score for part, outcome in result.parts.items()}
             if info is not None:
                 scores.update({part: info["written"].get(part, 0) for part in result.manual_parts})
+            grades, comments = _grades_and_comments(gb, submitted_notebook)
             for part, score in scores.items():
-                grade = gb.find_grade(part, notebook, assignment, student)
+                grade = grades[part]
                 grade.auto_score = score
                 grade.needs_manual_grade = grade.manual_score is not None or score is None  # nbgrader's rule
                 if part in result.manual_parts:
-                    comment = gb.find_comment(part, notebook, assignment, student)
-                    comment.auto_comment = "No response." if score == 0 else None
+                    comments[part].auto_comment = "No response." if score == 0 else None
             gb.db.commit()
+
+
+def _grades_and_comments(gb, submitted_notebook):
+    """({grade_id: Grade}, {grade_id: Comment}) of one submitted notebook, in two queries (nbgrader's find_grade and
+    find_comment make several each)."""
+    grades = gb.db.query(Grade).options(joinedload(Grade.cell)).filter(Grade.notebook_id == submitted_notebook.id)
+    comments = gb.db.query(Comment).options(joinedload(Comment.cell)).filter(
+        Comment.notebook_id == submitted_notebook.id)
+    return {grade.name: grade for grade in grades}, {comment.name: comment for comment in comments}
 
 
 def _utc(moment):

@@ -144,7 +144,8 @@ def match_mistake(actual, variants, tol):
 def compare(actual, expected, name, tol, variants=None, nonfinite_hint=""):
     """Compare one output with its reference; returns (passed, detail) with a specific diagnosis.
 
-    `variants` maps diagnoses to what known mistakes would give; `nonfinite_hint` explains NaN/inf.
+    `variants` maps diagnoses to what known mistakes would give, or is a function returning that map (called only
+    for an output that is wrong: computing them costs reference runs); `nonfinite_hint` explains NaN/inf.
     """
     if actual.shape != expected.shape:
         return False, f"{name} has shape {tuple(actual.shape)}, expected {tuple(expected.shape)}"
@@ -152,6 +153,8 @@ def compare(actual, expected, name, tol, variants=None, nonfinite_hint=""):
         return False, f"{name} contains NaN or inf{nonfinite_hint}"
     if close(actual, expected, tol):
         return True, ""
+    if callable(variants):
+        variants = variants()
     mistake = match_mistake(actual, variants or {}, tol)
     error = rel_error(actual, expected)
     return False, mistake or f"{name} is wrong (relative error {error:.1e}, allowed {tol:.0e})"

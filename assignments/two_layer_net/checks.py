@@ -16,6 +16,7 @@ test_two_layer_net           TwoLayerNet                    case_two_layer_net, 
 test_find_best_net           get_param_set, find_best_net   case_find_best_net, run_find_best_net, judge_find_best_net
 test_best_model              the saved best model           check_best_model (FILE_CHECKS: a file part)
 """
+import functools
 import math
 from pathlib import Path
 
@@ -119,7 +120,7 @@ def judge_forward_pass(cases, outputs, seed):
             results.fail(f"nn_forward_pass {out['error']} [{case['name']}]")
             continue
         ref_scores, ref_hidden = reference_forward(case["params"], case["X"])
-        variants = _forward_variants(case)
+        variants = functools.cache(functools.partial(_forward_variants, case))  # for wrong outputs only
         results.add("scores", compare(out["scores"], ref_scores, "scores", _tol(case), variants))
         results.add("hidden", compare(out["hidden"], ref_hidden, "hidden", _tol(case), variants))
     return results.into(Report("test_nn_forward_pass", seed))
@@ -183,14 +184,14 @@ def _judge_forward_backward_case(case, out, results):
         return
     ref_loss, ref_grads = reference_loss_and_grads(case["params"], case["X"], case["y"], case["reg"])
     loss_result = compare(torch.tensor(out["loss"], dtype=torch.float64), ref_loss.to(torch.float64), "loss", tol,
-                          _loss_variants(case), UNSTABLE)
+                          functools.partial(_loss_variants, case), UNSTABLE)
     grad_results = {}
     for key in PARAMS:
         if key in out["grad_errors"]:
             grad_results[key] = (False, out["grad_errors"][key])
         else:
             grad_results[key] = compare(out["grads"][key], ref_grads[key], f"grads['{key}']", tol,
-                                        _grad_variants(case, key), UNSTABLE)
+                                        functools.partial(_grad_variants, case, key), UNSTABLE)
     if case["large"]:
         failures = [r for r in [loss_result, *grad_results.values()] if not r[0]]
         results.add("stable", failures[0] if failures else (True, ""))
@@ -674,6 +675,15 @@ def _accuracy(params, X, y):
     return correct / X.shape[0]
 
 
+@functools.lru_cache(maxsize=2)
+def evaluation_data(dataset):
+    """The splits of `dataset` a best model is scored on (BEST_MODEL_TARGETS), in float64, loaded once per grading
+    process and only read afterwards: {"dataset": name, "X_<split>": (N, D), "y_<split>": (N,)}."""
+    data = load_dataset(dataset, dtype=torch.float64)
+    return {"dataset": dataset, **{f"{xy}_{split}": data[f"{xy}_{split}"]
+                                   for split in BEST_MODEL_TARGETS[dataset] for xy in "Xy"}}
+
+
 def check_best_model(path, data=None, seed=None, max_bytes=MAX_CHECKPOINT_BYTES):
     """Evaluate a checkpoint saved by TwoLayerNet.save on the dataset it names, which must be the course's.
 
@@ -699,7 +709,7 @@ def check_best_model(path, data=None, seed=None, max_bytes=MAX_CHECKPOINT_BYTES)
                                      f"(its helpers/course.toml): train best_net on {course} and save it again")
         return report
     if data is None or data.get("dataset") != dataset:
-        data = load_dataset(dataset, dtype=torch.float64)
+        data = evaluation_data(dataset)
     shares = []
     for split, target in BEST_MODEL_TARGETS[dataset].items():
         X, y = data[f"X_{split}"].to(torch.float64), data[f"y_{split}"]

@@ -27,7 +27,7 @@ from dask.distributed import Client, LocalCluster, as_completed
 from nbgrader.utils import is_grade
 from tqdm.auto import tqdm
 
-from autograder.autograded import write_autograded
+from autograder import autograded
 from autograder import registry
 from autograder.course_dir import COURSE_ROOT
 from autograder.grade import canary, fingerprint, intake, reports, sandbox
@@ -139,6 +139,10 @@ def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=No
     results_dir = out / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
     arrivals = {sub.student_id: sub for sub in subs}
+    # As `nbgrader autograde` would (when `record`): each submission graded now goes into autograded/ as its result
+    # comes (the grading threads keep the cores busy meanwhile), then all into the gradebook.
+    release = read_notebook(ensure_assignment(course_dir, assignment, template.notebook_file)) if record else None
+    submitted = {}
     with clock(batch, "cluster"), _client(scheduler, workers) as client:
         threads = sum(client.nthreads().values())
         if canary:
@@ -150,6 +154,10 @@ def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=No
                 result.arrived = sub.arrived.isoformat() if sub.arrived else None
                 result.arrived_from = sub.arrived_from or None
                 (results_dir / f"{result.student_id}.json").write_text(json.dumps(result.to_json(), indent=1))
+                if release is not None and result.status != "grader-error":
+                    with clock(batch, "autograded"):
+                        _assess(result, template, term)
+                        submitted[sub.student_id] = autograded.write_one(course_dir, template, release, sub, result)
     # Re-runs (e.g. --student) rewrite the reports from every result kept in DIR/results, with the calendar (and its
     # extensions) as they are now.
     with clock(batch, "reports"):
@@ -159,22 +167,18 @@ def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=No
             if result.status != "missing":
                 reports.write_feedback(result, out / "feedback" / f"{result.student_id}.html", template.title)
         reports.write_summary(results, out, template.title)
-    with clock(batch, "gradebook"):
-        _record(record, course_dir, template, subs, results, term)
+    if record:
+        with clock(batch, "gradebook"):
+            now = [r for r in results if r.student_id in submitted]
+            record_results(course_dir, assignment, template.notebook_file, now, submitted, term)
     reports.write_profile(out / "profile.json", batch, [r for r in results if r.student_id in arrivals], threads)
     return results
 
 
-def _record(record, course_dir, template, subs, results, term):
-    """As `nbgrader autograde` would (when `record`): this run's submissions into autograded/ and the gradebook."""
-    if not record:
-        return
-    ensure_assignment(course_dir, template.assignment, template.notebook_file)
-    graded_now = {sub.student_id for sub in subs}
-    now = [r for r in results if r.student_id in graded_now and r.status != "grader-error"]
-    graded = {r.student_id for r in now}
-    submitted = write_autograded(course_dir, template, [sub for sub in subs if sub.student_id in graded], now)
-    record_results(course_dir, template.assignment, template.notebook_file, now, submitted, term)
+def _assess(result, template, term):
+    """Set `result.late`: its lateness under `term` (a calendar.Term), or None (no calendar: nothing is late)."""
+    arrived = dt.datetime.fromisoformat(result.arrived) if result.arrived else None
+    result.late = term.lateness(result.student_id, template.assignment, arrived) if term else None
 
 
 def class_results(template, out, term=None):
@@ -182,8 +186,7 @@ def class_results(template, out, term=None):
     calendar.Term, or None: nothing is late), with a `missing` row for each student of its roster without one."""
     results = [Result.from_json(json.loads(p.read_text())) for p in (Path(out) / "results").glob("*.json")]
     for result in results:
-        arrived = dt.datetime.fromisoformat(result.arrived) if result.arrived else None
-        result.late = term.lateness(result.student_id, template.assignment, arrived) if term else None
+        _assess(result, template, term)
     found = {result.student_id for result in results}
     roster = (term.students if term else None) or {}
     results += [Result.missing(template, student) for student in roster if student not in found]
@@ -229,8 +232,8 @@ def _canary(client, template, course_dir, out, show_progress):
 
 @contextlib.contextmanager
 def _client(scheduler, workers):
-    """A Dask client: of the cluster at `scheduler`, or of a LocalCluster of `workers` threads (default: one per
-    core) for the duration."""
+    """A Dask client: of the cluster at `scheduler`, or of a LocalCluster of `workers` threads (default: one more
+    than the cores, as a thread waits while its sandbox runs) for the duration."""
     # Dask keeps its last 1000 task messages, arguments included, for debugging: each job carries a notebook and a
     # checkpoint, so that log alone would hold a whole class's files in memory. (Set it on remote workers too.)
     with dask.config.set({"distributed.admin.low-level-log-length": 0}):
@@ -238,8 +241,8 @@ def _client(scheduler, workers):
             client, cluster = Client(scheduler), None
         else:
             # Threads suffice: student code runs in sandbox subprocesses, and judging releases the GIL in torch.
-            cluster = LocalCluster(n_workers=1, threads_per_worker=workers or os.cpu_count(), processes=False,
-                                   dashboard_address=":0")
+            cluster = LocalCluster(n_workers=1, threads_per_worker=workers or (os.cpu_count() or 1) + 1,
+                                   processes=False, dashboard_address=":0")
             client = Client(cluster)
         try:
             yield client

@@ -17,6 +17,8 @@ import socket
 import time
 from pathlib import Path
 
+import torch
+
 from autograder import registry
 from autograder.hidden import not_defined
 from autograder.judging import Report, new_rng
@@ -41,6 +43,8 @@ def grade_submission(job: Job) -> Result:
     settings differ from the client's refuses it (fingerprint.WorkerMismatch), and so does one without a sandbox
     unless the batch allows it (sandbox.SandboxUnavailable): the row becomes a `grader-error`."""
     start = time.perf_counter()
+    # Jobs run side by side, one per Dask thread (as many as cores, or more): each judges on one core of its own.
+    torch.set_num_threads(1)
     template, notes, sandboxed = job.template, list(job.notes), {}
     check_worker(template)
     reports, faults, problem = {}, {}, job.problem
