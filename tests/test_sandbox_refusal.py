@@ -19,6 +19,7 @@ import pytest
 
 from autograder.course_dir import generate_release, scratch_course
 from autograder.grade import job_template, sandbox
+from autograder.grade.canary import WorkersRefused, check_workers
 from autograder.grade.fingerprint import WorkerMismatch
 from autograder.grade.sandbox import diagnosis
 from autograder.grade.task import check_worker
@@ -230,3 +231,16 @@ def test_a_worker_refuses_a_job_from_a_client_with_another_kit_or_course():
         other = dataclasses.replace(template, fingerprint={**template.fingerprint, what: "0.0.0+elsewhere"})
         with pytest.raises(WorkerMismatch, match=f"another {what} .*the client's: 0.0.0\\+elsewhere"):
             check_worker(other)
+
+
+def test_the_canary_refuses_a_worker_that_cannot_say_what_it_grades_with():
+    expected = {"kit": "0.1.0+abc", "course": "def"}
+    good = {"fingerprint": expected, "problem": None, "faults": [], "isolation": "bubblewrap"}
+    with pytest.raises(WorkersRefused) as refused:
+        check_workers("two_layer_net", {"tcp://a": good, "tcp://b": {"error": "AttributeError: no worker_report"}},
+                      expected, allow_unsandboxed=False)
+    assert list(refused.value.reasons) == ["tcp://b"] and "no worker_report" in refused.value.reasons["tcp://b"][0]
+    leaky = {**good, "faults": ["shares the worker's net namespace"]}
+    with pytest.raises(WorkersRefused, match="its sandbox shares the worker's net namespace"):
+        check_workers("two_layer_net", {"tcp://a": leaky}, expected, allow_unsandboxed=False)
+    check_workers("two_layer_net", {"tcp://a": leaky}, expected, allow_unsandboxed=True)  # recorded, not refused

@@ -200,7 +200,12 @@ def _canary(client, template, course_dir, out, show_progress):
     workers = sorted(client.scheduler_info()["workers"])
     looks = {worker: client.submit(worker_report, template, workers=[worker], allow_other_workers=False, pure=False)
              for worker in workers}
-    seen = {worker: look.result() for worker, look in looks.items()}
+    seen = {}
+    for worker, look in looks.items():
+        try:
+            seen[worker] = look.result()
+        except Exception as error:  # noqa: BLE001 - a worker that cannot say what it grades with is refused
+            seen[worker] = {"error": f"{type(error).__name__}: {error}"}
     (Path(out) / "canary.json").write_text(json.dumps({"workers": seen}, indent=1))
     canary.check_workers(template.assignment, seen, template.fingerprint, template.allow_unsandboxed)
     if not (Path(course_dir) / "release" / template.assignment / template.notebook_file).is_file():

@@ -59,11 +59,16 @@ class WorkersRefused(RuntimeError):
 
 
 def check_workers(assignment, reports, expected, allow_unsandboxed):
-    """Raise WorkersRefused naming each worker whose report (task.worker_report, by worker address) differs from
-    the client's `expected` fingerprint, has no sandbox, or has one that leaks (both allowed with
+    """Raise WorkersRefused naming each worker whose report (task.worker_report, by worker address; {"error": why}
+    when it could not give one) differs from the client's `expected` fingerprint, has no sandbox, or has one that
+    leaks (both allowed with
     `allow_unsandboxed`, which the reports then record)."""
     reasons = {}
     for worker, report in reports.items():
+        if "error" in report:
+            reasons[worker] = [f"it could not say what it grades with ({report['error']}): start it from the same "
+                               "kit as the client"]
+            continue
         why = [f"its {what} is {report['fingerprint'].get(what)}, the client's {expected[what]}: start it from the "
                "same kit and course as the client" for what in sorted(expected)
                if report["fingerprint"].get(what) != expected[what]]
