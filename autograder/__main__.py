@@ -32,7 +32,7 @@ def main(argv=None):
     grade.add_argument("--out", required=True, help="folder for grades.csv, feedback/, summary.html")
     grade.add_argument("--student", help="grade (or regrade) only this student")
     grade.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
-    grade.add_argument("--workers", type=int, help="local Dask worker threads (default: one more than the CPU cores)")
+    grade.add_argument("--workers", type=int, help="local Dask worker threads (default: one per CPU core)")
     grade.add_argument("--course", default=None, help="nbgrader course folder (default: this kit)")
     grade.add_argument("--no-canary", action="store_true",
                        help="skip the canary: grading the reference solution first, on every worker, and refusing the "

@@ -65,7 +65,7 @@ def run():
         statuses[r.status] = statuses.get(r.status, 0) + 1
     auto_parts = list(results[0].parts)  # the autograded parts; written answers are graded by hand
     return {"submissions": n, "mutants": len(MUTANTS), "reference_copies": REFERENCE_COPIES,
-            "isolation": isolation(), "workers": "default (one thread more than the CPUs)",
+            "isolation": isolation(), "workers": "default (one per CPU)",
             "stock_seconds": round(stock_wall, 1), "ours_seconds": round(our_wall, 1),
             "ours_cold_seconds": round(cold_wall, 1), "cold_over_warm": round(cold_wall / our_wall, 2),
             "stock_over_ours": round(stock_wall / our_wall, 2),

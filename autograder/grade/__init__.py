@@ -139,10 +139,6 @@ def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=No
     results_dir = out / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
     arrivals = {sub.student_id: sub for sub in subs}
-    # As `nbgrader autograde` would (when `record`): each submission graded now goes into autograded/ as its result
-    # comes (the grading threads keep the cores busy meanwhile), then all into the gradebook.
-    release = read_notebook(ensure_assignment(course_dir, assignment, template.notebook_file)) if record else None
-    submitted = {}
     with clock(batch, "cluster"), _client(scheduler, workers) as client:
         threads = sum(client.nthreads().values())
         if canary:
@@ -154,10 +150,6 @@ def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=No
                 result.arrived = sub.arrived.isoformat() if sub.arrived else None
                 result.arrived_from = sub.arrived_from or None
                 (results_dir / f"{result.student_id}.json").write_text(json.dumps(result.to_json(), indent=1))
-                if release is not None and result.status != "grader-error":
-                    with clock(batch, "autograded"):
-                        _assess(result, template, term)
-                        submitted[sub.student_id] = autograded.write_one(course_dir, template, release, sub, result)
     # Re-runs (e.g. --student) rewrite the reports from every result kept in DIR/results, with the calendar (and its
     # extensions) as they are now.
     with clock(batch, "reports"):
@@ -167,9 +159,12 @@ def grade_batch(assignment, submissions, out, course_dir=COURSE_ROOT, student=No
             if result.status != "missing":
                 reports.write_feedback(result, out / "feedback" / f"{result.student_id}.html", template.title)
         reports.write_summary(results, out, template.title)
-    if record:
+    if record:  # as `nbgrader autograde` would: this run's submissions into autograded/ and the gradebook
         with clock(batch, "gradebook"):
-            now = [r for r in results if r.student_id in submitted]
+            release = read_notebook(ensure_assignment(course_dir, assignment, template.notebook_file))
+            now = [r for r in results if r.student_id in arrivals and r.status != "grader-error"]
+            submitted = {r.student_id: autograded.write_one(course_dir, template, release, arrivals[r.student_id], r)
+                         for r in now}
             record_results(course_dir, assignment, template.notebook_file, now, submitted, term)
     reports.write_profile(out / "profile.json", batch, [r for r in results if r.student_id in arrivals], threads)
     return results
@@ -237,8 +232,8 @@ def _canary(client, template, course_dir, out, show_progress):
 
 @contextlib.contextmanager
 def _client(scheduler, workers):
-    """A Dask client: of the cluster at `scheduler`, or of a LocalCluster of `workers` threads (default: one more
-    than the cores, as a thread waits while its sandbox runs) for the duration."""
+    """A Dask client: of the cluster at `scheduler`, or of a LocalCluster of `workers` threads (default: one per
+    core) for the duration."""
     # Dask keeps its last 1000 task messages, arguments included, for debugging: each job carries a notebook and a
     # checkpoint, so that log alone would hold a whole class's files in memory. (Set it on remote workers too.)
     with dask.config.set({"distributed.admin.low-level-log-length": 0}):
@@ -246,7 +241,7 @@ def _client(scheduler, workers):
             client, cluster = Client(scheduler), None
         else:
             # Threads suffice: student code runs in sandbox subprocesses, and judging releases the GIL in torch.
-            cluster = LocalCluster(n_workers=1, threads_per_worker=workers or (os.cpu_count() or 1) + 1,
+            cluster = LocalCluster(n_workers=1, threads_per_worker=workers or os.cpu_count(),
                                    processes=False, dashboard_address=":0")
             client = Client(cluster)
         try:

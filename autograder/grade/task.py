@@ -43,7 +43,7 @@ def grade_submission(job: Job) -> Result:
     settings differ from the client's refuses it (fingerprint.WorkerMismatch), and so does one without a sandbox
     unless the batch allows it (sandbox.SandboxUnavailable): the row becomes a `grader-error`."""
     start = time.perf_counter()
-    # Jobs run side by side, one per Dask thread (as many as cores, or more): each judges on one core of its own.
+    # Jobs run side by side, one per Dask thread (one per core): each judges on its own core.
     torch.set_num_threads(1)
     template, notes, sandboxed = job.template, list(job.notes), {}
     check_worker(template)
