@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-APT_PACKAGES := dataset-fashion-mnist bubblewrap chromium apparmor
+APT_PACKAGES := dataset-fashion-mnist bubblewrap chromium apparmor fonts-noto-cjk
 
 .PHONY: demo test check bench release student-bundle setup system clean
 

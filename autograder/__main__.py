@@ -1,5 +1,5 @@
-"""Command line: `python -m autograder {demo,new,check,release,grade,export,similarity,release-feedback,bundle,
-agreement,manifest} ...`."""
+"""Command line: `python -m autograder {demo,new,check,release,translate,catalogues,grade,export,similarity,release-feedback,
+bundle,agreement,manifest} ...`."""
 import argparse
 import sys
 
@@ -21,6 +21,17 @@ def main(argv=None):
                                                   "release/ASSIGNMENT from source/ with nbgrader")
     release.add_argument("assignment", nargs="*", help="assignment names (default: every assignment)")
     release.add_argument("--course", default=None, help="course folder (default: this kit)")
+    translate = commands.add_parser("translate", help="bring assignments/ASSIGNMENT/LANGUAGE.toml up to date with "
+                                                      "the English release notebook: add the cells it lacks, list "
+                                                      "the stale ones with what changed; exit 1 while any is left")
+    translate.add_argument("assignment")
+    translate.add_argument("--language", default="zh-TW", help="the language (default: zh-TW)")
+    translate.add_argument("--refresh", nargs="*", default=(), metavar="CELL",
+                           help="cells whose translation already follows the new English: record that English")
+    catalogues = commands.add_parser("catalogues", help="extract the kit's messages into each language's gettext "
+                                                        "catalogue (.po), then list the ones left to translate; "
+                                                        "exit 1 while any is left")
+    catalogues.add_argument("--check", action="store_true", help="only list what is left; change no file")
     bundle = commands.add_parser("bundle", help="write the student bundle OUT/ASSIGNMENT-student.zip (notebooks, "
                                                 "helpers, environment, README; no solutions or hidden tests)")
     bundle.add_argument("assignment", nargs="*", help="assignment names (default: every assignment)")
@@ -88,6 +99,10 @@ def main(argv=None):
         return _release(args)
     elif args.command == "new":
         return _new(args)
+    elif args.command == "translate":
+        return _translate(args)
+    elif args.command == "catalogues":
+        return _catalogues(args)
     elif args.command == "export":
         return _export(args)
     elif args.command == "similarity":
@@ -161,6 +176,42 @@ def _release(args):
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def _translate(args):
+    """Exit status 0 when every translatable cell has an up-to-date translation, 1 when some have none or a stale
+    one (each listed), 2 for an unknown assignment or language."""
+    from autograder import registry, translation
+    from autograder.notebooks import read_notebook
+    from autograder.registry import COURSE_ROOT
+    if args.language not in translation.TRANSLATED:
+        print(f"error: no translations into {args.language!r}; choose one of {', '.join(translation.TRANSLATED)}",
+              file=sys.stderr)
+        return 2
+    if args.assignment not in registry.names():
+        print(f"error: unknown assignment {args.assignment!r}", file=sys.stderr)
+        return 2
+    found = registry.assignment(args.assignment)
+    left = []
+    for notebook in found.notebooks:
+        release = read_notebook(COURSE_ROOT / "release" / args.assignment / notebook)
+        left += translation.update(args.assignment, release, notebook, args.language, set(args.refresh))
+    print(f"{translation.translation_file(args.assignment, args.language)}: "
+          + ("up to date" if not left else f"{len(left)} to do:\n  " + "\n  ".join(left)))
+    return 1 if left else 0
+
+
+def _catalogues(args):
+    from autograder import catalogues, translation
+    left = []
+    for domain in catalogues.DOMAINS:
+        for language in translation.TRANSLATED:
+            if not args.check:
+                catalogues.update(domain, language)
+            left += catalogues.missing(domain, language)
+            print(f"{catalogues.po_path(domain, language)}")
+    print("every message translated" if not left else f"{len(left)} to do:\n  " + "\n  ".join(left))
+    return 1 if left else 0
 
 
 def _bundle(args):

@@ -4,7 +4,9 @@ Everything sits in one folder, so that the notebook's working directory holds th
 
     <name>/<notebook>.ipynb   the release notebooks, byte for byte
     <name>/helpers/*.py       the helper package (no autograder, no hidden checks, no reference values)
-    <name>/helpers/course.toml  the course's settings (the data set and the transfer experiment every student uses)
+    <name>/helpers/course.toml  the course's settings (the language, the data set and the transfer experiment every
+                                student uses)
+    <name>/helpers/locale/    the helpers' message catalogues and the glossary of each language
     <name>/environment.yml    the kit's conda environment without the instructors' packages
     <name>/requirements.txt   the same pins, for pip
     <name>/README.md          set-up, running, data and submitting (templates/student_README.md.j2)
@@ -131,9 +133,12 @@ def bundle_files(name, root=COURSE_ROOT):
 
 
 def helper_files(root=COURSE_ROOT):
-    """The helper package's files a student gets: its modules and the course's settings (helpers/course.toml)."""
+    """The helper package's files a student gets: its modules, the course's settings (helpers/course.toml) and the
+    message catalogues and glossaries of its languages (helpers/locale/)."""
     helpers = Path(root) / "helpers"
-    return sorted(path for path in [*helpers.rglob("*.py"), helpers / "course.toml"] if "__pycache__" not in path.parts)
+    locale = [*helpers.glob("locale/*/LC_MESSAGES/*.po"), *helpers.glob("locale/*/glossary.toml")]
+    return sorted(path for path in [*helpers.rglob("*.py"), helpers / "course.toml", *locale]
+                  if "__pycache__" not in path.parts)
 
 
 def build(name, out_dir="dist", root=COURSE_ROOT):

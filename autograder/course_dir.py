@@ -7,10 +7,11 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.apps import NbGraderAPI
-from nbgrader.utils import is_grade
+from nbgrader.utils import compute_checksum, is_grade
 from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
 
-from autograder import authoring, registry
+from autograder import authoring, registry, translation
+from helpers import i18n
 from autograder.notebooks import grade_id, read_notebook
 from autograder.registry import COURSE_ROOT
 
@@ -69,9 +70,36 @@ def generate_release(assignment, course_dir=COURSE_ROOT):
         raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n"
                            f"{result.get('error') or result.get('log')}")
     release = Path(course_dir) / "release" / assignment
+    language = i18n.language()
     for notebook in sorted(release.glob("*.ipynb")):
-        describe_for_self_check(notebook, registry.assignment(assignment, course_dir))
+        if language != i18n.DEFAULT_LANGUAGE:
+            translate_release(notebook, assignment, language, course_dir)
+        describe_for_self_check(notebook, registry.assignment(assignment, course_dir), language)
     return release
+
+
+def translate_release(path, assignment, language, course_dir=COURSE_ROOT):
+    """Put the release notebook at `path` into `language` (autograder.translation; ReleaseError when a translation
+    is missing or stale), and the gradebook's copies of its read-only cells with it, so that nbgrader's autograde
+    finds them unchanged (the hidden tests of a graded cell stay as they are)."""
+    english = nbformat.read(path, as_version=4)
+    try:
+        translated = translation.translated_notebook(english, translation.load(assignment, language, course_dir),
+                                                     language)
+    except translation.TranslationError as error:
+        raise ReleaseError(f"release/{assignment}/{path.name}: {error}\nFix: translate those cells in "
+                           f"assignments/{assignment}/{language}.toml (`python -m autograder translate {assignment} "
+                           f"--language {language}` adds the missing ones and shows what changed)") from None
+    with api(course_dir).gradebook as gb:
+        for before, after in zip(english.cells, translated.cells):
+            name = grade_id(after)
+            if name is None or before.source == after.source or "checksum" not in after.metadata.nbgrader:
+                continue
+            stored = gb.find_source_cell(name, path.stem, assignment)
+            stored.source = translation.retranslated_gradebook_source(before.source, after.source, stored.source)
+            stored.checksum = compute_checksum(nbformat.from_dict({**after, "source": stored.source}))
+        gb.db.commit()
+    nbformat.write(translated, path)
 
 
 #: The points in a hidden-test cell's visible comment: `# Graded: nn_forward_pass (4 points). Hidden tests ...`.
@@ -123,14 +151,14 @@ def write_points(assignment, course_dir=COURSE_ROOT):
     return changed
 
 
-def describe_for_self_check(path, assignment):
+def describe_for_self_check(path, assignment, language=i18n.DEFAULT_LANGUAGE):
     """Write what the student's self-check (helpers.submit) needs into the release notebook's metadata
-    (`course_kit`): the assignment (a registry.Assignment), the side files to hand in, the grading budgets and the
-    read-only cells."""
+    (`course_kit`): the assignment (a registry.Assignment), the side files to hand in, the grading budgets, the
+    read-only cells and the notebook's language."""
     nb = nbformat.read(path, as_version=4)
     budgets = assignment.manifest.budgets.model_dump(exclude_unset=True)
     nb.metadata["course_kit"] = {
-        "assignment": assignment.name, "notebook": path.name, "graded": assignment.graded,
+        "assignment": assignment.name, "notebook": path.name, "graded": assignment.graded, "language": language,
         "side_files": assignment.side_files,
         "budgets": {k: budgets[k] for k in ("grading_seconds", "wall_seconds") if k in budgets},
         # The raw `locked` flag, not nbgrader's is_locked (which also counts every graded cell): the self-check

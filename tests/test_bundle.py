@@ -33,9 +33,11 @@ SHARED_IDIOMS = {
 }
 #: Regions nbgrader strips from the release: solutions (code and written answers) and hidden tests.
 SECRET_REGION = re.compile(r"BEGIN (SOLUTION|HIDDEN TESTS)[^\n]*\n(.*?)END \1", re.S)
-#: Instructor-only paths. The one TOML file students get is the course's settings, helpers/course.toml (which transfer
-#: experiment the class runs); any other (an assignment's manifest) is forbidden.
-FORBIDDEN_PATH = re.compile(r"(^|/)(autograder|source|assignments)/|\.(pth|db)$|(?<!/helpers/course)\.toml$")
+#: Instructor-only paths. The TOML files students get are the course's settings, helpers/course.toml (which transfer
+#: experiment the class runs), and the glossaries of helpers/locale; any other (an assignment's manifest, its
+#: notebook translations) is forbidden.
+FORBIDDEN_PATH = re.compile(r"(^|/)(autograder|source|assignments)/|\.(pth|db)$|"
+                            r"(?<!/helpers/course)(?<!/helpers/locale/zh_TW/glossary)\.toml$")
 NOT_IMPLEMENTED = re.compile(r"(\w+(?:\.\w+)*) is not implemented yet")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 CELL_TIMEOUT = 300          # seconds; the slowest cell is transfer_learning's first training of its source network
@@ -111,8 +113,10 @@ def leaks(files, secrets, references):
 def expected_files(name):
     helpers = sorted(p.relative_to(COURSE_ROOT).as_posix() for p in (COURSE_ROOT / "helpers").rglob("*.py")
                      if "__pycache__" not in p.parts)
+    locale = sorted(p.relative_to(COURSE_ROOT).as_posix() for p in (COURSE_ROOT / "helpers" / "locale").rglob("*")
+                    if p.is_file())
     return sorted(f"{name}/{path}" for path in [*registry.assignment(name).notebooks, *helpers, "helpers/course.toml",
-                                                "environment.yml",
+                                                *locale, "environment.yml",
                                                 "requirements.txt", "README.md"])
 
 

@@ -1,25 +1,66 @@
 """What the notebooks' prose names exists: the sections of each introduction's table and every "section N" a
 markdown cell refers to are headings of the notebook, each question's stated points are its answer cell's, the
 numbers quoted from the kit's own runs are the ones those runs printed, and the numbers attributed to the homework
-are the ones its list (assignments/homework.toml) gives."""
+are the ones its list (assignments/homework.toml) gives. Each check runs on the English notebooks and on their
+translations (autograder.translation), each language's phrasing read as PHRASINGS gives it."""
+import dataclasses
+import functools
 import json
 import math
 import re
 
 import pytest
 
-from autograder import homework, registry
+from autograder import homework, registry, translation
 from autograder.course_dir import COURSE_ROOT
 from autograder.notebooks import read_notebook
 
 NOTEBOOKS = registry.names()
+
+
+@dataclasses.dataclass(frozen=True)
+class Phrasing:
+    """How a language's prose writes what the checks read."""
+    section_reference: str     # names sections: group 1 holds their numbers
+    section_range: str         # within that: two numbers naming every section in between
+    question: str              # a question's first words: group 1 its number, group 2 its points
+    kits_run: str              # a sentence quoting the kit's own runs
+    the_homework: str          # a sentence quoting the homework
+    box: str                   # the homework box's first line
+    box_header: tuple          # its table's three column headers begin so
+    sentence_end: str          # where one sentence ends and the next begins
+    lab_questions: str         # the lab's list of questions begins so
+
+
+PHRASINGS = {
+    "en": Phrasing(r"(?i)\bsections? ((?:\d+(?:, | and | to |-|–| or ))*\d+)", r"\d+(-|–| to )\d+",
+                   r"\*\*Question (\d+) \((\d+) points?\)\.\*\*", r"\bkit's\b", r"\bthe homework",
+                   "### What the homework did", ("what", "the homework", "this kit's run"),
+                   r"(?<=[.!?])\s+(?=[A-Z(*])", "**Questions to think about**"),
+    "zh-TW": Phrasing(r"第 ?((?:\d+ ?(?:、|，|, |和|與|到|至|-|–|或) ?)*\d+) ?節", r"\d+ ?(-|–|到|至) ?\d+",
+                      r"\*\*問題 (\d+)（(\d+) 分）。\*\*", r"本套件", r"原作業",
+                      "### 原作業做了什麼", ("項目", "原作業", "本套件的執行"), r"(?<=[。！？])\s*",
+                      "**思考問題**"),
+}
+LANGUAGES = list(PHRASINGS)
 #: The graded notebooks whose "### What the homework did" box is still to be written: their box tests are skipped
 #: while the box is missing (a box that is there is checked, listed or not). Remove a notebook once its box is written.
 PENDING_BOXES = set()
 
 
-def markdown(assignment):
-    nb = read_notebook(COURSE_ROOT / "source" / assignment / registry.assignment(assignment).notebook)
+@functools.cache
+def notebook(assignment, language="en", kind="source"):
+    """The English source (or release) notebook, or the release notebook in `language` (the markdown is the same but
+    for the written answers, which the release leaves empty)."""
+    name = registry.assignment(assignment).notebook
+    if language == "en":
+        return read_notebook(COURSE_ROOT / kind / assignment / name)
+    release = read_notebook(COURSE_ROOT / "release" / assignment / name)
+    return translation.translated_notebook(release, translation.load(assignment, language), language)
+
+
+def markdown(assignment, language="en"):
+    nb = notebook(assignment, language)
     return nb, [c.source for c in nb.cells if c.cell_type == "markdown"]
 
 
@@ -42,35 +83,58 @@ def test_the_graded_notebooks_introduce_their_sections_in_a_table():
     assert set(registry.names(graded=True)) <= set(WITH_TABLES)
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("assignment", WITH_TABLES)
-def test_the_introductions_table_lists_the_sections_there_are(assignment):
+def test_the_introductions_table_lists_the_sections_there_are(assignment, language):
     """The same numbers, and each heading begins with the (perhaps shortened) title the table gives it."""
-    _, texts = markdown(assignment)
+    _, texts = markdown(assignment, language)
     sections, listed = numbered_sections(texts), sections_listed(texts[0])
     assert sorted(listed) == sorted(sections), (listed, sections)
     assert all(sections[n].startswith(title.rstrip(".")) for n, title in listed.items()), (listed, sections)
 
 
-@pytest.mark.parametrize("assignment", NOTEBOOKS)
-def test_every_section_the_prose_names_exists(assignment):
-    _, texts = markdown(assignment)
-    sections = numbered_sections(texts)
+def sections_named(texts, phrasing):
+    """The numbers of every section the prose refers to."""
     named = set()
     for text in texts:
-        for m in re.finditer(r"\bsections? ((?:\d+(?:, | and | to |-|–| or ))*\d+)", text):
+        for m in re.finditer(phrasing.section_reference, " ".join(text.split())):
             bounds = [int(n) for n in re.findall(r"\d+", m.group(1))]
-            if re.search(r"\d+(-|–| to )\d+", m.group(1)):  # a range names every section in between
+            if re.search(phrasing.section_range, m.group(1)):  # a range names every section in between
                 bounds = list(range(bounds[0], bounds[-1] + 1))
             named.update(bounds)
+    return named
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("assignment", NOTEBOOKS)
+def test_every_section_the_prose_names_exists(assignment, language):
+    _, texts = markdown(assignment, language)
+    sections = numbered_sections(texts)
+    named = sections_named(texts, PHRASINGS[language])
     assert named <= set(sections), f"named but missing: {sorted(named - set(sections))}; sections: {sections}"
 
 
+def test_the_translations_refer_to_the_sections_the_english_does():
+    assert sections_named(markdown("two_layer_net")[1], PHRASINGS["en"])
+    for assignment in NOTEBOOKS:
+        english = [sections_named([t], PHRASINGS["en"]) for t in markdown(assignment)[1]]
+        for language in LANGUAGES[1:]:
+            translated = [sections_named([t], PHRASINGS[language]) for t in markdown(assignment, language)[1]]
+            source = [c for c in notebook(assignment).cells if c.cell_type == "markdown"]
+            mismatched = [(s.source[:60], e, t) for s, e, t in zip(source, english, translated) if e != t
+                          and not s.metadata.get("nbgrader", {}).get("solution")]
+            assert not mismatched, (assignment, language, mismatched)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("assignment", NOTEBOOKS)
-def test_each_questions_points_are_its_answer_cells(assignment):
-    nb, _ = markdown(assignment)
+def test_each_questions_points_are_its_answer_cells(assignment, language):
+    nb, texts = markdown(assignment, language)
     cells = nb.cells
+    asked = sum(len(re.findall(PHRASINGS[language].question, text)) for text in texts)
+    assert asked == sum(len(re.findall(PHRASINGS["en"].question, text)) for text in markdown(assignment)[1])
     for index, cell in enumerate(cells):
-        m = (re.match(r"\*\*Question (\d+) \((\d+) points?\)\.\*\*", cell.source)
+        m = (re.match(PHRASINGS[language].question, cell.source)
              if cell.cell_type == "markdown" else None)
         if m:
             answer = cells[index + 1].metadata.get("nbgrader", {})
@@ -78,11 +142,12 @@ def test_each_questions_points_are_its_answer_cells(assignment):
             assert answer["points"] == int(m.group(2)), (m.group(0), answer)
 
 
-def test_the_lab_answer_key_answers_every_question_the_lab_asks():
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_lab_answer_key_answers_every_question_the_lab_asks(language):
     """The lab's questions are not graded, but instructors get an answer to each (assignments/, never shipped)."""
-    _, texts = markdown("learning_rate_lab")
+    _, texts = markdown("learning_rate_lab", language)
     asked = [len(re.findall(r"^\d+\. ", text, re.M)) for text in texts
-             if text.startswith("**Questions to think about**")]
+             if text.startswith(PHRASINGS[language].lab_questions)]
     key = (COURSE_ROOT / "assignments" / "learning_rate_lab" / "answer_key.md").read_text()
     answered = [len(re.findall(r"^\*\*\d+\. ", part, re.M)) for part in key.split("\n## ")[1:]]
     assert answered == asked == [6, 6]
@@ -96,20 +161,21 @@ KIT_RUNS = {a.name: [tuple(run) for run in a.manifest.kit_runs] for a in registr
 NAMED_BENCHMARK = r"python -m benchmarks (\w+)"
 
 
-def sentences(texts):
+def sentences(texts, language="en"):
     """The sentences of the markdown, each on one line."""
     paragraphs = (p for text in texts for p in re.split(r"\n\s*\n", text))
-    return [" ".join(s.split()) for p in paragraphs for s in re.split(r"(?<=[.!?])\s+(?=[A-Z(*])", p)]
+    return [" ".join(s.split()) for p in paragraphs for s in re.split(PHRASINGS[language].sentence_end, p)
+            if s.strip()]
 
 
-def kit_run_sentences(texts):
+def kit_run_sentences(texts, language="en"):
     """The sentences of the markdown that quote the kit's own runs: "in the kit's run", "the kit's 5-seed ...", or
     one that names the benchmark it quotes (`python -m benchmarks tuned_accuracy`)."""
-    return [s for s in sentences(texts) if re.search(rf"\bkit's\b|{NAMED_BENCHMARK}", s)]
+    return [s for s in sentences(texts, language) if re.search(rf"{PHRASINGS[language].kits_run}|{NAMED_BENCHMARK}", s)]
 
 
 def percentages(text):
-    return re.findall(r"(?<![\w.])(\d+(?:\.\d+)?)%", text)
+    return re.findall(r"(?<![A-Za-z0-9_.])(\d+(?:\.\d+)?)%", text)
 
 
 def recorded_percentages(assignment, sentence):
@@ -132,15 +198,28 @@ def unrecorded(sentence, recorded):
     return [f"{quoted}%" for quoted in percentages(sentence) if not found(quoted)]
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("assignment", sorted(KIT_RUNS))
-def test_every_percentage_the_prose_quotes_from_the_kits_runs_is_one_they_printed(assignment):
+def test_every_percentage_the_prose_quotes_from_the_kits_runs_is_one_they_printed(assignment, language):
     """A sentence that cites the kit's run quotes numbers that the recorded run (python -m benchmarks) printed. (The
     homework box's table, whose columns are checked one by one, is not prose.)"""
-    sentences = kit_run_sentences(prose(markdown(assignment)[1]))
-    assert sum(len(percentages(s)) for s in sentences) >= 3, sentences
+    sentences = kit_run_sentences(prose(markdown(assignment, language)[1], language), language)
+    if language == "en":  # a translation's cells quote the English cells' numbers (below)
+        assert sum(len(percentages(s)) for s in sentences) >= 3, sentences
     wrong = {s: unrecorded(s, recorded_percentages(assignment, s)) for s in sentences}
     wrong = {s: numbers for s, numbers in wrong.items() if numbers}
     assert not wrong, wrong
+
+
+@pytest.mark.parametrize("language", LANGUAGES[1:])
+@pytest.mark.parametrize("assignment", NOTEBOOKS)
+def test_each_translated_cell_quotes_the_percentages_of_its_english(assignment, language):
+    """So each number a translation quotes is checked where the English one is (the runs', or the homework's)."""
+    english = [c.source for c in notebook(assignment, kind="release").cells if c.cell_type == "markdown"]
+    differ = [(e[:60], sorted(percentages(e)), sorted(percentages(t)))
+              for e, t in zip(english, markdown(assignment, language)[1])
+              if sorted(percentages(e)) != sorted(percentages(t))]
+    assert differ == []
 
 
 def test_a_quoted_number_that_no_run_printed_is_caught():
@@ -154,8 +233,8 @@ def test_a_quoted_number_that_no_run_printed_is_caught():
 
 
 #: The markdown cell, first line exactly this, that sets the homework's figures beside the kit's: a table of three
-#: columns, what | the homework (its data set) | this kit's run (its data set).
-HOMEWORK_BOX = "### What the homework did"
+#: columns, what | the homework (its data set) | this kit's run (its data set) (PHRASINGS gives each language's).
+HOMEWORK_BOX = PHRASINGS["en"].box
 #: A number written in digits and not part of a name (CIFAR-10, ResNet50): "3,000", "0.25", "1e-7", "9.77" of "9.77%",
 #: both 1s of "1x1".
 NUMBER = r"(?<![A-Za-wyz_.\d])(?<![A-Za-z]-)\d+(?:,\d{3})*(?:\.\d+)?(?:e[-+]?\d+)?"
@@ -163,10 +242,11 @@ NUMBER = r"(?<![A-Za-wyz_.\d])(?<![A-Za-z]-)\d+(?:,\d{3})*(?:\.\d+)?(?:e[-+]?\d+
 WITH_HOMEWORK = sorted(homework.read())
 
 
-def homework_box(texts):
+def homework_box(texts, language="en"):
     """The notebook's "What the homework did" cell, or None."""
-    boxes = [text for text in texts if text.split("\n", 1)[0].rstrip() == HOMEWORK_BOX]
-    assert len(boxes) <= 1, f"{len(boxes)} cells begin with {HOMEWORK_BOX!r}"
+    first_line = PHRASINGS[language].box
+    boxes = [text for text in texts if text.split("\n", 1)[0].rstrip() == first_line]
+    assert len(boxes) <= 1, f"{len(boxes)} cells begin with {first_line!r}"
     return boxes[0] if boxes else None
 
 
@@ -178,9 +258,9 @@ def box_table(box):
     return rows[0], rows[2:]
 
 
-def prose(texts):
+def prose(texts, language="en"):
     """The markdown with the homework box's table left out (its columns are checked one by one, not as sentences)."""
-    box = homework_box(texts)
+    box = homework_box(texts, language)
     return ["\n".join(line for line in text.splitlines() if not line.lstrip().startswith("|")) if text is box
             else text for text in texts]
 
@@ -208,10 +288,10 @@ def left_out(text, figures):
             if figure.unit == "%" and not any(is_figure(q, {name: figure}) for q in quoted)]
 
 
-def box_or_skip(assignment):
+def box_or_skip(assignment, language="en"):
     """(header, rows) of the notebook's homework box; the test is skipped while PENDING_BOXES lists the notebook and
     its box is not written yet."""
-    box = homework_box(markdown(assignment)[1])
+    box = homework_box(markdown(assignment, language)[1], language)
     if box is None and assignment in PENDING_BOXES:
         pytest.skip(f"{assignment}'s {HOMEWORK_BOX!r} box is not written yet (PENDING_BOXES)")
     assert box is not None, f"{assignment} has no markdown cell beginning with {HOMEWORK_BOX!r}"
@@ -234,19 +314,23 @@ def test_a_malformed_figure_in_the_homeworks_list_is_refused(tmp_path):
         homework.figures("transfer_learning", path)
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("assignment", registry.names(graded=True))
-def test_the_homework_box_sets_the_homeworks_column_beside_the_kits(assignment):
-    header, rows = box_or_skip(assignment)
-    assert len(header) == 3 and header[0] == "what", header
-    assert header[1].startswith("the homework") and header[2].startswith("this kit's run"), header
+def test_the_homework_box_sets_the_homeworks_column_beside_the_kits(assignment, language):
+    header, rows = box_or_skip(assignment, language)
+    what, homeworks, kits = PHRASINGS[language].box_header
+    assert len(header) == 3 and header[0] == what, header
+    assert header[1].startswith(homeworks) and header[2].startswith(kits), header
     assert all(len(row) == 3 for row in rows), rows
+    assert len(rows) == len(box_or_skip(assignment)[1])
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("assignment", registry.names(graded=True))
-def test_every_number_of_the_boxs_homework_column_is_in_the_homeworks_list(assignment):
+def test_every_number_of_the_boxs_homework_column_is_in_the_homeworks_list(assignment, language):
     """The second column quotes the homework: each number it writes is a figure of homework.toml's table for the
     notebook, and each of the table's percentages is written there."""
-    _, rows = box_or_skip(assignment)
+    _, rows = box_or_skip(assignment, language)
     figures = homework.figures(assignment)
     wrong = {row[0]: not_the_homeworks(row[1], figures) for row in rows}
     wrong = {what: found for what, found in wrong.items() if found}
@@ -255,9 +339,10 @@ def test_every_number_of_the_boxs_homework_column_is_in_the_homeworks_list(assig
     assert not missing, f"the homework's percentages missing from the box: {missing}"
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("assignment", registry.names(graded=True))
-def test_every_percentage_of_the_boxs_kit_column_is_one_the_kits_runs_printed(assignment):
-    _, rows = box_or_skip(assignment)
+def test_every_percentage_of_the_boxs_kit_column_is_one_the_kits_runs_printed(assignment, language):
+    _, rows = box_or_skip(assignment, language)
     wrong = {row[0]: unrecorded(row[2], recorded_percentages(assignment, row[2])) for row in rows}
     wrong = {what: found for what, found in wrong.items() if found}
     assert not wrong, wrong
@@ -268,11 +353,13 @@ def homework_percentages(assignment):
     return {str(figure.value) for figure in homework.figures(assignment).values() if figure.unit == "%"}
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("assignment", WITH_HOMEWORK)
-def test_every_percentage_a_sentence_on_the_homework_quotes_is_the_homeworks_or_the_kits(assignment):
+def test_every_percentage_a_sentence_on_the_homework_quotes_is_the_homeworks_or_the_kits(assignment, language):
     """A sentence that names the homework quotes percentages of the homework's list, or of the kit's recorded runs
     (set beside the homework's): nothing else, such as another course's figure, shares a sentence with it."""
-    quoting = [s for s in sentences(prose(markdown(assignment)[1])) if re.search(r"\bthe homework", s, re.I)]
+    quoting = [s for s in sentences(prose(markdown(assignment, language)[1], language), language)
+               if re.search(PHRASINGS[language].the_homework, s, re.I)]
     wrong = {s: unrecorded(s, homework_percentages(assignment) | recorded_percentages(assignment, s))
              for s in quoting}
     wrong = {s: found for s, found in wrong.items() if found}

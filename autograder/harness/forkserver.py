@@ -170,6 +170,10 @@ def _serve(modules):
     prepare()
     for name in modules:
         importlib.import_module(name)
+    from .i18n import CATALOGUE
+    from helpers import i18n
+    i18n.preload()
+    CATALOGUE.translations()  # the course's catalogues, read once here rather than in every child
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # nothing may read or write this process's memory through /proc
     answers.write(json.dumps({"ready": True}) + "\n")
     for line in sys.stdin:

@@ -23,6 +23,7 @@ from pathlib import Path
 import autograder.harness
 import helpers
 from autograder import registry
+from helpers.i18n import LANGUAGE_ENV, language
 
 from .diagnosis import bwrap_program, diagnose
 
@@ -35,10 +36,11 @@ PIDS_CGROUP = Path("/sys/fs/cgroup/pids")
 
 def mounts():
     """{path under /grader: path here} of everything the sandbox may import: the harness core as
-    autograder/harness, each graded assignment's harness.py (of the course this process grades:
+    autograder/harness (and the autograder's message catalogues beside it), each graded assignment's harness.py (of the course this process grades:
     registry.bound_course()) as assignments/<name>/harness.py (namespace packages
     there: no other file of autograder/ or assignments/ is inside), and the helpers."""
-    found = {"autograder/harness": HARNESS_DIR, "helpers": HELPERS_DIR}
+    found = {"autograder/harness": HARNESS_DIR, "autograder/locale": HARNESS_DIR.parent / "locale",
+             "helpers": HELPERS_DIR}
     for assignment in registry.assignments(registry.bound_course(), graded=True):
         found[f"assignments/{assignment.name}/harness.py"] = assignment.harness_file
     return found
@@ -98,12 +100,13 @@ def _system_binds():
 
 
 def environment():
-    """The sandboxed interpreter's whole environment (inside bubblewrap; the fallback overrides its paths)."""
+    """The sandboxed interpreter's whole environment (inside bubblewrap; the fallback overrides its paths), in the
+    course's language."""
     threads = "1"
     return {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": "/job", "PYTHONPATH": "/grader",
             "PYTHONDONTWRITEBYTECODE": "1", "MPLCONFIGDIR": "/tmp", "MPLBACKEND": "Agg", "OMP_NUM_THREADS": threads,
             "OPENBLAS_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "COURSE_GRADING_BUDGET": "1",
-            "LANG": "C.UTF-8"}
+            "LANG": "C.UTF-8", LANGUAGE_ENV: language()}
 
 
 def _bubblewrap(privileges, folders, python_args):

@@ -1,0 +1,187 @@
+"""The zh-TW edition end to end, on a copy of the kit whose course settings say `language = "zh-TW"`: `make release`
+(generate_release) writes Chinese notebooks that nbgrader validates, the student bundle leaks nothing and runs from
+the top in Chinese, and grading is language-blind: the batch grader and stock nbgrader give the zh-TW release's
+reference and catalogued mistakes the English release's per-part scores, with the diagnoses in Chinese."""
+import csv
+import html
+import json
+import os
+import shutil
+import subprocess
+
+import nbformat
+import pytest
+from nbgrader.validator import Validator
+
+from autograder import bundle, registry, translation
+from autograder.__main__ import main as cli
+from autograder.course_dir import COURSE_ROOT, generate_release, scratch_course
+from autograder.demo import autograde, demo_submissions, write_submitted
+from autograder.gradebook import part_grades
+from autograder.notebooks import grade_id, read_notebook, reference_answers
+from helpers import i18n
+from test_bundle import contents, errors, leaks, output_text, reference_names, run_unzipped, secret_lines
+
+ALL, GRADED = registry.names(), registry.names(graded=True)
+LANGUAGE = "zh-TW"
+
+
+def zh_tw_kit(target):
+    """A copy of the kit's tracked files at `target` whose course settings choose zh-TW."""
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=COURSE_ROOT, capture_output=True, check=True).stdout
+    for name in filter(None, tracked.decode().split("\0")):
+        if (COURSE_ROOT / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(COURSE_ROOT / name, target / name)
+    settings = target / "helpers" / "course.toml"
+    settings.write_text(settings.read_text().replace('language = "en"', f'language = "{LANGUAGE}"', 1))
+    return target
+
+
+class Language:
+    """The course's language for this process (and the kernels and sandboxes it starts) while in the block."""
+
+    def __init__(self, settings):
+        self.settings = str(settings)
+
+    def __enter__(self):
+        self.saved = {key: os.environ.get(key) for key in ("COURSE_SETTINGS", i18n.LANGUAGE_ENV)}
+        os.environ["COURSE_SETTINGS"] = self.settings
+        os.environ.pop(i18n.LANGUAGE_ENV, None)
+        assert i18n.language() == LANGUAGE
+
+    def __exit__(self, *exc):
+        for key, value in self.saved.items():
+            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+
+
+@pytest.fixture(scope="module")
+def kit(tmp_path_factory):
+    """(the zh-TW kit copy with its releases generated, {assignment: its student bundle})."""
+    root = zh_tw_kit(tmp_path_factory.mktemp("zh-tw-kit"))
+    out = tmp_path_factory.mktemp("zh-tw-dist")
+    with Language(root / "helpers" / "course.toml"):
+        for name in ALL:
+            generate_release(name, root)
+        bundles = {name: bundle.build(name, out, root) for name in ALL}
+    return root, bundles
+
+
+def release(root, name):
+    return read_notebook(root / "release" / name / registry.assignment(name).notebook)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_the_release_is_in_chinese_and_nbgrader_validates_it(kit, name):
+    root, _ = kit
+    english, chinese = read_notebook(COURSE_ROOT / "release" / name / registry.assignment(name).notebook), \
+        release(root, name)
+    assert chinese.metadata["course_kit"]["language"] == LANGUAGE
+    assert [c.id for c in chinese.cells] == [c.id for c in english.cells]
+    for before, after in zip(english.cells, chinese.cells):
+        assert after.metadata == before.metadata or grade_id(after)  # nbgrader's checksums are recomputed
+        if after.cell_type == "markdown" and after.source.strip() != "YOUR ANSWER HERE":
+            assert translation.CJK.search(after.source), after.source[:80]
+        if after.cell_type == "code":
+            assert translation._code_shape(after.source) == translation._code_shape(before.source)
+    # The blank release passes nbgrader's own validation: no read-only cell reads as changed.
+    path = root / "release" / name / registry.assignment(name).notebook
+    found = Validator().validate(str(path))
+    assert not found.get("changed"), found["changed"]
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_the_chinese_bundle_leaks_nothing_and_carries_the_catalogues(kit, name):
+    _, bundles = kit
+    files = contents(bundles[name])
+    assert leaks(files, secret_lines(name), reference_names()) == []
+    assert f'language = "{LANGUAGE}"' in files[f"{name}/helpers/course.toml"].decode()
+    assert f"{name}/helpers/locale/zh_TW/LC_MESSAGES/helpers.po" in files
+    assert f"{name}/helpers/locale/zh_TW/glossary.toml" in files
+    readme = files[f"{name}/README.md"].decode()
+    assert translation.CJK.search(readme) and "YOUR CODE HERE" in readme if name in GRADED else True
+
+
+@pytest.mark.slow  # runs the notebook, answered
+@pytest.mark.parametrize("name", ["two_layer_net", "learning_rate_lab"])
+def test_the_chinese_bundle_runs_from_the_top_and_speaks_chinese(kit, name, tmp_path):
+    _, bundles = kit
+    source = read_notebook(COURSE_ROOT / "source" / name / registry.assignment(name).notebook)
+    # The bundle's own course settings say zh-TW: the kernel reads them, not this process's.
+    folder, nb = run_unzipped(bundles[name], tmp_path, answers=reference_answers(source),
+                              env={"COURSE_SETTINGS": "", i18n.LANGUAGE_ENV: ""})
+    failed = [(grade_id(cell), output_text(cell)[-600:]) for cell in nb.cells if errors(cell)]
+    assert failed == []
+    text = "\n".join(output_text(cell) for cell in nb.cells)
+    assert "Glyph" not in text and "missing from font" not in text
+    images = sum(1 for cell in nb.cells for o in cell.get("outputs", []) if "image/png" in o.get("data", {}))
+    assert images >= 1
+    if name in GRADED:
+        checks = [output_text(c) for c in nb.cells if (grade_id(c) or "").startswith("check_")]
+        assert checks and all("->  通過" in out and "->  pass" not in out for out in checks), checks
+
+
+# --- Grading is language-blind --------------------------------------------------------------------------------
+
+def mistakes_batch(course, name):
+    """The reference, the blank release and every catalogued mistake, from `course`'s release."""
+    return demo_submissions(course, name, mutants=[m.name for m in registry.assignment(name).mutants])
+
+
+def batch_grades(course, name, folder, out):
+    """grade_submission through the command line: ({student: grades.csv row}, the output folder)."""
+    for student, (nb, side_files) in mistakes_batch(course, name).items():
+        nbformat.write(nb, folder / f"{student}.ipynb")
+        for file, path in side_files.items():
+            (folder / student).mkdir(exist_ok=True)
+            (folder / student / file).write_bytes(path.read_bytes() if hasattr(path, "read_bytes") else
+                                                  open(path, "rb").read())
+    assert cli(["grade", name, str(folder), "--out", str(out), "--course", str(course)]) == 0
+    with open(out / "grades.csv") as f:
+        return {row["student_id"]: row for row in csv.DictReader(f)}
+
+
+def diagnoses(out, student):
+    return [d for part in json.loads((out / "results" / f"{student}.json").read_text())["parts"].values()
+            for d in part.get("diagnoses", [])]
+
+
+@pytest.mark.slow  # grades every catalogued mistake twice, and runs stock nbgrader on both releases
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xdist_group(f"zh-tw-grading-{n}")) for n in GRADED])
+def test_grading_is_language_blind(kit, name, tmp_path):
+    root, _ = kit
+    english = scratch_course(tmp_path / "en", [name])
+    generate_release(name, english)
+    points = registry.assignment(name).points
+    (tmp_path / "en-in").mkdir()
+    en_rows = batch_grades(english, name, tmp_path / "en-in", tmp_path / "en-out")
+    with Language(root / "helpers" / "course.toml"):
+        chinese = scratch_course(tmp_path / "zh", [name])
+        generate_release(name, chinese)
+        (tmp_path / "zh-in").mkdir()
+        zh_rows = batch_grades(chinese, name, tmp_path / "zh-in", tmp_path / "zh-out")
+    assert set(zh_rows) == set(en_rows)
+    for student, row in en_rows.items():
+        assert zh_rows[student]["status"] == row["status"] == "ok", (student, zh_rows[student])
+        assert {p: float(zh_rows[student][p]) for p in points} == {p: float(row[p]) for p in points}, student
+    for mutant in registry.assignment(name).mutants:
+        student = f"mutant-{mutant.name}"
+        en_page = html.unescape((tmp_path / "en-out" / "feedback" / f"{student}.html").read_text())
+        zh_page = html.unescape((tmp_path / "zh-out" / "feedback" / f"{student}.html").read_text())
+        assert mutant.feedback in en_page
+        assert translation.CJK.search(" ".join(diagnoses(tmp_path / "zh-out", student))), mutant.name
+        assert len(diagnoses(tmp_path / "zh-out", student)) == len(diagnoses(tmp_path / "en-out", student))
+        assert translation.CJK.search(zh_page)
+    # Stock nbgrader: the reference and the manifest's first demo mistake, in each language.
+    stock = {}
+    for language, course in (("en", english), (LANGUAGE, chinese)):
+        batch = demo_submissions(course, name, mutants=registry.assignment(name).demo_mutants[:1])
+        write_submitted(course, batch, name)
+        if language == LANGUAGE:
+            with Language(root / "helpers" / "course.toml"):
+                autograde(course, batch, name)
+        else:
+            autograde(course, batch, name)
+        stock[language] = part_grades(course, name, batch)
+    assert stock[LANGUAGE] == stock["en"]
+    assert {p: stock["en"]["reference"][p] for p in points} == {p: (v, v) for p, v in points.items()}
