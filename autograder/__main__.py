@@ -1,5 +1,5 @@
-"""Command line: `python -m autograder {demo,new,check,release,translate,catalogues,grade,export,similarity,release-feedback,
-bundle,agreement,manifest} ...`."""
+"""Command line: `python -m autograder {demo,new,check,release,translate,catalogues,grade,export,similarity,
+release-feedback,bundle,agreement,manifest} ...`."""
 import argparse
 import sys
 

@@ -31,6 +31,7 @@ from pathlib import Path
 import nbformat
 from nbgrader import utils as nbgrader_utils
 
+from autograder.harness.i18n import _
 from autograder.notebooks import grade_id, notebook_from_bytes, source_text
 
 #: nbgrader's bookkeeping files in a submission folder, copied to autograded/ (and the most bytes read of each).
@@ -188,7 +189,8 @@ def safe_output(output):
             data = output["data"] if isinstance(output.get("data"), dict) else {}
             kept = {m: source_text(v) for m, v in data.items() if m in SAFE_MIMETYPES}
             if not kept and data:
-                kept = {"text/plain": f"[{', '.join(sorted(data))} output, not shown for grading]"}
+                kept = {"text/plain": _("[{types} output, not shown for grading]").format(
+                    types=", ".join(sorted(data)))}
             if not kept:
                 return None
             extra = {"execution_count": None} if kind == "execute_result" else {}
@@ -213,29 +215,32 @@ def _safe_link(match):
 def part_output(part_id, part):
     """The plain-text output of a graded test cell: the part's score, its sub-checks and the diagnoses."""
     if part is None:
-        return nbformat.v4.new_output("stream", name="stdout", text=f"{part_id}: not graded by the autograder\n")
-    lines = [f"{part_id}: {_number(part.score)} / {_number(part.max)} points "
-             f"(hidden cases, run by the course autograder)"]
+        return nbformat.v4.new_output("stream", name="stdout",
+                                      text=_("{part}: not graded by the autograder").format(part=part_id) + "\n")
+    lines = [_("{part}: {score} / {max} points (hidden cases, run by the course autograder)").format(
+        part=part_id, score=_number(part.score), max=_number(part.max))]
     for check in part.subchecks:
         detail = f": {check['detail']}" if check.get("detail") else ""
-        lines.append(f"  {'pass' if check['passed'] else 'FAIL'}  {check['name']}{detail}")
+        verdict = _("pass") if check["passed"] else _("FAIL")
+        lines.append(f"  {verdict}  {check['name']}{detail}")
     lines += [f"  - {diagnosis}" for diagnosis in part.diagnoses]
     return nbformat.v4.new_output("stream", name="stdout", text="\n".join(lines) + "\n")
 
 
 def header(result, missing):
     """The first cell: how the notebook was graded, the submission's status, notes, and deleted graded cells."""
-    lines = ["**Autograded by the course's batch grader.** The graded test cells show the release version of "
-             "each test and, as their output, this submission's result on hidden cases; written answers are "
-             "graded by hand.",
+    lines = [_("**Autograded by the course's batch grader.** The graded test cells show the release version of "
+               "each test and, as their output, this submission's result on hidden cases; written answers are "
+               "graded by hand."),
              "",
-             f"Status: `{result.status}`; autograded total {_number(result.total)} of "
-             f"{_number(result.max_total)} points (written answers not included)."]
+             _("Status: `{status}`; autograded total {total} of {max} points (written answers not included).").format(
+                 status=result.status, total=_number(result.total), max=_number(result.max_total))]
     if result.message:
         lines += ["", html.escape(result.message)]
     if missing:
-        lines += ["", "Graded cells missing from the submission (deleted by the student; they cannot be shown, "
-                      "their scores are in the gradebook): " + ", ".join(f"`{gid}`" for gid in missing) + "."]
+        lines += ["", _("Graded cells missing from the submission (deleted by the student; they cannot be shown, "
+                        "their scores are in the gradebook): {cells}.").format(
+                            cells=", ".join(f"`{gid}`" for gid in missing))]
     lines += [""] + [f"* {html.escape(note)}" for note in result.notes]
     return safe_markdown("\n".join(lines).rstrip())
 

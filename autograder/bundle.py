@@ -24,6 +24,7 @@ import yaml
 
 from autograder import registry
 from autograder.registry import COURSE_ROOT
+from autograder.harness.i18n import _
 from autograder.render import render
 from autograder.term import calendar
 
@@ -96,7 +97,8 @@ def course_settings(root=COURSE_ROOT):
 def readme(assignment, requirements, root=COURSE_ROOT):
     """The bundle's README.md for `assignment` (a registry.Assignment)."""
     name, manifest = assignment.name, assignment.manifest
-    python = re.sub(r"^>=\s*(\S+)$", r"\1 or newer", project(root)["requires-python"])
+    python = re.sub(r"^>=\s*(\S+)$", lambda found: _("{version} or newer").format(version=found.group(1)),
+                    project(root)["requires-python"])
     term = calendar.load(root)  # the course's calendar: the due date, in the course's time zone
     due = term.due(name) if term else None
     graded = manifest.graded

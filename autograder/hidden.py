@@ -12,6 +12,7 @@ The batch grader draws and judges outside the sandbox and runs the harness insid
 from pathlib import Path
 
 from autograder import registry
+from autograder.harness.i18n import _
 from autograder.judging import Report
 
 
@@ -42,8 +43,9 @@ def part_report(assignment, grade_id, *student_objects, seed=None):
 def not_defined(part, missing, seed=0, why=None):
     """Zero for a part whose student objects do not exist; `why` replaces the generic reason."""
     report = Report(part.grade_id, seed)
-    report.add("defined", 1.0, False,
-               why or f"{', '.join(missing)} is not defined: its answer cell is missing or did not run")
+    report.add(_("defined"), 1.0, False,
+               why or _("{names} is not defined: its answer cell is missing or did not run").format(
+                   names=", ".join(missing)))
     return report
 
 

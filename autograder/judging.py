@@ -13,6 +13,7 @@ from typing import Callable
 
 import torch
 
+from autograder.harness.i18n import _
 from helpers.grad import rel_error
 
 
@@ -50,9 +51,11 @@ class Report:
         return seen
 
     def summary(self):
-        lines = [f"{self.part}: {100 * self.fraction:.0f}% (hidden cases, seed {self.seed})"]
+        lines = [_("{part}: {percent}% (hidden cases, seed {seed})").format(
+            part=self.part, percent=f"{100 * self.fraction:.0f}", seed=self.seed)]
         for s in self.subchecks:
-            lines.append(f"  [{'pass' if s.passed else 'FAIL'}] {s.name}" + ("" if s.passed else f": {s.detail}"))
+            verdict = _("pass") if s.passed else _("FAIL")
+            lines.append(f"  [{verdict}] {s.name}" + ("" if s.passed else f": {s.detail}"))
         return "\n".join(lines)
 
     def award(self, points):
@@ -60,7 +63,7 @@ class Report:
         credit); raise AssertionError with the diagnoses when nothing is earned."""
         print(self.summary())
         if self.fraction == 0:
-            raise AssertionError(f"{self.part}: " + " | ".join(self.diagnoses or ["no sub-check passed"]))
+            raise AssertionError(f"{self.part}: " + " | ".join(self.diagnoses or [_("no sub-check passed")]))
         return round(points * self.fraction, 4)
 
 
@@ -148,13 +151,15 @@ def compare(actual, expected, name, tol, variants=None, nonfinite_hint=""):
     for an output that is wrong: computing them costs reference runs); `nonfinite_hint` explains NaN/inf.
     """
     if actual.shape != expected.shape:
-        return False, f"{name} has shape {tuple(actual.shape)}, expected {tuple(expected.shape)}"
+        return False, _("{name} has shape {shape}, expected {expected}").format(
+            name=name, shape=tuple(actual.shape), expected=tuple(expected.shape))
     if not torch.isfinite(actual).all():
-        return False, f"{name} contains NaN or inf{nonfinite_hint}"
+        return False, _("{name} contains NaN or inf{hint}").format(name=name, hint=nonfinite_hint)
     if close(actual, expected, tol):
         return True, ""
     if callable(variants):
         variants = variants()
     mistake = match_mistake(actual, variants or {}, tol)
     error = rel_error(actual, expected)
-    return False, mistake or f"{name} is wrong (relative error {error:.1e}, allowed {tol:.0e})"
+    return False, mistake or _("{name} is wrong (relative error {error}, allowed {tolerance})").format(
+        name=name, error=f"{error:.1e}", tolerance=f"{tol:.0e}")

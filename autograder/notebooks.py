@@ -13,6 +13,7 @@ import nbformat.reader
 from nbgrader.utils import is_solution
 
 from autograder.harness.core import compile_cell
+from autograder.harness.i18n import _
 
 SOLUTION_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 MAGIC = re.compile(r"^\s*[%!].*$", re.M)
@@ -48,15 +49,17 @@ def read_notebook(path):
 def notebook_from_bytes(content, name="notebook.ipynb"):
     """Parse a submitted notebook; NotebookError says what is wrong (empty, not JSON, not a notebook)."""
     if not content.strip():
-        raise NotebookError(f"{name} is empty")
+        raise NotebookError(_("{notebook} is empty").format(notebook=name))
     try:
         nb = nbformat.reads(content.decode("utf-8"), as_version=4)
     except (json.JSONDecodeError, UnicodeDecodeError, nbformat.reader.NotJSONError):
-        raise NotebookError(f"{name} is not valid notebook JSON (damaged or not a notebook)") from None
+        raise NotebookError(_("{notebook} is not valid notebook JSON (damaged or not a notebook)").format(
+            notebook=name)) from None
     except Exception as error:  # noqa: BLE001 - nbformat raises many types for odd files
-        raise NotebookError(f"{name} is not a Jupyter notebook ({str(error).splitlines()[0][:200]})") from None
+        raise NotebookError(_("{notebook} is not a Jupyter notebook ({error})").format(
+            notebook=name, error=str(error).splitlines()[0][:200])) from None
     if not isinstance(nb.get("cells"), list):
-        raise NotebookError(f"{name} has no list of cells")
+        raise NotebookError(_("{notebook} has no list of cells").format(notebook=name))
     return nb
 
 

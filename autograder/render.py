@@ -1,8 +1,8 @@
 """Jinja2 templates of the kit's own pages and texts (autograder/templates/).
 
 HTML templates (``*.html.j2``) are autoescaped: anything a submission put in a result (student ids, messages,
-diagnoses) is escaped wherever it is rendered. Other templates (e.g. the student bundle's README) are plain text. Their words go through the autograder's
-catalogue (autograder.catalogues), in the course's language.
+diagnoses) is escaped wherever it is rendered. Other templates (e.g. the student bundle's README) are plain text.
+Their words go through the autograder's catalogue (autograder.catalogues), in the course's language.
 """
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -13,7 +13,8 @@ ENVIRONMENT = Environment(loader=PackageLoader("autograder", "templates"),
                           undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                           extensions=["jinja2.ext.i18n"])
 # The templates' text in the course's language: {% trans %} blocks and _() through the autograder's catalogue.
-ENVIRONMENT.install_gettext_callables(CATALOGUE.gettext, CATALOGUE.ngettext, newstyle=True)
+ENVIRONMENT.install_gettext_callables(  # type: ignore[attr-defined]  # added by the i18n extension
+    CATALOGUE.gettext, CATALOGUE.ngettext, newstyle=True)
 
 
 def render(template_name, **context):

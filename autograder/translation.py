@@ -77,7 +77,7 @@ def _tokens(source):
                if t.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER)]
     except (tokenize.TokenError, IndentationError, SyntaxError):
         return None
-    out = []
+    out: list[tuple[int, str, bool]] = []
     for i, token in enumerate(raw):
         before = [t.string for t in raw[max(0, i - 2):i]]
         prose = False

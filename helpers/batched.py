@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
+from helpers.i18n import _
 from helpers.utils import progress, reset_seed
 
 CONFIG_KEYS = ("learning_rate", "hidden_size", "reg", "learning_rate_decay")
@@ -66,28 +67,31 @@ def train_together(loss_func, init, configs, data, num_iters, batch_size=200, se
 
 def _check_inputs(configs, data, num_iters, batch_size):
     if num_iters < 1 or batch_size < 1:
-        raise ValueError(f"num_iters and batch_size should be positive; got {num_iters} and {batch_size}")
+        raise ValueError(_("num_iters and batch_size should be positive; got {num_iters} and {batch_size}").format(
+            num_iters=num_iters, batch_size=batch_size))
     if not configs:
-        raise ValueError("configs is empty: give at least one configuration, e.g. grid(*get_param_set())")
+        raise ValueError(_("configs is empty: give at least one configuration, e.g. grid(*get_param_set())"))
     for config in configs:
         missing = [key for key in CONFIG_KEYS if key not in config]
         if missing:
-            raise ValueError(f"configuration {config} lacks {', '.join(missing)}")
+            raise ValueError(_("configuration {config} lacks {keys}").format(config=config, keys=", ".join(missing)))
     for split in ("train", "val"):
         X, y = data[f"X_{split}"], data[f"y_{split}"]
         if X.dim() != 2 or y.shape != (X.shape[0],):
-            raise ValueError(f"X_{split} should be (N, D) and y_{split} (N,); "
-                             f"got {tuple(X.shape)} and {tuple(y.shape)}")
+            raise ValueError(_("{X} should be (N, D) and {y} (N,); got {X_shape} and {y_shape}").format(
+                X=f"X_{split}", y=f"y_{split}", X_shape=tuple(X.shape), y_shape=tuple(y.shape)))
     if data["X_val"].shape[1] != data["X_train"].shape[1]:
-        raise ValueError(f"X_val has {data['X_val'].shape[1]} features, X_train {data['X_train'].shape[1]}")
+        raise ValueError(_("X_val has {val} features, X_train {train}").format(val=data["X_val"].shape[1],
+                                                                             train=data["X_train"].shape[1]))
 
 
 def _stacked(params, hidden_size, K, data):
     """K copies of one net's params, stacked along a new first dimension."""
     D = data["X_train"].shape[1]
     if params["W1"].shape != (D, hidden_size) or params["W2"].shape[0] != hidden_size:
-        raise ValueError(f"init({hidden_size}) gave W1 {tuple(params['W1'].shape)} and W2 "
-                         f"{tuple(params['W2'].shape)}; expected W1 ({D}, {hidden_size}) and W2 ({hidden_size}, C)")
+        raise ValueError(_("init({hidden_size}) gave W1 {W1} and W2 {W2}; expected W1 ({D}, {hidden_size}) and W2 "
+                           "({hidden_size}, C)").format(hidden_size=hidden_size, W1=tuple(params["W1"].shape),
+                                                        W2=tuple(params["W2"].shape), D=D))
     return {name: value.expand(K, *value.shape).clone() for name, value in params.items()}
 
 
@@ -105,7 +109,8 @@ def _train_group(loss_func, engine, params, configs, data, num_iters, batch_size
     regs = torch.tensor([c["reg"] for c in configs], dtype=dtype, device=X.device)
     iterations_per_epoch = max(X.shape[0] // batch_size, 1)
     losses, train_accs, val_accs = [], [], []
-    for it in progress(range(num_iters), desc=f"{K} nets of hidden size {configs[0]['hidden_size']}"):
+    desc = _("{count} nets of hidden size {hidden_size}").format(count=K, hidden_size=configs[0]["hidden_size"])
+    for it in progress(range(num_iters), desc=desc):
         idx = torch.randint(X.shape[0], (batch_size,), device=X.device)
         X_batch, y_batch = X[idx], y[idx]
         if engine is None:
@@ -179,9 +184,11 @@ def _batchable(loss_func, first_step):
         return batched
     except Exception as error:  # noqa: BLE001 - any failure under vmap means: run it unbatched
         reason = (str(error).strip().splitlines() or [""])[0].split(". ")[0][:200]
-        print(f"Training the {len(rates)} configurations one at a time (same results, only slower): "
-              f"torch.func.vmap cannot batch {getattr(loss_func, '__name__', 'the loss function')} "
-              f"({type(error).__name__}: {reason}). To train them together, use tensor operations only in it: "
-              "no .item() or float() of a tensor, no Python if on a tensor's value, no boolean-mask indexing "
-              "such as dhidden[hidden <= 0] = 0 (multiply by (hidden > 0) instead).")
+        function = getattr(loss_func, "__name__", None)
+        print(_("Training the {count} configurations one at a time (same results, only slower): torch.func.vmap "
+                "cannot batch {function} ({error}). To train them together, use tensor operations only in it: no "
+                ".item() or float() of a tensor, no Python if on a tensor's value, no boolean-mask indexing such as "
+                "dhidden[hidden <= 0] = 0 (multiply by (hidden > 0) instead).").format(
+            count=len(rates), function=_("the loss function") if function is None else function,
+            error=f"{type(error).__name__}: {reason}"))
         return _one_at_a_time(loss_func)

@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 
+from helpers.i18n import _
+
 #: A loss curve that grows above this many times its first value is called diverged.
 DIVERGENCE_FACTOR = 10.0
 
@@ -28,10 +30,18 @@ def divergence_point(losses, factor=DIVERGENCE_FACTOR):
 
 
 def divergence_message(losses, at, unit="iteration"):
-    """How a loss curve (n,) diverged at index ``at``, e.g. 'diverged: the loss blew up to 268 at step 8'."""
+    """How a loss curve (n,) diverged at index ``at``, e.g. 'diverged: the loss blew up to 268 at step 8', in the
+    course's language (``unit``: "iteration" or "step"; another word is put in as it is)."""
     loss = float(losses[at])
-    how = "became inf/nan" if not math.isfinite(loss) else f"blew up to {loss:.3g}"
-    return f"diverged: the loss {how} at {unit} {at}"
+    if not math.isfinite(loss):
+        message = {"iteration": _("diverged: the loss became inf/nan at iteration {at}"),
+                   "step": _("diverged: the loss became inf/nan at step {at}")}.get(
+            unit, _("diverged: the loss became inf/nan at {unit} {at}"))
+    else:
+        message = {"iteration": _("diverged: the loss blew up to {loss} at iteration {at}"),
+                   "step": _("diverged: the loss blew up to {loss} at step {at}")}.get(
+            unit, _("diverged: the loss blew up to {loss} at {unit} {at}"))
+    return message.format(loss=f"{loss:.3g}", unit=unit, at=at)
 
 
 def is_diverged(losses, factor=DIVERGENCE_FACTOR):

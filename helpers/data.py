@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 import torch
 
 from helpers.course import course_setting, settings_file
+from helpers.i18n import _
 
 DATASETS = ("cifar10", "fashion_mnist")
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
@@ -106,14 +107,17 @@ def load_dataset(name=None, root=None, validation_ratio=0.1, num_train=None,
             raw = _raw_cifar10(root, download, verify_checksums)
         except DatasetNotFoundError:
             raw = _raw_fashion_mnist(root, download)
-        found = "CIFAR-10" if raw["dataset"] == "cifar10" else "Fashion-MNIST (CIFAR-10 not found)"
-        print(f"Using {found} from {raw['source']}.")
+        if raw["dataset"] == "cifar10":
+            print(_("Using CIFAR-10 from {source}.").format(source=raw["source"]))
+        else:
+            print(_("Using Fashion-MNIST (CIFAR-10 not found) from {source}.").format(source=raw["source"]))
     elif name == "cifar10":
         raw = _raw_cifar10(root, download, verify_checksums)
     elif name == "fashion_mnist":
         raw = _raw_fashion_mnist(root, download)
     else:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {DATASETS + ('auto',)}")
+        raise ValueError(_("unknown dataset {name}; choose one of {names}").format(name=repr(name),
+                                                                                   names=DATASETS + ("auto",)))
     key = (raw["dataset"], raw["source"], validation_ratio, num_train, dtype, bias_trick, flatten)
     cached = _cached(key, lambda: _preprocess(raw, validation_ratio, num_train, dtype, bias_trick, flatten))
     # Copies, so a caller that edits its tensors in place cannot spoil the next call's data.
@@ -129,13 +133,13 @@ def raw_images(name, root=None, download=False, verify_checksums=True):
         return _raw_cifar10(root, download, verify_checksums)
     if name == "fashion_mnist":
         return _raw_fashion_mnist(root, download)
-    raise ValueError(f"unknown dataset {name!r}; choose one of {DATASETS}")
+    raise ValueError(_("unknown dataset {name}; choose one of {names}").format(name=repr(name), names=DATASETS))
 
 
 def _preprocess(raw, validation_ratio, num_train, dtype, bias_trick, flatten):
     """uint8 (N, C, H, W) images -> the dict of float CPU tensors described in the module docstring."""
     if not 0 <= validation_ratio < 1:
-        raise ValueError(f"validation_ratio must be in [0, 1), got {validation_ratio}")
+        raise ValueError(_("validation_ratio must be in [0, 1), got {value}").format(value=validation_ratio))
     x_all, y_all = raw["x_train"], raw["y_train"]
     order = torch.randperm(len(y_all), generator=torch.Generator().manual_seed(0))
     num_val = int(round(len(y_all) * validation_ratio))
@@ -177,12 +181,18 @@ def _raw_cifar10(root, download, verify_checksums):
         target.mkdir(parents=True, exist_ok=True)
         CIFAR10(target, train=True, download=True)
         return _cached(("cifar10", target, verify_checksums), lambda: _read_cifar10(dataset_cls, target))
-    raise DatasetNotFoundError(
-        "CIFAR-10 was not found in " + ", ".join(str(d) for d in data_dirs(root))
-        + (", and cannot be downloaded from here (no network)." if download else " (download=False).")
-        + f" Get it with torchvision.datasets.CIFAR10(ROOT, download=True) on a connected machine and "
-          f"copy ROOT/{CIFAR10_FOLDER} into one of those folders, or set COURSE_DATA=ROOT; "
-          "or use load_dataset('fashion_mnist').")
+    if download:
+        message = _("CIFAR-10 was not found in {folders}, and cannot be downloaded from here (no network). Get it "
+                    "with torchvision.datasets.CIFAR10(ROOT, download=True) on a connected machine and copy "
+                    "ROOT/{folder} into one of those folders, or set COURSE_DATA=ROOT; or use "
+                    "load_dataset('fashion_mnist').")
+    else:
+        message = _("CIFAR-10 was not found in {folders} (download=False). Get it with "
+                    "torchvision.datasets.CIFAR10(ROOT, download=True) on a connected machine and copy "
+                    "ROOT/{folder} into one of those folders, or set COURSE_DATA=ROOT; or use "
+                    "load_dataset('fashion_mnist').")
+    raise DatasetNotFoundError(message.format(folders=", ".join(str(d) for d in data_dirs(root)),
+                                              folder=CIFAR10_FOLDER))
 
 
 def _unchecked(cifar10):
@@ -198,8 +208,8 @@ def _read_cifar10(dataset_cls, folder):
         train, test = dataset_cls(folder, train=True), dataset_cls(folder, train=False)
     except RuntimeError as error:
         raise DatasetNotFoundError(
-            f"CIFAR-10 files in {folder / CIFAR10_FOLDER} are incomplete or corrupted ({error}). "
-            "Delete that folder and fetch it again.") from error
+            _("CIFAR-10 files in {folder} are incomplete or corrupted ({error}). Delete that folder and fetch it "
+              "again.").format(folder=folder / CIFAR10_FOLDER, error=error)) from error
     return {"dataset": "cifar10", "source": str(folder), "class_names": list(train.classes),
             "x_train": _to_nchw(train.data), "y_train": torch.as_tensor(train.targets),
             "x_test": _to_nchw(test.data), "y_test": torch.as_tensor(test.targets)}
@@ -223,13 +233,18 @@ def _raw_fashion_mnist(root, download=False):
     if download and any(_network_reaches(host_port) for host_port in _hosts(mirrors)):
         _download_fashion_mnist(target, mirrors)
         return _cached(("fashion_mnist", target), lambda: _read_fashion_mnist(target, target))
-    raise DatasetNotFoundError(
-        "Fashion-MNIST was not found in " + ", ".join(str(d) for d in folders)
-        + (", and the automatic download could not reach torchvision's mirrors (" + ", ".join(mirrors)
-           + "): no network?" if download else " (download=False).")
-        + " Install it with 'sudo apt-get install dataset-fashion-mnist' (Debian/Ubuntu), or run "
-        "torchvision.datasets.FashionMNIST(ROOT, download=True) on a connected machine and set COURSE_DATA=ROOT "
-        "(or copy ROOT/FashionMNIST into one of those folders).")
+    if download:
+        message = _("Fashion-MNIST was not found in {folders}, and the automatic download could not reach "
+                    "torchvision's mirrors ({mirrors}): no network? Install it with 'sudo apt-get install "
+                    "dataset-fashion-mnist' (Debian/Ubuntu), or run torchvision.datasets.FashionMNIST(ROOT, "
+                    "download=True) on a connected machine and set COURSE_DATA=ROOT (or copy ROOT/FashionMNIST into "
+                    "one of those folders).")
+    else:
+        message = _("Fashion-MNIST was not found in {folders} (download=False). Install it with 'sudo apt-get "
+                    "install dataset-fashion-mnist' (Debian/Ubuntu), or run torchvision.datasets.FashionMNIST(ROOT, "
+                    "download=True) on a connected machine and set COURSE_DATA=ROOT (or copy ROOT/FashionMNIST into "
+                    "one of those folders).")
+    raise DatasetNotFoundError(message.format(folders=", ".join(str(d) for d in folders), mirrors=", ".join(mirrors)))
 
 
 def _has_fashion_mnist(folder):
@@ -261,20 +276,21 @@ def _download_fashion_mnist(target, mirrors):
     """
     from torchvision.datasets import FashionMNIST
     raw = target / "FashionMNIST" / "raw"
-    print(f"Fashion-MNIST is not on this machine: downloading it (about 30 MB, once) from {mirrors[0]} "
-          f"into {raw} ...", flush=True)
+    print(_("Fashion-MNIST is not on this machine: downloading it (about 30 MB, once) from {mirror} into {folder} "
+            "...").format(mirror=mirrors[0], folder=raw), flush=True)
     raw.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".FashionMNIST-download-", dir=target))
     try:
         FashionMNIST(staging, train=True, download=True)
         _move_into_place(staging / "FashionMNIST" / "raw", raw, staging)
     except (RuntimeError, URLError, HTTPException, OSError) as error:
-        raise DatasetNotFoundError(
-            f"The download of Fashion-MNIST from {', '.join(mirrors)} was interrupted or corrupted (truncated, or "
-            f"its MD5 sum does not match torchvision's); nothing of it was kept in {raw}. Run again to retry, or "
-            "get the files another way: 'sudo apt-get install dataset-fashion-mnist' (Debian/Ubuntu), or "
-            "torchvision.datasets.FashionMNIST(ROOT, download=True) on a connected machine and set "
-            f"COURSE_DATA=ROOT. torchvision said: {' '.join(str(error).split())}") from error
+        raise DatasetNotFoundError(_(
+            "The download of Fashion-MNIST from {mirrors} was interrupted or corrupted (truncated, or its MD5 sum "
+            "does not match torchvision's); nothing of it was kept in {folder}. Run again to retry, or get the files "
+            "another way: 'sudo apt-get install dataset-fashion-mnist' (Debian/Ubuntu), or "
+            "torchvision.datasets.FashionMNIST(ROOT, download=True) on a connected machine and set COURSE_DATA=ROOT. "
+            "torchvision said: {error}").format(mirrors=", ".join(mirrors), folder=raw,
+                                                error=" ".join(str(error).split()))) from error
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -316,8 +332,8 @@ def _unpack_gz(folder):
                     shutil.copyfileobj(source, sink)
             except (OSError, EOFError) as error:
                 partial.unlink(missing_ok=True)
-                raise DatasetNotFoundError(f"{folder / gz} is not a readable gzip file ({error}). "
-                                           "Reinstall or fetch it again.") from error
+                raise DatasetNotFoundError(_("{file} is not a readable gzip file ({error}). Reinstall or fetch it "
+                                             "again.").format(file=folder / gz, error=error)) from error
             os.replace(partial, raw_folder / gz[:-3])  # atomic: parallel graders never see half a file
     return target
 
@@ -327,8 +343,8 @@ def _read_fashion_mnist(source, root):
     try:
         train, test = FashionMNIST(root, train=True), FashionMNIST(root, train=False)
     except (RuntimeError, AssertionError, ValueError) as error:
-        raise DatasetNotFoundError(f"Fashion-MNIST files under {root} are incomplete or corrupted ({error}). "
-                                   "Delete them and fetch them again.") from error
+        raise DatasetNotFoundError(_("Fashion-MNIST files under {folder} are incomplete or corrupted ({error}). "
+                                     "Delete them and fetch them again.").format(folder=root, error=error)) from error
     return {"dataset": "fashion_mnist", "source": str(source), "class_names": list(train.classes),
             "x_train": train.data.unsqueeze(1), "y_train": train.targets,
             "x_test": test.data.unsqueeze(1), "y_test": test.targets}
@@ -387,7 +403,8 @@ def toy_2d_data(name="spirals", num_train=300, num_val=300, noise=None, seed=0):
     """
     makers = {"spirals": (_spirals, 0.2), "moons": (_moons, 0.15)}
     if name not in makers:
-        raise ValueError(f"unknown toy data set {name!r}: choose one of {', '.join(TOY_2D_SETS)}")
+        raise ValueError(_("unknown toy data set {name}: choose one of {names}").format(
+            name=repr(name), names=", ".join(TOY_2D_SETS)))
     make, default_noise = makers[name]
     noise = default_noise if noise is None else noise
     gen = torch.Generator().manual_seed(seed)

@@ -9,15 +9,15 @@ still draw (with boxes for the Chinese).
 import functools
 import warnings
 
-from helpers.i18n import DEFAULT_LANGUAGE, language
+from helpers.i18n import DEFAULT_LANGUAGE, _, language
 
 #: Families with Traditional Chinese glyphs, the best first.
 CJK_FAMILIES = ("Noto Sans CJK TC", "Noto Sans TC", "Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans CJK KR",
                 "Source Han Sans TW", "Source Han Sans", "PingFang TC", "Microsoft JhengHei", "Heiti TC",
                 "Apple LiGothic", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "AR PL UMing TW", "Arial Unicode MS")
-INSTALL = ("Debian or Ubuntu: sudo apt-get install fonts-noto-cjk; Fedora: sudo dnf install google-noto-sans-cjk-fonts; "
-           "Colab: !apt-get -qq install fonts-noto-cjk, then Runtime → Restart; macOS and Windows have one already "
-           "(PingFang TC, Microsoft JhengHei)")
+INSTALL = ("Debian or Ubuntu: sudo apt-get install fonts-noto-cjk; Fedora: sudo dnf install "
+           "google-noto-sans-cjk-fonts; Colab: !apt-get -qq install fonts-noto-cjk, then Runtime → Restart; macOS and "
+           "Windows have one already (PingFang TC, Microsoft JhengHei)")
 
 
 class FontWarning(UserWarning):
@@ -41,8 +41,8 @@ def use_course_font(language_=None):
     import matplotlib
     family = cjk_family()
     if family is None:
-        warnings.warn(f"no font here shows Chinese, so the plots' Chinese labels will be boxes. Install one: "
-                      f"{INSTALL}. Then restart the kernel.", FontWarning, stacklevel=2)
+        warnings.warn(_("no font here shows Chinese, so the plots' Chinese labels will be boxes. Install one: "
+                        "{install}. Then restart the kernel.").format(install=INSTALL), FontWarning, stacklevel=2)
         return None
     matplotlib.rcParams["font.sans-serif"] = [family, *matplotlib.rcParams["font.sans-serif"]]
     matplotlib.rcParams["font.family"] = "sans-serif"

@@ -4,6 +4,8 @@ import random
 
 import torch
 
+from helpers.i18n import _
+
 
 def compute_numeric_gradient(f, x, dLdf=None, h=1e-7):
     """Centred-difference gradient of `f` at `x`, over every element of `x`.
@@ -44,7 +46,7 @@ def rel_error(x, y, eps=1e-10):
     x = x if torch.is_tensor(x) else torch.as_tensor(x, dtype=torch.float64)
     y = y if torch.is_tensor(y) else torch.as_tensor(y, dtype=torch.float64)
     if x.shape != y.shape:
-        raise ValueError(f"rel_error: shapes differ, {tuple(x.shape)} vs {tuple(y.shape)}")
+        raise ValueError(_("rel_error: shapes differ, {x} vs {y}").format(x=tuple(x.shape), y=tuple(y.shape)))
     # To the CPU first, then float64: some devices (Apple's MPS) have no float64.
     x, y = x.detach().cpu().to(torch.float64), y.detach().cpu().to(torch.float64)
     if x.numel() == 0:
@@ -62,7 +64,7 @@ def grad_check_sparse(f, x, analytic_grad, num_checks=10, h=1e-7, seed=None):
     """
     rng = random.Random(seed)
     errors = []
-    for _ in range(num_checks):
+    for _check in range(num_checks):
         i = tuple(rng.randrange(n) for n in x.shape)
         old = x[i].item()
         x[i] = old + h
@@ -74,5 +76,6 @@ def grad_check_sparse(f, x, analytic_grad, num_checks=10, h=1e-7, seed=None):
         analytic = analytic_grad[i].item()
         error = abs(numeric - analytic) / max(abs(numeric) + abs(analytic), 1e-10)
         errors.append(error)
-        print(f"numerical: {numeric:f} analytic: {analytic:f}, relative error: {error:e}")
+        print(_("numerical: {numeric} analytic: {analytic}, relative error: {error}").format(
+            numeric=f"{numeric:f}", analytic=f"{analytic:f}", error=f"{error:e}"))
     return errors

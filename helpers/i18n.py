@@ -1,7 +1,8 @@
 """The course's language, and its messages through gettext catalogues (Babel's .po files; English is the source).
 
     language()     "en" or "zh-TW": $COURSE_LANGUAGE when set (the grader gives its own to each sandbox), else
-                   `language` in the [course] table of the course's settings (helpers/course.toml), else "en"
+                   `language` in the [course] table of the course's settings (helpers/course.toml), else "en";
+                   inside `with speaking(...)`, that language
     _(message)     `message` in the course's language, from the helpers' catalogue
                    (helpers/locale/<locale>/LC_MESSAGES/helpers.po); English when the language is "en"
     Catalogue      the same for another package's catalogue (the autograder keeps its own)
@@ -10,6 +11,7 @@ Messages are written in English in the code, `_("... {name} ...").format(name=..
 holds the whole sentence in either word order. `python -m autograder catalogues` extracts them; a test fails on a
 message without a zh-TW entry.
 """
+import contextlib
 import functools
 import gettext
 import io
@@ -24,10 +26,13 @@ DEFAULT_LANGUAGE = "en"
 #: The environment variable that sets the language for one process (the grader gives its course's to each sandbox).
 LANGUAGE_ENV = "COURSE_LANGUAGE"
 LOCALE_DIR = Path(__file__).with_name("locale")
+_speaking = []  # languages `speaking` chose, innermost last
 
 
 def language():
     """The course's language: "en" or "zh-TW" (ValueError naming the settings file for any other)."""
+    if _speaking:
+        return _speaking[-1]
     chosen = os.environ.get(LANGUAGE_ENV)
     where = f"${LANGUAGE_ENV}"
     if not chosen:
@@ -39,6 +44,18 @@ def language():
     if chosen not in LANGUAGES:
         raise ValueError(f"{where} sets the language {chosen!r}; choose one of {', '.join(map(repr, LANGUAGES))}")
     return chosen
+
+
+@contextlib.contextmanager
+def speaking(language_):
+    """Messages in `language_` inside the block, whatever the course's (an instructor's English answer key)."""
+    if language_ not in LANGUAGES:
+        raise ValueError(f"no language {language_!r}; choose one of {', '.join(map(repr, LANGUAGES))}")
+    _speaking.append(language_)
+    try:
+        yield
+    finally:
+        _speaking.pop()
 
 
 @functools.lru_cache(maxsize=None)

@@ -12,6 +12,8 @@ by hand, and the same demos run on their own ``TwoLayerNet``.
 import torch
 import torch.nn.functional as F
 
+from helpers.i18n import _
+
 
 class LibraryTwoLayerNet:
     """params: W1 (D, H), b1 (H,), W2 (H, C), b2 (C,); weights ``std * randn``, biases zero."""
@@ -53,7 +55,8 @@ class LibraryTwoLayerNet:
             optimizer.step()
             stats["loss_history"].append(loss.item())
             if verbose and it % 100 == 0:
-                print(f"iteration {it} / {num_iters}: loss {loss.item():f}")
+                print(_("iteration {it} / {num_iters}: loss {loss}").format(it=it, num_iters=num_iters,
+                                                                           loss=f"{loss.item():f}"))
             if it % iterations_per_epoch == 0:
                 stats["train_acc_history"].append((self.predict(X[batch]) == y[batch]).float().mean().item())
                 stats["val_acc_history"].append((self.predict(X_val) == y_val).float().mean().item())
@@ -68,7 +71,7 @@ def train_linear_svm(X, y, num_classes, learning_rate=1e-2, weight_decay=1e-4, n
     linear = torch.nn.Linear(X.shape[1], num_classes).to(X.device)
     optimizer = torch.optim.SGD(linear.parameters(), lr=learning_rate, weight_decay=weight_decay)
     hinge = torch.nn.MultiMarginLoss()
-    for _ in range(num_iters):
+    for _step in range(num_iters):
         idx = torch.randint(len(y), (batch_size,), device=X.device)
         loss = hinge(linear(X[idx]), y[idx])
         optimizer.zero_grad()

@@ -11,10 +11,20 @@ def check_python(version_info=sys.version_info):
     """Raise ImportError, naming both versions and the fix, on a Python older than MINIMUM_PYTHON."""
     if tuple(version_info[:2]) < MINIMUM_PYTHON:
         found = ".".join(str(part) for part in version_info[:3])
-        raise ImportError(
-            f"the course kit needs Python {MINIMUM_PYTHON[0]}.{MINIMUM_PYTHON[1]} or newer, and this kernel runs "
-            f"Python {found}: create the environment again with a newer Python (the bundle's README.md, 'Set up'), "
-            "or choose a kernel that has one (Colab's does)")
+        raise ImportError(gettext("the course kit needs Python {needed} or newer, and this kernel runs Python {found}: "
+                                  "create the environment again with a newer Python (the bundle's README.md, 'Set "
+                                  "up'), or choose a kernel that has one (Colab's does)").format(
+            needed=f"{MINIMUM_PYTHON[0]}.{MINIMUM_PYTHON[1]}", found=found))
+
+
+def gettext(message):
+    """`message` in the course's language where its catalogue can be read; on a Python this old it often cannot (the
+    settings are read with tomllib, 3.11's), and the message stays in English."""
+    try:
+        from helpers.i18n import _
+        return _(message)
+    except Exception:  # noqa: BLE001 - whatever is missing, the refusal itself must still be raised
+        return message
 
 
 check_python()

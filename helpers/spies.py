@@ -12,6 +12,9 @@ import functools
 
 import torch
 
+from helpers.i18n import _
+from helpers.utils import lazy
+
 
 class TrainingSpy:
     """A loss_func for nn_train on `num_train` rows of `num_classes` classes that records every call.
@@ -64,26 +67,29 @@ def expected_learning_rates(learning_rate, decay, num_iters, iterations_per_epoc
     return [learning_rate * decay ** -(-it // iterations_per_epoch) for it in range(num_iters)]
 
 
-#: The four lists get_param_set returns, and what each value must be.
-PARAM_SET_RULES = (("learning_rates", "a number > 0"), ("hidden_sizes", "a whole number > 0"),
-                   ("regularization_strengths", "a number >= 0, where 0 turns it off"),
-                   ("learning_rate_decays", "a number in (0, 1]"))
+#: The four lists get_param_set returns, and what each value must be (shown in the course's language when printed).
+PARAM_SET_RULES = (("learning_rates", lazy.gettext("a number > 0")),
+                   ("hidden_sizes", lazy.gettext("a whole number > 0")),
+                   ("regularization_strengths", lazy.gettext("a number >= 0, where 0 turns it off")),
+                   ("learning_rate_decays", lazy.gettext("a number in (0, 1]")))
 
 
 def param_set_problems(param_set):
     """What is wrong with get_param_set()'s value: [] when it is four non-empty lists of valid values
     (PARAM_SET_RULES)."""
     if not isinstance(param_set, (tuple, list)) or len(param_set) != 4:
-        return ["get_param_set() should return four lists: " + ", ".join(name for name, _ in PARAM_SET_RULES)]
+        return [_("get_param_set() should return four lists: {names}").format(
+            names=", ".join(name for name, _rule in PARAM_SET_RULES))]
     valid = (lambda v: v > 0, lambda v: v > 0 and float(v).is_integer(), lambda v: v >= 0, lambda v: 0 < v <= 1)
     problems = []
     for (name, rule), is_valid, values in zip(PARAM_SET_RULES, valid, param_set):
         if not isinstance(values, (tuple, list)) or not values:
-            problems.append(f"{name} should be a non-empty list")
+            problems.append(_("{name} should be a non-empty list").format(name=name))
             continue
         bad = [v for v in values if isinstance(v, bool) or not isinstance(v, (int, float)) or not is_valid(v)]
         if bad:
-            problems.append(f"{name}: each value should be {rule}, not {bad[0]!r}")
+            problems.append(_("{name}: each value should be {rule}, not {value}").format(name=name, rule=rule,
+                                                                                         value=repr(bad[0])))
     return problems
 
 
@@ -285,11 +291,11 @@ class ScriptedEpochs:
     def train_one_epoch(self, model, loader, optimizer, loss_fn, device):
         epoch = len(self.lrs)
         if epoch >= len(self.script["val_loss"]):
-            raise RuntimeError("fit trained for more epochs than it was given")
+            raise RuntimeError(_("fit trained for more epochs than it was given"))
         self.lrs.append(float(optimizer.param_groups[0]["lr"]))
         if loader is not self.train_loader:
-            got = "the validation loader" if loader is self.val_loader else repr(loader)
-            self.wrong_loader.append(f"train_one_epoch got {got}")
+            got = _("the validation loader") if loader is self.val_loader else repr(loader)
+            self.wrong_loader.append(_("train_one_epoch got {loader}").format(loader=got))
         with torch.no_grad():
             for parameter in self.model.parameters():
                 parameter.fill_(epoch + 1.0)
@@ -298,10 +304,10 @@ class ScriptedEpochs:
     def evaluate(self, model, loader, loss_fn, device):
         epoch = len(self.lrs) - 1
         if epoch < 0:
-            raise RuntimeError("fit evaluated before training an epoch")
+            raise RuntimeError(_("fit evaluated before training an epoch"))
         if loader is not self.val_loader:
-            got = "the training loader" if loader is self.train_loader else repr(loader)
-            self.wrong_loader.append(f"evaluate got {got}")
+            got = _("the training loader") if loader is self.train_loader else repr(loader)
+            self.wrong_loader.append(_("evaluate got {loader}").format(loader=got))
         return self.script["val_loss"][epoch], self.script["val_acc"][epoch]
 
     def weights_from_epoch(self):

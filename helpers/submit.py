@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from helpers.utils import BUDGET_ENV, grading_budget, human_size
+from helpers.i18n import _
+from helpers.utils import BUDGET_ENV, grading_budget, human_size, pad
 
 MANIFEST_NAME = "submission.json"
 PACKAGE_FORMAT = 1
@@ -69,25 +70,26 @@ def self_check(notebook, student_id=None, out_dir=None):
     Raises SubmitError when the notebook cannot be checked at all.
     """
     if os.environ.get(SELF_CHECK_ENV) or grading_budget():
-        print("Self-check skipped: this notebook is being checked or graded right now.")
+        print(_("Self-check skipped: this notebook is being checked or graded right now."))
         return None
     path = Path(notebook)
     if student_id is not None and student_id != "" and not STUDENT_ID.fullmatch(student_id):
-        raise SubmitError(f"student id {student_id!r} has characters other than letters, digits and . _ @ -")
+        raise SubmitError(_("student id {student_id} has characters other than letters, digits and . _ @ -").format(
+            student_id=repr(student_id)))
     nb, info = _read(path)
     result = SelfCheck(notebook=path, assignment=info["assignment"])
     running = os.environ.get("JPY_SESSION_NAME")  # the notebook a Jupyter kernel belongs to
     if running and Path(running).name != path.name:
-        result.warnings.append(f"this kernel belongs to {Path(running).name}, but the check read {path.name}: "
-                               f"hand in the notebook you worked in")
+        result.warnings.append(_("this kernel belongs to {running}, but the check read {notebook}: hand in the "
+                                 "notebook you worked in").format(running=Path(running).name, notebook=path.name))
     result.warnings += _read_only_warnings(nb, info)
     side_files = [name for name in info.get("side_files", []) if (path.parent / name).is_file()]
-    result.warnings += [f"{name} is missing next to the notebook: run the notebook in full (not under the grading "
-                        f"budget) so it is saved, or the part graded from it scores 0"
+    result.warnings += [_("{name} is missing next to the notebook: run the notebook in full (not under the grading "
+                          "budget) so it is saved, or the part graded from it scores 0").format(name=name)
                         for name in info.get("side_files", []) if name not in side_files]
-    print(f"Self-check of {path.name} ({info['assignment']}), as saved at "
-          f"{datetime.fromtimestamp(path.stat().st_mtime):%H:%M:%S}: rerunning it in a fresh kernel under the "
-          f"grading budget...", flush=True)
+    print(_("Self-check of {notebook} ({assignment}), as saved at {time}: rerunning it in a fresh kernel under the "
+            "grading budget...").format(notebook=path.name, assignment=info["assignment"],
+                                        time=f"{datetime.fromtimestamp(path.stat().st_mtime):%H:%M:%S}"), flush=True)
     _rerun(path, side_files, info, result)
     if result.ran_through and student_id:
         result.package = write_package(path, side_files, info, student_id, result, out_dir or path.parent)
@@ -99,19 +101,20 @@ def _read(path):
     """The notebook and its course metadata; SubmitError when it is missing, unreadable or not a course notebook."""
     import nbformat
     if not path.is_file():
-        raise SubmitError(f"{path} does not exist: give the notebook's file name, e.g. two_layer_net.ipynb, "
-                          f"from the folder it is in")
+        raise SubmitError(_("{path} does not exist: give the notebook's file name, e.g. two_layer_net.ipynb, from the "
+                            "folder it is in").format(path=path))
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception as error:  # noqa: BLE001 - nbformat raises several kinds for a damaged file
-        raise SubmitError(f"{path.name} is not a readable notebook ({type(error).__name__}: {error}). Open it in "
-                          "Jupyter and save it again, or copy your answers into a fresh copy of the notebook") from None
+        raise SubmitError(_("{notebook} is not a readable notebook ({error}). Open it in Jupyter and save it again, or "
+                            "copy your answers into a fresh copy of the notebook").format(
+            notebook=path.name, error=f"{type(error).__name__}: {error}")) from None
     info = nb.metadata.get("course_kit")
     if not info:
-        raise SubmitError(f"{path.name} is not one of the course's notebooks (it has no course_kit metadata): "
-                          f"check the notebook of the assignment you are handing in")
+        raise SubmitError(_("{notebook} is not one of the course's notebooks (it has no course_kit metadata): check "
+                            "the notebook of the assignment you are handing in").format(notebook=path.name))
     if not info.get("graded", True):
-        raise SubmitError(f"{path.name} is not graded: there is nothing to hand in")
+        raise SubmitError(_("{notebook} is not graded: there is nothing to hand in").format(notebook=path.name))
     return nb, info
 
 
@@ -125,11 +128,13 @@ def _read_only_warnings(nb, info):
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("locked") and meta.get("grade_id"):
             present[meta["grade_id"]] = cell
-    warnings = [f"read-only cell {gid} was deleted: grading puts it back, but your notebook may not run as you think"
+    warnings = [_("read-only cell {cell} was deleted: grading puts it back, but your notebook may not run as you "
+                  "think").format(cell=gid)
                 for gid in info.get("read_only_cells", []) if gid not in present]
     for gid, cell in present.items():
         if "checksum" in cell.metadata["nbgrader"] and compute_checksum(cell) != cell.metadata["nbgrader"]["checksum"]:
-            warnings.append(f"read-only cell {gid} was edited: grading uses the original, not your edit")
+            warnings.append(_("read-only cell {cell} was edited: grading uses the original, not your edit").format(
+                cell=gid))
     return warnings
 
 
@@ -158,15 +163,17 @@ def _rerun(path, side_files, info, result):
                 try:
                     client.execute_cell(cell, index)
                 except CellExecutionError:
-                    result.stopped_at = f"{_cell_name(cell, index)} stopped with {_error_line(cell)}"
+                    result.stopped_at = _("{cell} stopped with {error}").format(cell=_cell_name(cell, index),
+                                                                                 error=_error_line(cell))
                     break
                 except CellTimeoutError:
-                    result.stopped_at = (f"{_cell_name(cell, index)} was still running when the {wall} s limit for "
-                                         f"the whole notebook ran out")
+                    result.stopped_at = _("{cell} was still running when the {seconds} s limit for the whole notebook "
+                                          "ran out").format(cell=_cell_name(cell, index), seconds=wall)
                     probe = False
                     break
                 except DeadKernelError:
-                    result.stopped_at = f"{_cell_name(cell, index)} killed the kernel (out of memory, or exit())"
+                    result.stopped_at = _("{cell} killed the kernel (out of memory, or exit())").format(
+                        cell=_cell_name(cell, index))
                     probe = False
                     break
             else:
@@ -176,8 +183,9 @@ def _rerun(path, side_files, info, result):
                 result.checks = _visible_checks(client, nb)
     expected = info.get("budgets", {}).get("grading_seconds")
     if result.ran_through and expected and result.seconds > expected:
-        result.warnings.append(f"it took {result.seconds:.0f} s, longer than the usual {expected} s: a slow function "
-                               f"may run out of its time when graded")
+        result.warnings.append(_("it took {seconds} s, longer than the usual {expected} s: a slow function may run "
+                                 "out of its time when graded").format(seconds=f"{result.seconds:.0f}",
+                                                                       expected=expected))
 
 
 def _visible_checks(client, nb):
@@ -196,14 +204,14 @@ def _visible_checks(client, nb):
 def _cell_name(cell, index):
     gid = cell.metadata.get("nbgrader", {}).get("grade_id")
     first = next((line for line in cell.source.splitlines() if line.strip()), "")[:60]
-    return f"cell {index + 1} ({gid})" if gid else f"cell {index + 1} ({first!r})"
+    return _("cell {number} ({name})").format(number=index + 1, name=gid if gid else repr(first))
 
 
 def _error_line(cell):
     """'NameError: name 'x' is not defined', from a cell's error output."""
     error = next((o for o in cell.outputs if o.get("output_type") == "error"), None)
     if error is None:
-        return "an error"
+        return _("an error")
     last = ANSI.sub("", error.get("traceback", [""])[-1]).strip().splitlines()
     return last[-1] if last else f"{error.get('ename')}: {error.get('evalue')}"
 
@@ -233,35 +241,46 @@ def format_report(result, info, student_id):
     """The report printed after a self-check."""
     lines = []
     if result.ran_through:
-        lines.append(f"The notebook ran top to bottom in {result.seconds:.0f} s under the grading budget.")
+        lines.append(_("The notebook ran top to bottom in {seconds} s under the grading budget.").format(
+            seconds=f"{result.seconds:.0f}"))
     else:
-        lines.append(f"NOT READY: the notebook does not run through. {result.stopped_at.rstrip('.')}.")
-        lines.append("Fix that cell (restart the kernel and run all cells to see it), save, and check again.")
+        lines.append(_("NOT READY: the notebook does not run through. {reason}.").format(
+            reason=result.stopped_at.rstrip(".")))
+        lines.append(_("Fix that cell (restart the kernel and run all cells to see it), save, and check again."))
     if result.checks:
-        lines.append("Visible checks (the hidden tests check more cases):")
-        lines += [f"  {status:16} {name}" for name, status in result.checks.items()]
+        lines.append(_("Visible checks (the hidden tests check more cases):"))
+        lines += [f"  {pad(status_name(status), 16)} {name}" for name, status in result.checks.items()]
     if result.warnings:
-        lines.append("Warnings:")
+        lines.append(_("Warnings:"))
         lines += [f"  ! {warning}" for warning in result.warnings]
     if result.package is not None:
         size = human_size(result.package.stat().st_size)
-        lines.append(f"Wrote {result.package} ({size}): hand in this file.")
+        lines.append(_("Wrote {package} ({size}): hand in this file.").format(package=result.package, size=size))
     elif result.ran_through:
-        lines.append("No package written: give your student id (student_id=... in the notebook, or --student ID) "
-                     f"to write {package_name('<id>', info['assignment'])}.")
+        lines.append(_("No package written: give your student id (student_id=... in the notebook, or --student ID) to "
+                       "write {package}.").format(package=package_name("<id>", info["assignment"])))
     return "\n".join(lines)
 
 
+def status_name(status):
+    """A visible check's status (helpers.visible: "pass", "fail", ...) in the course's language, for the report."""
+    names = {"pass": _("pass"), "fail": _("fail"), "not implemented": _("not implemented"), "error": _("error"),
+             "no verdict": _("no verdict")}
+    return names.get(status, status)
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m helpers.submit", description=__doc__.split("\n\n")[0])
-    parser.add_argument("notebook", help="the notebook to check, e.g. two_layer_net.ipynb")
-    parser.add_argument("--student", help="your student id: writes <id>_<assignment>.zip when the check passes")
-    parser.add_argument("--out", help="folder for the package (default: the notebook's folder)")
+    parser = argparse.ArgumentParser(prog="python -m helpers.submit", description=_(
+        "The student's self-check and submission package: `python -m helpers.submit two_layer_net.ipynb --student "
+        "ID`."))
+    parser.add_argument("notebook", help=_("the notebook to check, e.g. two_layer_net.ipynb"))
+    parser.add_argument("--student", help=_("your student id: writes <id>_<assignment>.zip when the check passes"))
+    parser.add_argument("--out", help=_("folder for the package (default: the notebook's folder)"))
     args = parser.parse_args(argv)
     try:
         result = self_check(args.notebook, args.student, args.out)
     except SubmitError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(_("error: {detail}").format(detail=error), file=sys.stderr)
         return 2
     return 0 if result is None or result.ran_through else 1
 

@@ -12,6 +12,8 @@ import numpy as np
 import torch
 
 from helpers.curves import DIVERGENCE_FACTOR, divergence_message
+from helpers.i18n import _
+from helpers.utils import lazy
 
 #: A run is called diverged when its loss is not finite, its point leaves this box, or its gap to the minimum
 #: grows above DIVERGENCE_FACTOR (helpers.curves) times the starting gap.
@@ -83,15 +85,22 @@ def _banana(p):
 
 SURFACES = {surface.name: surface for surface in (
     Surface("ill-conditioned quadratic", _quadratic, start=(-4.5, 1.2), extent=(-5.0, 5.0, -2.0, 2.0),
-            note="0.5 (x² + 20 y²): 20 times steeper across the valley than along it; "
-                 "plain gradient descent is stable only for learning rates below 2/20 = 0.1"),
+            note=lazy.gettext("0.5 (x² + 20 y²): 20 times steeper across the valley than along it; "
+                              "plain gradient descent is stable only for learning rates below 2/20 = 0.1")),
     Surface("two valleys", _two_valleys, start=(2.3, 1.5), extent=(-2.5, 2.8, -2.0, 2.0),
-            note="x⁴/4 − x² + 0.3 x + y²: a shallow valley on the right, a deeper one on the left; "
-                 "momentum can carry a run over the ridge"),
+            note=lazy.gettext("x⁴/4 − x² + 0.3 x + y²: a shallow valley on the right, a deeper one on the left; "
+                              "momentum can carry a run over the ridge")),
     Surface("banana valley", _banana, start=(-1.5, 2.0), extent=(-2.0, 2.0, -1.0, 3.0),
-            note="(1 − x)² + 10 (y − x²)²: a curved valley (Rosenbrock's, flattened); "
-                 "the minimum is at (1, 1)"),
+            note=lazy.gettext("(1 − x)² + 10 (y − x²)²: a curved valley (Rosenbrock's, flattened); "
+                              "the minimum is at (1, 1)")),
 )}
+
+
+def verdict_name(verdict):
+    """A run's verdict (Descent.verdict: 'diverged', 'stuck', ...) in the course's language, for display."""
+    names = {"diverged": _("diverged"), "stuck": _("stuck"), "crawling": _("crawling"), "bouncing": _("bouncing"),
+             "converging": _("converging")}
+    return names.get(verdict, verdict)
 
 
 @dataclass
@@ -136,25 +145,29 @@ class Descent:
         """A sentence naming what the run did, with its numbers."""
         if self.diverged_at is not None:
             return divergence_message(self.losses, self.diverged_at, "step")
-        final = f"loss {self.losses[-1]:.4g} after {self.steps} steps (lowest possible {self.minimum:.4g})"
+        final = _("loss {loss} after {steps} steps (lowest possible {minimum})").format(
+            loss=f"{self.losses[-1]:.4g}", steps=self.steps, minimum=f"{self.minimum:.4g}")
+        progress, reversals = f"{1 - self.gap_left:.0%}", f"{self.reversals:.0%}"
         if self.verdict == "stuck":
-            return f"stuck in a local minimum: the gradient is ~0 but the lowest point is elsewhere; {final}"
+            return _("stuck in a local minimum: the gradient is ~0 but the lowest point is elsewhere; {final}").format(
+                final=final)
         if self.verdict == "crawling":
-            return f"crawling: {1 - self.gap_left:.0%} of the way down; {final}"
+            return _("crawling: {progress} of the way down; {final}").format(progress=progress, final=final)
         if self.verdict == "bouncing":
-            return (f"bouncing: {self.reversals:.0%} of the steps turn back, "
-                    f"{1 - self.gap_left:.0%} of the way down; {final}")
-        return f"converging: {final}"
+            return _("bouncing: {reversals} of the steps turn back, {progress} of the way down; {final}").format(
+                reversals=reversals, progress=progress, final=final)
+        return _("converging: {final}").format(final=final)
 
 
 def descend(surface, learning_rate, steps=100, momentum=0.0, decay=1.0, start=None):
     """Run torch.optim.SGD on ``surface`` (a Surface or a name in SURFACES) and return a Descent."""
     if isinstance(surface, str):
         if surface not in SURFACES:
-            raise ValueError(f"unknown surface {surface!r}: choose one of {', '.join(SURFACES)}")
+            raise ValueError(_("unknown surface {surface}: choose one of {names}").format(
+                surface=repr(surface), names=", ".join(SURFACES)))
         surface = SURFACES[surface]
     if steps < 1:
-        raise ValueError(f"steps must be at least 1, got {steps}")
+        raise ValueError(_("steps must be at least 1, got {steps}").format(steps=steps))
     point = torch.tensor(start or surface.start, dtype=torch.float64, requires_grad=True)
     optimizer = torch.optim.SGD([point], lr=learning_rate, momentum=momentum)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=decay)

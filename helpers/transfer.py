@@ -37,7 +37,8 @@ from torch import nn
 
 from helpers.course import course_setting, settings_file
 from helpers.data import cache_dir, raw_images
-from helpers.utils import budget, progress, reset_seed
+from helpers.i18n import _, ngettext
+from helpers.utils import budget, display_width, pad, progress, reset_seed
 from helpers.utils import confusion_matrix  # noqa: F401 - the notebook imports it from here
 
 #: Fashion-MNIST splits: experiment -> (classes of the source task A, classes of the target task B).
@@ -90,7 +91,8 @@ class Experiment:
 
     @property
     def description(self):
-        return f"{self.task}, {self.labels_per_class} labelled training images per class (draw {self.seed})"
+        return _("{task}, {count} labelled training images per class (draw {seed})").format(
+            task=self.task, count=self.labels_per_class, seed=self.seed)
 
     def with_labels(self, labels_per_class, seed=0):
         """This experiment with `labels_per_class` training and as many validation images per class, drawn from the
@@ -151,7 +153,8 @@ def cut_after(model, block):
     that global average pooling turns that block's BLOCKS[block] channels into the features, and the head `fc`
     becomes a new linear layer on them (kept as it is when `block` is the last one). Returns `model`."""
     if block not in BLOCKS:
-        raise ValueError(f"unknown block {block!r}; choose one of {tuple(BLOCKS)}")
+        raise ValueError(_("unknown block {block}; choose one of {blocks}").format(block=repr(block),
+                                                                                   blocks=tuple(BLOCKS)))
     names = list(BLOCKS)
     if block == names[-1]:
         return model
@@ -176,7 +179,8 @@ def prepare_experiment(name=None, labels_per_class=100, seed=0, test_per_class=N
     """
     name = name or course_experiment()
     if name not in EXPERIMENTS:
-        raise ValueError(f"unknown experiment {name!r}; choose one of {EXPERIMENTS}")
+        raise ValueError(_("unknown experiment {name}; choose one of {experiments}").format(name=repr(name),
+                                                                                           experiments=EXPERIMENTS))
     if name == "imagenet_cifar10":
         experiment = _imagenet_cifar10(root, verify_checksums, test_per_class)
     else:
@@ -232,10 +236,11 @@ def imagenet_weights_file_present():
     here."""
     path = imagenet_weights_file()
     if not path.is_file():
-        raise WeightsNotFoundError(
-            f"the ImageNet ResNet-18 weights are not in {path.parent}. On a machine with internet, run "
+        raise WeightsNotFoundError(_(
+            "the ImageNet ResNet-18 weights are not in {folder}. On a machine with internet, run "
             "`python -c \"import torchvision; torchvision.models.resnet18(weights='IMAGENET1K_V1')\"` (it saves "
-            f"{path.name} there), or copy that file into {path.parent} (set TORCH_HOME to use another folder).")
+            "{file} there), or copy that file into {folder} (set TORCH_HOME to use another folder).").format(
+                folder=path.parent, file=path.name))
     return path
 
 
@@ -254,7 +259,7 @@ def _imagenet_cifar10(root, verify_checksums, test_per_class):
     transform = v2.Compose([v2.Resize(size, antialias=True), v2.ToDtype(torch.float32, scale=True),
                             v2.Normalize(mean=stats.mean, std=stats.std)])
     pool, test = _target_sets(raw, tuple(range(10)), test_per_class)
-    return Experiment("imagenet_cifar10", f"ImageNet ResNet-18 -> CIFAR-10 at {size}x{size} pixels",
+    return Experiment("imagenet_cifar10", _("ImageNet ResNet-18 -> CIFAR-10 at {size}x{size} pixels").format(size=size),
                       list(raw["class_names"]), size, transform, pool, test, source_weights=weights,
                       source_classes=1000)
 
@@ -268,9 +273,11 @@ def _fashion(name, root, test_per_class, download=True):
     def names(classes):
         return ", ".join(raw["class_names"][c] for c in classes)
     block = REUSED_BLOCK.get(name, "layer4")
-    reused = "whole network" if block == "layer4" else f"stem to {block}"
-    return Experiment(name, f"ResNet-18 trained on Fashion-MNIST classes A ({names(classes_a)}), {reused} reused -> "
-                      f"classes B ({names(classes_b)})", [raw["class_names"][c] for c in classes_b], FASHION_SIZE,
+    task = (_("ResNet-18 trained on Fashion-MNIST classes A ({classes_a}), whole network reused -> classes B "
+              "({classes_b})") if block == "layer4" else
+            _("ResNet-18 trained on Fashion-MNIST classes A ({classes_a}), stem to {block} reused -> classes B "
+              "({classes_b})")).format(classes_a=names(classes_a), classes_b=names(classes_b), block=block)
+    return Experiment(name, task, [raw["class_names"][c] for c in classes_b], FASHION_SIZE,
                       fashion_transform(source["mean"], source["std"]), pool, test,
                       source_weights=source["state_dict"], source_classes=len(classes_a), block=block)
 
@@ -318,8 +325,8 @@ def source_model(classes, root=None, settings=None, download=True):
     path = cache_dir() / "transfer" / f"fashion_{''.join(map(str, classes))}_resnet18-{key}.pth"
     if path.is_file():
         return torch.load(path, map_location="cpu", weights_only=True)
-    print(f"Training the source network (ResNet-18 on Fashion-MNIST classes {list(classes)}) once; it is cached in "
-          f"{path.parent}.")
+    print(_("Training the source network (ResNet-18 on Fashion-MNIST classes {classes}) once; it is cached in "
+            "{folder}.").format(classes=list(classes), folder=path.parent))
     trained = train_source_model(raw_images("fashion_mnist", root=root, download=download), settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.part")
@@ -343,10 +350,10 @@ def train_source_model(raw, settings):
     optimizer = torch.optim.Adam(model.parameters(), lr=settings["learning_rate"])
     loss_fn = nn.CrossEntropyLoss()
     best = (-1.0, None)
-    for _ in range(settings["epochs"]):
+    for _epoch in range(settings["epochs"]):
         model.train()
         order = torch.randperm(len(y_train))
-        for start in progress(range(0, len(order), settings["batch_size"]), desc="source network", disable=False):
+        for start in progress(range(0, len(order), settings["batch_size"]), desc=_("source network"), disable=False):
             idx = order[start:start + settings["batch_size"]]
             loss = loss_fn(model(x_train[idx]), y_train[idx])
             optimizer.zero_grad()
@@ -387,6 +394,13 @@ def count_parameters(model):
 MODES = {"frozen": (True, True, 1e-2), "fine-tuned": (True, False, 1e-4), "from scratch": (False, False, 1e-3)}
 
 
+def mode_name(mode):
+    """A mode (a key of MODES; results and runs are keyed by it) in the course's language, for tables and plots; any
+    other label (a variant's) as it is."""
+    names = {"frozen": _("frozen"), "fine-tuned": _("fine-tuned"), "from scratch": _("from scratch")}
+    return names.get(mode, mode)
+
+
 def build_mode(experiment, mode, make_model, device="cpu", modes=MODES):
     """(model, Adam's learning rate) of `mode`: the notebook's make_model on a pretrained or fresh backbone."""
     pretrained, freeze, lr = modes[mode]
@@ -421,7 +435,7 @@ def compare_modes(experiment, make_model, trainable_parameters, fit, evaluate, e
     trained network, best weights restored).
     """
     histories, results, models = {}, {}, {}
-    for mode in progress(modes, desc="modes"):
+    for mode in progress(modes, desc=_("modes")):
         reset_seed(seed)
         model, lr = build_mode(experiment, mode, make_model, device, modes)
         optimizer = torch.optim.Adam(trainable_parameters(model), lr=lr)
@@ -433,13 +447,21 @@ def compare_modes(experiment, make_model, trainable_parameters, fit, evaluate, e
 
 def results_table(results):
     """The results of compare_modes as a text table, one row per mode (or per variant)."""
-    width = max(len("mode"), *map(len, results)) + 2
-    header = f"{'mode':<{width}}{'trainable':>12}{'frozen':>12}{'epochs run':>12}{'best epoch':>12}{'val acc':>10}" \
-             f"{'test acc':>10}{'seconds':>9}"
-    rows = [f"{mode:<{width}}{r['trainable']:>12,}{r['frozen']:>12,}{r['epochs_run']:>12}{r['best_epoch']:>12}"
-            f"{100 * r['best_val_acc']:>9.1f}%{100 * r['test_acc']:>9.1f}%{r['seconds']:>9.1f}"
+    names = {mode: mode_name(mode) for mode in results}
+    # Each column: its title, its least width, and how it writes one result; a column widens to fit its title.
+    columns = ((_("trainable"), 12, lambda r, w: f"{r['trainable']:>{w},}"),
+               (_("frozen"), 12, lambda r, w: f"{r['frozen']:>{w},}"),
+               (_("epochs run"), 12, lambda r, w: f"{r['epochs_run']:>{w}}"),
+               (_("best epoch"), 12, lambda r, w: f"{r['best_epoch']:>{w}}"),
+               (_("val acc"), 10, lambda r, w: f"{100 * r['best_val_acc']:>{w - 1}.1f}%"),
+               (_("test acc"), 10, lambda r, w: f"{100 * r['test_acc']:>{w - 1}.1f}%"),
+               (_("seconds"), 9, lambda r, w: f"{r['seconds']:>{w}.1f}"))
+    widths = [max(least, display_width(title) + 2) for title, least, _cell in columns]
+    width = max(display_width(_("mode")), *map(display_width, names.values())) + 2
+    header = pad(_("mode"), width) + "".join(pad(title, w, ">") for (title, _least, _cell), w in zip(columns, widths))
+    rows = [pad(names[mode], width) + "".join(cell(r, w) for (_title, _least, cell), w in zip(columns, widths))
             for mode, r in results.items()]
-    return "\n".join([header, "-" * len(header)] + rows)
+    return "\n".join([header, "-" * display_width(header)] + rows)
 
 
 def label_budget_curve(experiment, make_model, trainable_parameters, fit, evaluate, budgets=LABEL_BUDGETS,
@@ -451,8 +473,8 @@ def label_budget_curve(experiment, make_model, trainable_parameters, fit, evalua
     'seconds'}.
     """
     runs = []
-    for labels_per_class, seed in progress(list(itertools.product(budgets, seeds)), desc="label budgets"):
-        _, results, _ = compare_modes(experiment.with_labels(labels_per_class, seed), make_model,
+    for labels_per_class, seed in progress(list(itertools.product(budgets, seeds)), desc=_("label budgets")):
+        _histories, results, _models = compare_modes(experiment.with_labels(labels_per_class, seed), make_model,
                                       trainable_parameters, fit, evaluate, epochs, patience, seed, device,
                                       batch_size, modes)
         runs += [{"labels_per_class": labels_per_class, "mode": mode, "seed": seed, "test_acc": r["test_acc"],
@@ -477,10 +499,12 @@ def budget_table(runs):
     table = budget_summary(runs)
     modes = list(dict.fromkeys(run["mode"] for run in runs))
     seeds = len(set(run["seed"] for run in runs))
-    header = f"{'labels/class':>12}" + "".join(f"{mode:>24}" for mode in modes)
+    header = pad(_("labels/class"), 12, ">") + "".join(pad(mode_name(mode), 24, ">") for mode in modes)
     if {"fine-tuned", "from scratch"} <= set(modes):
-        header += f"{'fine-tuned - scratch':>22}"
-    lines = [f"Test accuracy, mean of {seeds} seed{'s' * (seeds > 1)} [lowest, highest]", header, "-" * len(header)]
+        header += pad(_("fine-tuned - scratch"), 22, ">")
+    lines = [ngettext("Test accuracy, mean of {count} seed [lowest, highest]",
+                      "Test accuracy, mean of {count} seeds [lowest, highest]", max(seeds, 1)).format(count=seeds),
+             header, "-" * display_width(header)]
     for k, by_mode in table.items():
         row = f"{k:>12}" + "".join(
             f"{100 * s['mean']:>11.1f}% [{100 * s['low']:4.1f}, {100 * s['high']:4.1f}]" for s in by_mode.values())
@@ -505,7 +529,7 @@ def backbone_features(model, images, transform, batch_size=500):
 def project_2d(features):
     """(N, D) -> (N, 2): the features' two principal components (PCA with torch.pca_lowrank), centred."""
     centred = features - features.mean(dim=0)
-    _, _, v = torch.pca_lowrank(centred, q=2, center=False)
+    _u, _s, v = torch.pca_lowrank(centred, q=2, center=False)
     return centred @ v
 
 

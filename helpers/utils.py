@@ -3,16 +3,49 @@ hyper-parameter search will cost on this machine."""
 import os
 import random
 import time
+import unicodedata
 import zipfile
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from helpers.i18n import _, ngettext
+
 #: Environment variable that forces the grading budget on ("1") or off ("0") outside nbgrader.
 BUDGET_ENV = "COURSE_GRADING_BUDGET"
 #: Largest checkpoint load_checkpoint unpacks: far above any two-layer net of the course (a few MB).
 MAX_CHECKPOINT_BYTES = 256 * 2**20
+
+
+class LazyText(str):
+    """English text (a constant's value) that shows in the course's language wherever it is printed or formatted:
+    str() and format() translate it at that moment, while comparisons and dictionary keys see the English."""
+
+    def __str__(self):
+        return _(str.__str__(self))
+
+    def __format__(self, spec):
+        return format(str(self), spec)
+
+
+class lazy:
+    """`lazy.gettext(message)` marks a constant's message for the catalogue and returns it as a LazyText: it is
+    translated when shown, not when the module is imported (the language may be chosen after that)."""
+    gettext = LazyText
+
+
+def display_width(text):
+    """Columns `text` takes in a terminal or a monospaced output cell: wide (CJK) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in str(text))
+
+
+def pad(text, width, align="<"):
+    """`text` padded with spaces to `width` display columns (align "<" left, ">" right), as f"{text:<{width}}"
+    pads English; a text already as wide or wider is returned as it is."""
+    text = str(text)
+    fill = " " * max(width - display_width(text), 0)
+    return text + fill if align == "<" else fill + text
 
 
 def reset_seed(seed=0):
@@ -30,9 +63,9 @@ def pick_device(prefer=None):
     if prefer is not None:
         device = torch.device(prefer)
         if device.type == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError("CUDA was asked for but torch.cuda.is_available() is False")
+            raise RuntimeError(_("CUDA was asked for but torch.cuda.is_available() is False"))
         if device.type == "mps" and not _mps_available():
-            raise RuntimeError("MPS was asked for but this machine has no Apple GPU backend")
+            raise RuntimeError(_("MPS was asked for but this machine has no Apple GPU backend"))
         return device
     if torch.cuda.is_available():
         return torch.device("cuda")
@@ -106,14 +139,14 @@ def load_checkpoint(path, device="cpu", max_bytes=MAX_CHECKPOINT_BYTES):
         with zipfile.ZipFile(path) as archive:
             declared = sum(info.file_size for info in archive.infolist())
     except zipfile.BadZipFile:
-        raise ValueError(f"{os.path.basename(path)} is not a checkpoint written by save_checkpoint "
-                         "(not in torch.save's format)") from None
+        raise ValueError(_("{name} is not a checkpoint written by save_checkpoint (not in torch.save's format)").format(
+            name=os.path.basename(path))) from None
     if declared > max_bytes:
-        raise ValueError(f"the checkpoint declares {human_size(declared)} of tensors; the limit is "
-                         f"{human_size(max_bytes)}")
+        raise ValueError(_("the checkpoint declares {size} of tensors; the limit is {limit}").format(
+            size=human_size(declared), limit=human_size(max_bytes)))
     checkpoint = torch.load(path, map_location=device, weights_only=True)
     if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("params"), dict):
-        raise ValueError(f"{path} is not a checkpoint written by save_checkpoint")
+        raise ValueError(_("{path} is not a checkpoint written by save_checkpoint").format(path=path))
     return checkpoint
 
 
@@ -129,7 +162,7 @@ def human_size(nbytes):
         if nbytes >= scale:
             value = nbytes / scale
             return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
-    return f"{nbytes} bytes"
+    return _("{count} bytes").format(count=nbytes)
 
 
 #: Iteration counts per configuration at which describe_search_cost states a search's total time.
@@ -163,11 +196,12 @@ def estimate_search_cost(net_class, data, param_set, num_iters=300, batch_size=2
     learning_rates, hidden_sizes, regs, decays = (list(values) for values in param_set)
     combinations = len(learning_rates) * len(hidden_sizes) * len(regs) * len(decays)
     if combinations == 0:
-        raise ValueError("get_param_set() gives no combinations to search: each of its four lists needs at least "
-                         "one value")
+        raise ValueError(_("get_param_set() gives no combinations to search: each of its four lists needs at least "
+                           "one value"))
     if num_iters < 1 or warmup_iters < 0 or batch_size < 1:
-        raise ValueError(f"num_iters and batch_size should be positive and warmup_iters >= 0; got {num_iters}, "
-                         f"{batch_size} and {warmup_iters}")
+        raise ValueError(_("num_iters and batch_size should be positive and warmup_iters >= 0; got {num_iters}, "
+                           "{batch_size} and {warmup_iters}").format(num_iters=num_iters, batch_size=batch_size,
+                                                                     warmup_iters=warmup_iters))
     X, y, X_val, y_val = data["X_train"], data["y_train"], data["X_val"], data["y_val"]
     num_classes = (len(data["class_names"]) if "class_names" in data
                    else int(torch.cat([y, y_val]).max()) + 1)
@@ -203,38 +237,41 @@ def describe_search_cost(cost, long_seconds=1800):
     """The report of estimate_search_cost's dict `cost`, as lines of text to print; a grid whose estimate at the
     most iterations passes `long_seconds` gets advice on making it smaller."""
     counts = cost["counts"]
-    lines = [f"Timed {cost['num_iters']} iterations of batch {cost['batch_size']} of your TwoLayerNet on "
-             f"{cost['device']}, per hidden size:"]
-    lines += [f"  hidden {h}: {cost['seconds_per_1000'][h]:.1f} s per 1,000 iterations "
-              f"({_plural(counts[h], 'combination')})" for h in counts]
-    lines.append(f"Your grid: {_plural(cost['combinations'], 'combination')}. Estimated time for the search, one "
-                 "network after another:")
+    lines = [_("Timed {num_iters} iterations of batch {batch_size} of your TwoLayerNet on {device}, per hidden "
+               "size:").format(num_iters=cost["num_iters"], batch_size=cost["batch_size"], device=cost["device"])]
+    lines += ["  " + _("hidden {hidden_size}: {seconds} s per 1,000 iterations ({combinations})").format(
+        hidden_size=h, seconds=f"{cost['seconds_per_1000'][h]:.1f}", combinations=_combinations(counts[h]))
+        for h in counts]
+    lines.append(_("Your grid: {combinations}. Estimated time for the search, one network after another:").format(
+        combinations=_combinations(cost["combinations"])))
     width = max(len(f"{n:,}") for n in cost["total_seconds"])
-    lines += [f"  {n:>{width},} iterations each: about {human_duration(seconds)}"
+    lines += ["  " + _("{iterations} iterations each: about {duration}").format(iterations=f"{n:>{width},}",
+                                                                                duration=human_duration(seconds))
               for n, seconds in cost["total_seconds"].items()]
-    lines.append("The cost driver is iterations x hidden size x combinations: fewer iterations or combinations cut "
-                 "it in proportion, a smaller hidden size cuts the time of each iteration.")
+    lines.append(_("The cost driver is iterations x hidden size x combinations: fewer iterations or combinations cut "
+                   "it in proportion, a smaller hidden size cuts the time of each iteration."))
     if max(cost["total_seconds"].values()) > long_seconds:
-        lines.append("That is long for a laptop: search a few values at fewer iterations, then train the best "
-                     "settings longer (helpers.batched.train_together trains many settings at once).")
+        lines.append(_("That is long for a laptop: search a few values at fewer iterations, then train the best "
+                       "settings longer (helpers.batched.train_together trains many settings at once)."))
     return "\n".join(lines)
 
 
 def human_duration(seconds):
     """A duration for people: ``human_duration(42)`` is '42 s', 300 is '5.0 min', 11000 is '3.1 h'."""
     if seconds < 0.995:
-        return f"{seconds:.2g} s"
+        return _("{value} s").format(value=f"{seconds:.2g}")
     if seconds < 9.95:
-        return f"{seconds:.1f} s"
+        return _("{value} s").format(value=f"{seconds:.1f}")
     if seconds < 90:
-        return f"{seconds:.0f} s"
+        return _("{value} s").format(value=f"{seconds:.0f}")
     if seconds < 90 * 60:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
+        return _("{value} min").format(value=f"{seconds / 60:.1f}")
+    return _("{value} h").format(value=f"{seconds / 3600:.1f}")
 
 
-def _plural(count, noun):
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+def _combinations(count):
+    """'1 combination', '1,200 combinations'."""
+    return ngettext("{count} combination", "{count} combinations", count).format(count=f"{count:,}")
 
 
 def _synchronize(device):

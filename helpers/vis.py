@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from helpers.curves import DIVERGENCE_FACTOR, is_diverged
+from helpers.i18n import _, ngettext
 
 # Flattened image size -> (H, W, C) for the data sets used in the course.
 KNOWN_IMAGE_SHAPES = {
@@ -64,7 +65,7 @@ def visualize_grid(Xs, ubound=255.0, padding=1):
     """
     Xs = _to_tensor(Xs)
     if Xs.ndim != 4 or Xs.shape[0] == 0:
-        raise ValueError(f"Xs must have shape (N, H, W, C) with N >= 1, got {tuple(Xs.shape)}")
+        raise ValueError(_("Xs must have shape (N, H, W, C) with N >= 1, got {shape}").format(shape=tuple(Xs.shape)))
     N, H, W, C = Xs.shape
     grid_size = math.ceil(math.sqrt(N))
     grid = torch.zeros(grid_size * H + (grid_size - 1) * padding,
@@ -86,19 +87,18 @@ def _weights_as_images(W, image_shape):
     """
     W = _to_tensor(W)
     if W.ndim != 2:
-        raise ValueError(f"weights must have shape (D, K), got {tuple(W.shape)}")
+        raise ValueError(_("weights must have shape (D, K), got {shape}").format(shape=tuple(W.shape)))
     D = W.shape[0]
     if image_shape is None:
         image_shape = KNOWN_IMAGE_SHAPES.get(D) or KNOWN_IMAGE_SHAPES.get(D - 1)
         if image_shape is None:
             known = ", ".join(str(d) for d in KNOWN_IMAGE_SHAPES)
-            raise ValueError(
-                f"cannot infer the image shape for D={D} (known: {known}, or one more "
-                "with a bias row); pass image_shape=(H, W, C)")
+            raise ValueError(_("cannot infer the image shape for D={D} (known: {known}, or one more with a bias row); "
+                               "pass image_shape=(H, W, C)").format(D=D, known=known))
     h, w, c = (*image_shape, 1) if len(image_shape) == 2 else image_shape
     if D not in (h * w * c, h * w * c + 1):
-        raise ValueError(f"D={D} does not match image_shape {tuple(image_shape)} "
-                         f"({h * w * c} pixels, or {h * w * c + 1} with a bias row)")
+        raise ValueError(_("D={D} does not match image_shape {shape} ({pixels} pixels, or {with_bias} with a bias "
+                           "row)").format(D=D, shape=tuple(image_shape), pixels=h * w * c, with_bias=h * w * c + 1))
     return W[:h * w * c].T.reshape(-1, c, h, w).permute(0, 2, 3, 1)
 
 
@@ -112,7 +112,7 @@ def _imshow(ax, img):
     ax.set_yticks([])
 
 
-def show_net_weights(W1, image_shape=None, title="First-layer weights as image templates", max_units=64):
+def show_net_weights(W1, image_shape=None, title=None, max_units=64):
     """Show hidden units' input weights as images: all of them, or the `max_units` with the largest weights.
 
     W1: (D, H) first-layer weights, or (D+1, H) with a bias row, which is dropped.
@@ -125,17 +125,18 @@ def show_net_weights(W1, image_shape=None, title="First-layer weights as image t
     if max_units is not None and count > max_units:
         norms = np.linalg.norm(templates.reshape(count, -1), axis=1)
         templates = templates[np.argsort(-norms)[:max_units]]
-        label = f"the {max_units} of {count} hidden units with the largest weights, each rescaled to [0, 1]"
+        label = _("the {shown} of {count} hidden units with the largest weights, each rescaled to [0, 1]").format(
+            shown=max_units, count=count)
     else:
-        label = f"{count} hidden units, each rescaled to [0, 1]"
+        label = _("{count} hidden units, each rescaled to [0, 1]").format(count=count)
     fig, ax = plt.subplots(figsize=(7, 7))
     _imshow(ax, visualize_grid(templates, ubound=1.0))
-    ax.set_title(title)
+    ax.set_title(_("First-layer weights as image templates") if title is None else title)
     ax.set_xlabel(label)
     return _finish(fig)
 
 
-def show_class_templates(W, class_names, image_shape=None, title="Learned class templates"):
+def show_class_templates(W, class_names, image_shape=None, title=None):
     """Show a linear classifier's weights as one image per class.
 
     W: (D, C) weights, or (D+1, C) with a bias row, which is dropped.
@@ -144,14 +145,15 @@ def show_class_templates(W, class_names, image_shape=None, title="Learned class 
     """
     templates = _weights_as_images(W, image_shape)
     if len(class_names) != templates.shape[0]:
-        raise ValueError(f"got {len(class_names)} class names for {templates.shape[0]} templates")
+        raise ValueError(_("got {names} class names for {templates} templates").format(
+            names=len(class_names), templates=templates.shape[0]))
     fig, axes = plt.subplots(1, len(class_names), figsize=(1.6 * len(class_names), 2.2),
                              squeeze=False)
     for ax, template, name in zip(axes[0], templates, class_names):
         _imshow(ax, _rescale(template, 1.0))
         ax.set_title(name)
-    fig.suptitle(title)
-    fig.supxlabel("one template per class, each rescaled to [0, 1]")
+    fig.suptitle(_("Learned class templates") if title is None else title)
+    fig.supxlabel(_("one template per class, each rescaled to [0, 1]"))
     return _finish(fig)
 
 
@@ -169,18 +171,19 @@ def plot_stats(stat_dict, title=None):
     fig, axes = plt.subplots(1, 3 if epoch_losses else 2, figsize=(17 if epoch_losses else 12, 4))
     ax_loss, ax_acc = axes[0], axes[-1]
     ax_loss.plot(np.arange(len(loss)), loss)
-    ax_loss.set(title="Training loss (each minibatch)", xlabel="iteration", ylabel="loss")
+    ax_loss.set(title=_("Training loss (each minibatch)"), xlabel=_("iteration"), ylabel=_("loss"))
     if epoch_losses:
-        for key, label, marker in (("epoch_train_loss", "train", "o-"), ("val_loss_history", "val", "s-")):
+        for key, label, marker in (("epoch_train_loss", _("train"), "o-"), ("val_loss_history", _("val"), "s-")):
             values = _to_array(stat_dict[key])
             axes[1].plot(np.arange(1, len(values) + 1), values, marker, label=label)
-        axes[1].set(title="Loss per epoch (training sample and validation set)", xlabel="epoch", ylabel="loss")
+        axes[1].set(title=_("Loss per epoch (training sample and validation set)"), xlabel=_("epoch"),
+                    ylabel=_("loss"))
         axes[1].legend()
-    ax_acc.plot(np.arange(1, len(train_acc) + 1), train_acc, "o-", label="train")
-    ax_acc.plot(np.arange(1, len(val_acc) + 1), val_acc, "s-", label="val")
-    ax_acc.set(title="Classification accuracy", xlabel="epoch", ylabel="accuracy")
+    ax_acc.plot(np.arange(1, len(train_acc) + 1), train_acc, "o-", label=_("train"))
+    ax_acc.plot(np.arange(1, len(val_acc) + 1), val_acc, "s-", label=_("val"))
+    ax_acc.set(title=_("Classification accuracy"), xlabel=_("epoch"), ylabel=_("accuracy"))
     ax_acc.legend()
-    fig.suptitle(title or "Training statistics")
+    fig.suptitle(title or _("Training statistics"))
     fig.tight_layout()
     return _finish(fig)
 
@@ -192,17 +195,17 @@ def plot_runs(runs, title=None):
     runs: {label: stats dict with 'train_acc_history' and 'val_acc_history'}, in the order to show.
     """
     if not runs:
-        raise ValueError("plot_runs needs at least one run")
+        raise ValueError(_("plot_runs needs at least one run"))
     fig, axes = plt.subplots(1, len(runs), figsize=(3.2 * len(runs), 3.2), sharey=True, squeeze=False)
     for ax, (label, stats) in zip(axes[0], runs.items()):
-        for key, name, marker in (("train_acc_history", "train", "o-"), ("val_acc_history", "val", "s-")):
+        for key, name, marker in (("train_acc_history", _("train"), "o-"), ("val_acc_history", _("val"), "s-")):
             values = _to_array(stats[key])
             ax.plot(np.arange(1, len(values) + 1), values, marker, label=name)
-        ax.set(title=label, xlabel="epoch")
+        ax.set(title=label, xlabel=_("epoch"))
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("accuracy")
+    axes[0][0].set_ylabel(_("accuracy"))
     axes[0][0].legend()
-    fig.suptitle(title or "Accuracy per epoch of each run")
+    fig.suptitle(title or _("Accuracy per epoch of each run"))
     fig.tight_layout()
     return _finish(fig)
 
@@ -218,7 +221,8 @@ def plot_data_size(sizes, accuracies, title=None):
     ax.set_xscale("log")
     ax.set_xticks(sizes, [f"{size:,}" for size in sizes])
     ax.set_xticks([], minor=True)
-    ax.set(xlabel="training images", ylabel="validation accuracy", title=title or "Accuracy against training-set size")
+    ax.set(xlabel=_("training images"), ylabel=_("validation accuracy"),
+           title=title or _("Accuracy against training-set size"))
     ax.grid(alpha=0.3)
     ax.legend()
     return _finish(fig)
@@ -231,15 +235,16 @@ def plot_sweep(values, train_accs, val_accs, param_name, log_x=False, title=None
     """
     values, train_accs, val_accs = _to_array(values), _to_array(train_accs), _to_array(val_accs)
     if not len(values) == len(train_accs) == len(val_accs) > 0:
-        raise ValueError("values, train_accs and val_accs must be non-empty and of equal length")
+        raise ValueError(_("values, train_accs and val_accs must be non-empty and of equal length"))
     order = np.argsort(values)
     values, train_accs, val_accs = values[order], train_accs[order], val_accs[order]
     best = int(np.argmax(val_accs))
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    ax.plot(values, train_accs, "o-", label="train")
-    ax.plot(values, val_accs, "s-", label="val")
+    ax.plot(values, train_accs, "o-", label=_("train"))
+    ax.plot(values, val_accs, "s-", label=_("val"))
     ax.scatter([values[best]], [val_accs[best]], s=250, marker="*", color="red", zorder=3,
-               label=f"best val: {val_accs[best]:.3f} at {param_name}={values[best]:.3g}")
+               label=_("best val: {value} at {setting}").format(value=f"{val_accs[best]:.3f}",
+                                                               setting=f"{param_name}={values[best]:.3g}"))
     ax.annotate(f"{val_accs[best]:.3f}", (values[best], val_accs[best]),
                 textcoords="offset points", xytext=(0, 10), ha="center")
     if log_x:
@@ -249,14 +254,22 @@ def plot_sweep(values, train_accs, val_accs, param_name, log_x=False, title=None
             ax.set_xscale("symlog", linthresh=positive.min() if len(positive) else 1.0)
             edge = positive.min() if len(positive) else values.max()
             ax.axvspan(values.min(), edge, color="grey", alpha=0.1,
-                       label=f"linear scale from {values.min():g} to {edge:g}")
+                       label=_("linear scale from {low} to {high}").format(low=f"{values.min():g}", high=f"{edge:g}"))
         else:
             ax.set_xscale("log")
         ax.set_xticks(values, [f"{v:g}" for v in values])
         ax.set_xticks([], minor=True)
-    ax.set(title=title or f"Accuracy vs {param_name}", xlabel=param_name, ylabel="accuracy")
+    ax.set(title=title or _("Accuracy vs {setting}").format(setting=param_name), xlabel=param_name,
+           ylabel=_("accuracy"))
     ax.legend()
     return _finish(fig)
+
+
+def _setting_name(key):
+    """A search setting's key (learning_rate, hidden_size, reg, learning_rate_decay) in words, for axes and legends."""
+    names = {"learning_rate": _("learning rate"), "hidden_size": _("hidden size"),
+             "learning_rate_decay": _("learning rate decay")}
+    return names.get(key, key.replace("_", " "))
 
 
 def plot_search(runs, x="learning_rate", line="reg", title=None):
@@ -275,16 +288,17 @@ def plot_search(runs, x="learning_rate", line="reg", title=None):
             if run.config["hidden_size"] == size:
                 key = (run.config[line], run.config[x])
                 points[key] = max(points.get(key, 0.0), run.val_acc)
-        for value in sorted({v for v, _ in points}):
+        for value in sorted({v for v, u in points}):
             xs = sorted(u for v, u in points if v == value)
-            ax.plot(xs, [points[value, u] for u in xs], "o-", label=f"{line.replace('_', ' ')} {value:g}")
+            ax.plot(xs, [points[value, u] for u in xs], "o-", label=f"{_setting_name(line)} {value:g}")
         if best.config["hidden_size"] == size:
             ax.scatter([best.config[x]], [best.val_acc], s=250, marker="*", color="red", zorder=3,
-                       label=f"best: {best.val_acc:.3f}")
+                       label=_("best: {value}").format(value=f"{best.val_acc:.3f}"))
         ax.set_xscale("log")
-        ax.set(title=f"hidden size {size}", xlabel=x.replace("_", " "), ylabel="validation accuracy")
+        ax.set(title=_("hidden size {size}").format(size=size), xlabel=_setting_name(x),
+               ylabel=_("validation accuracy"))
         ax.legend(fontsize="small")
-    fig.suptitle(title or "Search results")
+    fig.suptitle(title or _("Search results"))
     fig.tight_layout()
     return _finish(fig)
 
@@ -304,12 +318,12 @@ def plot_loss_curves(curves, title=None, log_y=False, factor=DIVERGENCE_FACTOR, 
             shown = np.where(np.isfinite(losses), losses, np.nan)
             if np.isfinite(shown[0]) and shown[0] > 0:
                 shown[shown > factor * shown[0]] = np.nan
-            ax.plot(np.arange(len(shown)), shown, "--", label=f"{label} (diverged)")
+            ax.plot(np.arange(len(shown)), shown, "--", label=_("{label} (diverged)").format(label=label))
         else:
             ax.plot(np.arange(len(losses)), losses, label=str(label))
     if log_y:
         ax.set_yscale("log")
-    ax.set(title=title or "Loss curves", xlabel="iteration", ylabel="loss")
+    ax.set(title=title or _("Loss curves"), xlabel=_("iteration"), ylabel=_("loss"))
     ax.legend()
     return ax.figure if fig is None else _finish(fig)
 
@@ -336,8 +350,8 @@ def plot_decision_boundary(predict, X, y, class_names=None, resolution=80, title
     for k in range(num_classes):
         mine = y == k
         ax.scatter(X[mine, 0].numpy(), X[mine, 1].numpy(), s=10, color=colours(k),
-                   label=class_names[k] if class_names else f"class {k}")
-    ax.set(xlim=(low, high), ylim=(low, high), aspect="equal", title=title or "Decision boundary",
+                   label=class_names[k] if class_names else _("class {k}").format(k=k))
+    ax.set(xlim=(low, high), ylim=(low, high), aspect="equal", title=title or _("Decision boundary"),
            xlabel="$x_1$", ylabel="$x_2$")
     return ax.figure if fig is None else _finish(fig)
 
@@ -352,17 +366,19 @@ def plot_transfer_curves(histories, title=None):
         color = f"C{i}"
         epochs = np.arange(len(history["val_loss"]))
         best = history["best_epoch"]
-        ax_loss.plot(epochs, _to_array(history["train_loss"]), "--", color=color, label=f"{label}: train")
-        ax_loss.plot(epochs, _to_array(history["val_loss"]), "-", color=color, label=f"{label}: validation")
+        ax_loss.plot(epochs, _to_array(history["train_loss"]), "--", color=color,
+                     label=_("{label}: train").format(label=label))
+        ax_loss.plot(epochs, _to_array(history["val_loss"]), "-", color=color,
+                     label=_("{label}: validation").format(label=label))
         val_acc = _to_array(history["val_acc"])
         ax_acc.plot(epochs, val_acc, "o-", color=color, markersize=3, label=label)
         ax_acc.scatter([best], [val_acc[best]], s=200, marker="*", color=color, zorder=3)
         ax_loss.scatter([best], [_to_array(history["val_loss"])[best]], s=200, marker="*", color=color, zorder=3)
-    ax_loss.set(title="Loss (star: the epoch early stopping kept)", xlabel="epoch", ylabel="loss")
-    ax_acc.set(title="Validation accuracy", xlabel="epoch", ylabel="accuracy")
+    ax_loss.set(title=_("Loss (star: the epoch early stopping kept)"), xlabel=_("epoch"), ylabel=_("loss"))
+    ax_acc.set(title=_("Validation accuracy"), xlabel=_("epoch"), ylabel=_("accuracy"))
     ax_loss.legend(fontsize="small")
     ax_acc.legend(fontsize="small")
-    fig.suptitle(title or "Training curves")
+    fig.suptitle(title or _("Training curves"))
     fig.tight_layout()
     return _finish(fig)
 
@@ -375,10 +391,12 @@ def plot_lr_schedules(histories, title=None):
     fig, ax = plt.subplots(figsize=(7, 4))
     for i, (label, history) in enumerate(histories.items()):
         lrs = _to_array(history["lr"])
-        ax.step(np.arange(len(lrs)), lrs, where="post", color=f"C{i}", label=f"{label} ({len(lrs)} epochs run)")
+        ax.step(np.arange(len(lrs)), lrs, where="post", color=f"C{i}",
+                label=_("{label} ({count} epochs run)").format(label=label, count=len(lrs)))
         ax.axvline(history["best_epoch"], color=f"C{i}", linestyle=":", alpha=0.6)
     ax.set_yscale("log")
-    ax.set(title=title or "Learning rate per epoch (dotted: best epoch)", xlabel="epoch", ylabel="learning rate")
+    ax.set(title=title or _("Learning rate per epoch (dotted: best epoch)"), xlabel=_("epoch"),
+           ylabel=_("learning rate"))
     ax.legend(fontsize="small")
     return _finish(fig)
 
@@ -390,7 +408,7 @@ def show_examples(images, labels, class_names, count=8, title=None):
     for ax, image, label in zip(np.atleast_1d(axes), images[:count], labels[:count]):
         _imshow(ax, _rescale(_to_tensor(image).permute(1, 2, 0), 1.0))
         ax.set_title(class_names[int(label)], fontsize="small")
-    fig.suptitle(title or "Examples")
+    fig.suptitle(title or _("Examples"))
     return _finish(fig)
 
 
@@ -400,6 +418,7 @@ def plot_label_budgets(runs, title=None, homework=None):
 
     runs: dicts {'labels_per_class', 'mode', 'seed', 'test_acc'} (helpers.transfer.label_budget_curve).
     """
+    from helpers.transfer import mode_name
     fig, ax = plt.subplots(figsize=(8, 5))
     modes = list(dict.fromkeys(run["mode"] for run in runs))
     budgets = sorted({run["labels_per_class"] for run in runs})
@@ -408,15 +427,19 @@ def plot_label_budgets(runs, title=None, homework=None):
         accs = [[100 * r["test_acc"] for r in runs if r["mode"] == mode and r["labels_per_class"] == k]
                 for k in budgets]
         color = f"C{i}"
-        ax.plot(budgets, [np.mean(a) for a in accs], "o-", color=color, label=f"{mode} (mean)")
+        ax.plot(budgets, [np.mean(a) for a in accs], "o-", color=color,
+                label=_("{mode} (mean)").format(mode=mode_name(mode)))
         ax.fill_between(budgets, [min(a) for a in accs], [max(a) for a in accs], color=color, alpha=0.15)
         for k, a in zip(budgets, accs):
             ax.scatter([k] * len(a), a, s=12, color=color, alpha=0.6)
     ax.set_xscale("log")
     ax.set_xticks(budgets, [str(k) for k in budgets])
     ax.set_xticks([], minor=True)  # a log axis labels its minor ticks (6x10^0, ...): only the budgets here
-    ax.set(xlabel="labelled training images per class (as many again for validation)", ylabel="test accuracy (%)",
-           title=title or f"Accuracy against labels: mean of {seeds} seed{'s' * (seeds > 1)}, band = lowest to highest")
+    ax.set(xlabel=_("labelled training images per class (as many again for validation)"),
+           ylabel=_("test accuracy (%)"),
+           title=title or ngettext("Accuracy against labels: mean of {count} seed, band = lowest to highest",
+                                   "Accuracy against labels: mean of {count} seeds, band = lowest to highest",
+                                   max(seeds, 1)).format(count=seeds))
     ax.grid(alpha=0.3)
     ax.legend()
     return _finish(fig)
@@ -433,9 +456,9 @@ def plot_feature_depth(scores, title=None):
         for block, accuracy in by_block.items():
             ax.annotate(f"{100 * accuracy:.1f}", (block, 100 * accuracy), textcoords="offset points", xytext=(0, 6),
                         ha="center", fontsize=8, color=f"C{i}")
-    ax.set(xlabel="features taken after this block (global average pooling)",
-           ylabel="nearest class mean: test accuracy (%)",
-           title=title or "Which depth's features separate the new classes")
+    ax.set(xlabel=_("features taken after this block (global average pooling)"),
+           ylabel=_("nearest class mean: test accuracy (%)"),
+           title=title or _("Which depth's features separate the new classes"))
     ax.grid(alpha=0.3)
     ax.legend()
     return _finish(fig)
@@ -453,9 +476,9 @@ def plot_feature_projection(projections, labels, class_names, title=None):
         for c, class_name in enumerate(class_names):
             ax.scatter(points[labels == c, 0], points[labels == c, 1], s=6, alpha=0.6, color=f"C{c}",
                        label=class_name)
-        ax.set(title=name, xlabel="first principal component", ylabel="second principal component")
+        ax.set(title=name, xlabel=_("first principal component"), ylabel=_("second principal component"))
     axes[0][0].legend(markerscale=3, fontsize="small")
-    fig.suptitle(title or "Features projected on their two principal components")
+    fig.suptitle(title or _("Features projected on their two principal components"))
     fig.tight_layout()
     return _finish(fig)
 
@@ -471,13 +494,13 @@ def show_residual_block(title=None):
         style = "circle,pad=0.3" if text == "+" else "round,pad=0.4"
         ax.text(4, y, text, ha="center", va="center", fontsize=12 if text != "+" else 16,
                 bbox=dict(boxstyle=style, facecolor="white" if text in ("x", "+") else "#dde8f6", edgecolor="0.3"))
-    for (y_from, _), (y_to, _) in zip(boxes, boxes[1:]):
+    for (y_from, _text), (y_to, _next) in zip(boxes, boxes[1:]):
         ax.annotate("", xy=(4, y_to + 0.55), xytext=(4, y_from - 0.55), arrowprops=dict(arrowstyle="->", lw=1.5))
     ax.annotate("", xy=(4.45, 2.5), xytext=(4.6, 10.5),
                 arrowprops=dict(arrowstyle="->", lw=1.5, color="C3", connectionstyle="bar,fraction=-0.35"))
-    ax.text(8.9, 6.5, "shortcut:\nidentity x", ha="center", va="center", color="C3", fontsize=11)
-    ax.text(0.3, 6.5, "F(x):\nthe residual\nthe layers learn", ha="center", va="center", fontsize=11)
-    ax.set_title(title or "A residual block (ResNet's BasicBlock)")
+    ax.text(8.9, 6.5, _("shortcut:\nidentity x"), ha="center", va="center", color="C3", fontsize=11)
+    ax.text(0.3, 6.5, _("F(x):\nthe residual\nthe layers learn"), ha="center", va="center", fontsize=11)
+    ax.set_title(title or _("A residual block (ResNet's BasicBlock)"))
     return _finish(fig)
 
 
@@ -494,7 +517,7 @@ def plot_confusion_matrix(counts, class_names, title=None):
     ticks = range(len(class_names))
     ax.set_xticks(ticks, class_names, rotation=45, ha="right")
     ax.set_yticks(ticks, class_names)
-    ax.set(xlabel="predicted class", ylabel="true class", title=title or "Confusion matrix (test set)")
+    ax.set(xlabel=_("predicted class"), ylabel=_("true class"), title=title or _("Confusion matrix (test set)"))
     fig.tight_layout()
     return _finish(fig)
 
@@ -509,6 +532,6 @@ def show_misclassified(images, labels, predicted, class_names, count=10, title=N
         ax.set_title(f"{class_names[int(labels[i])]}\n-> {class_names[int(predicted[i])]}", fontsize="small")
     for ax in np.atleast_1d(axes)[len(wrong):]:
         ax.axis("off")
-    fig.suptitle(title or "Misclassified test images (true -> predicted)")
+    fig.suptitle(title or _("Misclassified test images (true -> predicted)"))
     fig.tight_layout()
     return _finish(fig)

@@ -9,6 +9,8 @@ reads it after rerunning the notebook.
 import contextlib
 import sys
 
+from helpers.i18n import _
+
 PASS, FAIL, NOT_IMPLEMENTED, ERROR, NO_VERDICT = "pass", "fail", "not implemented", "error", "no verdict"
 WORST_FIRST = (ERROR, NOT_IMPLEMENTED, FAIL, NO_VERDICT, PASS)
 
@@ -59,8 +61,9 @@ def report_check(label, value, tolerance):
     ``W1 max relative error: 3.00e-09  ->  pass``.
     """
     passed = bool(value <= tolerance)  # False for NaN
-    verdict = "pass" if passed else f"look again (should be at most {tolerance:.0e})"
-    print(f"{label}: {value:.2e}  ->  {verdict}")
+    verdict = _("pass") if passed else _("look again (should be at most {tolerance})").format(
+        tolerance=f"{tolerance:.0e}")
+    print(_("{label}: {value}  ->  {verdict}").format(label=label, value=f"{value:.2e}", verdict=verdict))
     _record(label, passed)
     return passed
 
@@ -72,7 +75,9 @@ def report_match(label, value, expected):
     ``Trainable parameters: 1539 (correct: 1539)  ->  pass``.
     """
     passed = bool(value == expected)
-    print(f"{label}: {value} (correct: {expected})  ->  {'pass' if passed else 'look again'}")
+    verdict = _("pass") if passed else _("look again")
+    print(_("{label}: {value} (correct: {expected})  ->  {verdict}").format(label=label, value=value, expected=expected,
+                                                                           verdict=verdict))
     _record(label, passed)
     return passed
 
@@ -111,8 +116,8 @@ def not_implemented_message(error, fallback="this function"):
             name = tb.tb_frame.f_code.co_qualname
         tb = tb.tb_next
     detail = f" ({error})" if str(error) else ""
-    return (f"{name} is not implemented yet{detail}: write it where its cell says YOUR CODE HERE, "
-            f"run that cell, then run this one again.")
+    return _("{name} is not implemented yet{detail}: write it where its cell says YOUR CODE HERE, run that cell, "
+             "then run this one again.").format(name=name, detail=detail)
 
 
 def _show_not_implemented(shell, etype, value, tb, tb_offset=None):

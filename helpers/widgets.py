@@ -29,8 +29,9 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from helpers.curves import divergence_message, divergence_point, is_diverged
 from helpers.data import TOY_2D_SETS, toy_2d_data
+from helpers.i18n import _
 from helpers.library_net import LibraryTwoLayerNet
-from helpers.surfaces import SURFACES, descend
+from helpers.surfaces import SURFACES, descend, verdict_name
 from helpers.utils import reset_seed
 from helpers.vis import plot_decision_boundary, plot_loss_curves
 
@@ -109,7 +110,7 @@ def slider(kind, description, value, low, high, step, width="330px", **options):
 
 def _failure(error):
     """Status line for an exception raised by the code under demonstration."""
-    return f"error: {type(error).__name__}: {error}".rstrip(": ")
+    return _("error: {detail}").format(detail=f"{type(error).__name__}: {error}".rstrip(": "))
 
 
 def _message(ax, text, colour="black"):
@@ -118,8 +119,10 @@ def _message(ax, text, colour="black"):
             bbox={"facecolor": "white", "edgecolor": colour, "alpha": 0.9})
 
 
-def _draw_losses(ax, values, diverged_at, xlabel, ylabel, title):
-    """values (n,) on a log scale (those finite and > 0); a dashed red line where the run diverged."""
+def _draw_losses(ax, values, diverged_at, unit, ylabel, title):
+    """values (n,) on a log scale (those finite and > 0), one per `unit` ("step" or "iteration"); a dashed red line
+    where the run diverged."""
+    xlabel = {"step": _("step"), "iteration": _("iteration")}.get(unit, unit)
     values = np.asarray(values, dtype=float)
     shown = np.where(np.isfinite(values) & (values > 0), values, np.nan)
     ax.semilogy(np.arange(len(values)), shown, ".-" if len(values) < 20 else "-",
@@ -129,8 +132,9 @@ def _draw_losses(ax, values, diverged_at, xlabel, ylabel, title):
     ax.yaxis.set_minor_formatter(NullFormatter())
     if diverged_at is not None:
         ax.axvline(diverged_at, color="tab:red", linestyle="--")
-        ax.text(diverged_at, 0.97, f" diverged at {xlabel} {diverged_at}", transform=ax.get_xaxis_transform(),
-                color="tab:red", va="top")
+        where = {"step": _("diverged at step {at}"), "iteration": _("diverged at iteration {at}")}.get(
+            unit, _("diverged at {unit} {at}")).format(unit=unit, at=diverged_at)
+        ax.text(diverged_at, 0.97, f" {where}", transform=ax.get_xaxis_transform(), color="tab:red", va="top")
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
 
 
@@ -141,22 +145,23 @@ class LearningRateExplorer(FigureDemo):
     (rounded to 6 significant digits); results are kept in ``history``.
     """
 
-    def __init__(self, loss_curve_fn, lr_min=1e-4, lr_max=10.0, value=1e-2,
-                 title="Learning rate explorer"):
+    def __init__(self, loss_curve_fn, lr_min=1e-4, lr_max=10.0, value=1e-2, title=None):
         if not 0 < lr_min <= value <= lr_max:
-            raise ValueError(f"need 0 < lr_min <= value <= lr_max, got {lr_min}, {value}, {lr_max}")
+            raise ValueError(_("need 0 < lr_min <= value <= lr_max, got {lr_min}, {value}, {lr_max}").format(
+                lr_min=lr_min, value=value, lr_max=lr_max))
         self.loss_curve_fn = loss_curve_fn
         self.lr_min, self.lr_max = lr_min, lr_max
         self.history = {}
-        self.slider = log_slider("learning rate", lr_min, lr_max, value, width="500px")
-        super().__init__(title, [self.slider], figsize=(7, 4.2), css_class="lr-explorer",
-                         margins={"left": 0.11, "right": 0.97, "bottom": 0.12, "top": 0.92})
+        self.slider = log_slider(_("learning rate"), lr_min, lr_max, value, width="500px")
+        super().__init__(_("Learning rate explorer") if title is None else title, [self.slider], figsize=(7, 4.2),
+                         css_class="lr-explorer", margins={"left": 0.11, "right": 0.97, "bottom": 0.12, "top": 0.92})
         self.redraw()
 
     def update(self, lr):
         """Move the slider to ``lr``, redraw, and return the Figure drawn."""
         if not self.lr_min <= lr <= self.lr_max:
-            raise ValueError(f"lr={lr} is outside the slider range [{self.lr_min}, {self.lr_max}]")
+            raise ValueError(_("lr={lr} is outside the slider range [{low}, {high}]").format(
+                lr=lr, low=self.lr_min, high=self.lr_max))
         if self.slider.value == lr:
             self.redraw()
         else:
@@ -171,17 +176,17 @@ class LearningRateExplorer(FigureDemo):
                 self.history[lr] = [float(loss) for loss in self.loss_curve_fn(lr)]
             except Exception as error:  # noqa: BLE001 - the student's training code: show the error, keep the widget alive
                 _message(ax, _failure(error), "red")
-                return f"learning rate {lr:.1e}: {_failure(error)}"
+                return _("learning rate {lr}: {summary}").format(lr=f"{lr:.1e}", summary=_failure(error))
         losses = self.history[lr]
-        summary = f"final loss {losses[-1]:.4g}" if losses else "no losses"
+        summary = _("final loss {loss}").format(loss=f"{losses[-1]:.4g}") if losses else _("no losses")
         if is_diverged(losses):
-            summary += " (diverged)"
-        plot_loss_curves({f"lr = {lr:.1e}": losses}, title=f"learning rate {lr:.1e}: {summary}", ax=ax)
-        return f"learning rate {lr:.1e}: {summary}"
+            summary = _("{summary} (diverged)").format(summary=summary)
+        line = _("learning rate {lr}: {summary}").format(lr=f"{lr:.1e}", summary=summary)
+        plot_loss_curves({f"lr = {lr:.1e}": losses}, title=line, ax=ax)
+        return line
 
 
-def learning_rate_explorer(loss_curve_fn, lr_min=1e-4, lr_max=10.0, value=1e-2,
-                           title="Learning rate explorer"):
+def learning_rate_explorer(loss_curve_fn, lr_min=1e-4, lr_max=10.0, value=1e-2, title=None):
     """Build a LearningRateExplorer; ``loss_curve_fn(lr)`` returns (n_iters,) losses."""
     return LearningRateExplorer(loss_curve_fn, lr_min, lr_max, value, title)
 
@@ -194,15 +199,16 @@ class DescentDemo(FigureDemo):
     """
 
     def __init__(self, surface="ill-conditioned quadratic", learning_rate=0.03, steps=60, momentum=0.0, decay=1.0):
-        self.surface = widgets.Dropdown(options=list(SURFACES), value=surface, description="surface",
+        # The surfaces keep their English names: they are the names descend() takes and the notebooks quote.
+        self.surface = widgets.Dropdown(options=list(SURFACES), value=surface, description=_("surface"),
                                         layout={"width": "290px"})
-        self.learning_rate = log_slider("learning rate", 1e-4, 1.0, learning_rate, readout_format=".2e")
-        self.steps = slider(widgets.IntSlider, "steps", steps, 5, 300, 5)
-        self.momentum = slider(widgets.FloatSlider, "momentum", momentum, 0.0, 0.99, 0.01)
-        self.decay = slider(widgets.FloatSlider, "decay / step", decay, 0.9, 1.0, 0.002, readout_format=".3f")
+        self.learning_rate = log_slider(_("learning rate"), 1e-4, 1.0, learning_rate, readout_format=".2e")
+        self.steps = slider(widgets.IntSlider, _("steps"), steps, 5, 300, 5)
+        self.momentum = slider(widgets.FloatSlider, _("momentum"), momentum, 0.0, 0.99, 0.01)
+        self.decay = slider(widgets.FloatSlider, _("decay / step"), decay, 0.9, 1.0, 0.002, readout_format=".3f")
         self.runs = {}
         self.caption = widgets.HTML()  # what the chosen surface is (its formula and shape)
-        super().__init__("Gradient descent on a loss surface",
+        super().__init__(_("Gradient descent on a loss surface"),
                          [self.surface, self.learning_rate, self.steps, self.momentum, self.decay],
                          figsize=(11, 4.2), css_class="lr-descent",
                          margins={"left": 0.06, "right": 0.98, "bottom": 0.12, "top": 0.92, "wspace": 0.25},
@@ -219,27 +225,29 @@ class DescentDemo(FigureDemo):
 
     def draw(self):
         surface, run = SURFACES[self.surface.value], self.run()
-        self.caption.value = f"<i>{html.escape(surface.note)}</i>"
+        self.caption.value = f"<i>{html.escape(str(surface.note))}</i>"
         ax_path, ax_loss = self.figure.subplots(1, 2, width_ratios=[1.25, 1])
         X, Y, Z = surface.grid
         gap = Z - surface.minimum
         levels = surface.minimum + np.geomspace(max(gap.max() * 1e-4, 1e-3), gap.max(), 14)
         ax_path.contour(X, Y, Z, levels=levels, cmap="viridis", linewidths=0.8)
         ax_path.plot(run.path[:, 0], run.path[:, 1], "o-", color="tab:red", markersize=2.5, linewidth=1)
-        ax_path.plot(*run.path[0], "s", color="black", label="start")
-        ax_path.plot(*run.path[-1], "*", color="tab:red", markersize=12, label="end")
+        ax_path.plot(*run.path[0], "s", color="black", label=_("start"))
+        ax_path.plot(*run.path[-1], "*", color="tab:red", markersize=12, label=_("end"))
         x_min, x_max, y_min, y_max = surface.extent
         ax_path.set(xlim=(x_min, x_max), ylim=(y_min, y_max), xlabel="$w_1$", ylabel="$w_2$",
-                    title=f"{surface.name}: {run.verdict}")
+                    title=_("{surface}: {verdict}").format(surface=surface.name, verdict=verdict_name(run.verdict)))
         ax_path.legend(loc="lower right", fontsize="small")
         if run.diverged_at is not None:
-            _message(ax_path, f"DIVERGED at step {run.diverged_at}", "tab:red")
+            _message(ax_path, _("DIVERGED at step {step}").format(step=run.diverged_at), "tab:red")
+        lr, momentum, decay = f"{self.learning_rate.value:.2e}", f"{self.momentum.value:.2f}", f"{self.decay.value:.3f}"
         _draw_losses(ax_loss, np.maximum(run.losses - surface.minimum, 1e-16), run.diverged_at, "step",
-                     "loss − lowest loss", f"lr {self.learning_rate.value:.2e}, momentum {self.momentum.value:.2f}, "
-                                           f"decay {self.decay.value:.3f}")
+                     _("loss − lowest loss"),
+                     _("lr {lr}, momentum {momentum}, decay {decay}").format(lr=lr, momentum=momentum, decay=decay))
         ax_loss.set_xlim(0, run.steps)
-        return (f"{surface.name} | lr {self.learning_rate.value:.2e} | {self.steps.value} steps | momentum "
-                f"{self.momentum.value:.2f} | decay {self.decay.value:.3f} | {run.describe()}")
+        return _("{surface} | lr {lr} | {steps} steps | momentum {momentum} | decay {decay} | {description}").format(
+            surface=surface.name, lr=lr, steps=self.steps.value, momentum=momentum, decay=decay,
+            description=run.describe())
 
 
 def descent_demo(surface="ill-conditioned quadratic", learning_rate=0.03, steps=60, momentum=0.0, decay=1.0):
@@ -267,22 +275,23 @@ class ToyNetDemo(FigureDemo):
                  learning_rate=0.3, learning_rate_decay=0.99, reg=1e-3, hidden_size=64, seed=0):
         self.net_class, self.num_iters, self.batch_size, self.std, self.seed = \
             net_class, num_iters, batch_size, std, seed
-        self.learning_rate = log_slider("learning rate", 1e-3, 1e2, learning_rate)
-        self.decay = slider(widgets.FloatSlider, "decay / epoch", learning_rate_decay, 0.8, 1.0, 0.01)
-        self.reg = log_slider("regularisation", 1e-6, 1.0, reg)
+        self.learning_rate = log_slider(_("learning rate"), 1e-3, 1e2, learning_rate)
+        self.decay = slider(widgets.FloatSlider, _("decay / epoch"), learning_rate_decay, 0.8, 1.0, 0.01)
+        self.reg = log_slider(_("regularisation"), 1e-6, 1.0, reg)
         self.hidden_size = widgets.SelectionSlider(options=self.HIDDEN_SIZES, value=hidden_size,
-                                                   continuous_update=False, description="hidden size",
+                                                   continuous_update=False, description=_("hidden size"),
                                                    style=SLIDER_STYLE, layout={"width": "330px"})
         controls = [self.learning_rate, self.decay, self.reg, self.hidden_size]
         if isinstance(data, str):
-            self.data_set = widgets.Dropdown(options=TOY_2D_SETS, value=data, description="data",
+            # The data sets keep their English names: they are the names toy_net_demo(data=...) takes.
+            self.data_set = widgets.Dropdown(options=TOY_2D_SETS, value=data, description=_("data"),
                                              layout={"width": "200px"})
             controls.insert(0, self.data_set)
             self._given = None
         else:
             self.data_set, self._given = None, data
         self.runs = {}
-        super().__init__("A two-layer net on 2-D data", controls, figsize=(12, 3.9), css_class="lr-toy-net",
+        super().__init__(_("A two-layer net on 2-D data"), controls, figsize=(12, 3.9), css_class="lr-toy-net",
                          margins={"left": 0.05, "right": 0.98, "bottom": 0.13, "top": 0.91, "wspace": 0.3})
         self.redraw()
 
@@ -327,8 +336,9 @@ class ToyNetDemo(FigureDemo):
     def draw(self):
         data, record = self.data, self.run()
         ax_data, ax_loss, ax_acc = self.figure.subplots(1, 3, width_ratios=[1, 1.2, 1.2])
-        setting = (f"lr {self.learning_rate.value:.1e} | decay {self.decay.value:.2f} | reg {self.reg.value:.1e}"
-                   f" | hidden {self.hidden_size.value}")
+        setting = _("lr {lr} | decay {decay} | reg {reg} | hidden {hidden}").format(
+            lr=f"{self.learning_rate.value:.1e}", decay=f"{self.decay.value:.2f}", reg=f"{self.reg.value:.1e}",
+            hidden=self.hidden_size.value)
         if "error" in record:
             _message(ax_loss, _failure(record["error"]), "red")
             return f"{setting} | {_failure(record['error'])}"
@@ -336,25 +346,28 @@ class ToyNetDemo(FigureDemo):
         diverged_at = divergence_point(losses)
         chance = 1 / len(data["class_names"])
         if diverged_at is not None:
-            verdict = divergence_message(losses, diverged_at, "iteration")
-            plot_decision_boundary(None, data["X_train"], data["y_train"], title="no boundary: training diverged",
+            verdict, short = divergence_message(losses, diverged_at, "iteration"), _("diverged")
+            plot_decision_boundary(None, data["X_train"], data["y_train"], title=_("no boundary: training diverged"),
                                    ax=ax_data)
-            _message(ax_data, "DIVERGED", "tab:red")
+            _message(ax_data, _("DIVERGED"), "tab:red")
         else:
-            verdict = "at chance level" if accuracy["val"] <= chance + 0.05 else "learning"
+            verdict = short = _("at chance level") if accuracy["val"] <= chance + 0.05 else _("learning")
             plot_decision_boundary(record["net"].predict, data["X_train"], data["y_train"], resolution=60,
-                                   title=f"decision boundary (val acc {accuracy['val']:.1%})", ax=ax_data)
-        _draw_losses(ax_loss, losses, diverged_at, "iteration", "training loss", f"loss: {verdict.split(':')[0]}")
+                                   title=_("decision boundary (val acc {value})").format(
+                                       value=f"{accuracy['val']:.1%}"), ax=ax_data)
+        _draw_losses(ax_loss, losses, diverged_at, "iteration", _("training loss"),
+                     _("loss: {verdict}").format(verdict=short))
         epochs = np.arange(1, len(record["train_acc"]) + 1)
         style = ".-" if len(epochs) < 20 else "-"
-        ax_acc.plot(epochs, record["train_acc"], style, label="train (batch)")
-        ax_acc.plot(epochs, record["val_acc"], style, label="validation")
-        ax_acc.axhline(chance, color="grey", linestyle=":", label="chance")
-        ax_acc.set(ylim=(0, 1.02), xlabel="epoch", ylabel="accuracy", title="accuracy per epoch")
+        ax_acc.plot(epochs, record["train_acc"], style, label=_("train (batch)"))
+        ax_acc.plot(epochs, record["val_acc"], style, label=_("validation"))
+        ax_acc.axhline(chance, color="grey", linestyle=":", label=_("chance"))
+        ax_acc.set(ylim=(0, 1.02), xlabel=_("epoch"), ylabel=_("accuracy"), title=_("accuracy per epoch"))
         ax_acc.legend(loc="lower right", fontsize="small")
         final = "nan" if not math.isfinite(losses[-1]) else f"{losses[-1]:.4g}"
-        return (f"{setting} | final loss {final} | train accuracy {accuracy['train']:.1%} | "
-                f"validation accuracy {accuracy['val']:.1%} | {verdict}")
+        return _("{setting} | final loss {loss} | train accuracy {train} | validation accuracy {validation} | "
+                 "{verdict}").format(setting=setting, loss=final, train=f"{accuracy['train']:.1%}",
+                                     validation=f"{accuracy['val']:.1%}", verdict=verdict)
 
 
 def toy_net_demo(net_class=LibraryTwoLayerNet, data="spirals", num_iters=300, batch_size=50, std=1.0, **settings):

@@ -220,7 +220,7 @@ def run_unzipped(zip_path, tmp_path, answers=None, env=None):
         cell.source = (answers or {}).get(grade_id(cell), cell.source)
     nb.cells.insert(0, nbformat.v4.new_code_cell("import os, helpers\nprint(os.path.realpath(helpers.__file__))"))
     kernel_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "NBGRADER_EXECUTION")}
-    kernel_env.update(COURSE_GRADING_BUDGET="1", OMP_NUM_THREADS="2", MPLBACKEND="agg", **(env or {}))
+    kernel_env.update({"COURSE_GRADING_BUDGET": "1", "OMP_NUM_THREADS": "2", "MPLBACKEND": "agg", **(env or {})})
     client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(folder)}})
     client.execute(env=kernel_env)

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from autograder.course_dir import COURSE_ROOT
 from autograder.notebooks import read_notebook
-from helpers import surfaces
+from helpers import i18n, surfaces
 from helpers import widgets as demos
 from helpers.curves import divergence_message, divergence_point
 from helpers.data import toy_2d_data
@@ -780,7 +780,13 @@ def stops_text(lab):
 
 
 def generate():
-    """The answer key's text, measured now."""
+    """The answer key's text, measured now: in English, the key's language, whatever the course's (the demos'
+    status lines and messages it quotes are the English ones)."""
+    with i18n.speaking("en"):
+        return _measured()
+
+
+def _measured():
     with one_thread():
         calls = lab_calls()
         lab = {builder: Demo(builder, *call) for builder, call in calls.items()}

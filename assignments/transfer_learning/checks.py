@@ -18,6 +18,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from autograder.harness.i18n import _
 from autograder.judging import Check, Report, SubChecks, torch_gen
 from assignments.transfer_learning import harness
 
@@ -56,12 +57,12 @@ def cases_make_model(rng):
 
 
 def judge_make_model(cases, outputs, seed):
-    results = SubChecks({"head": ("new head `fc` with num_classes outputs", 0.3),
-                         "frozen": ("freeze=True trains only the head; freeze=False trains everything", 0.4),
-                         "weights": ("the backbone's weights are kept", 0.2),
-                         "step": ("one optimiser step changes exactly the trainable parameters", 0.1)})
+    results = SubChecks({"head": (_("new head `fc` with num_classes outputs"), 0.3),
+                         "frozen": (_("freeze=True trains only the head; freeze=False trains everything"), 0.4),
+                         "weights": (_("the backbone's weights are kept"), 0.2),
+                         "step": (_("one optimiser step changes exactly the trainable parameters"), 0.1)})
     for case, out in zip(cases["cases"], outputs["results"]):
-        ends = "" if case["block"] == "layer4" else f", a backbone ending at {case['block']}"
+        ends = "" if case["block"] == "layer4" else _(", a backbone ending at {block}").format(block=case["block"])
         mode = f"[freeze={case['freeze']}, num_classes={case['num_classes']}{ends}]"
         if "error" in out:
             results.fail(f"make_model {out['error']}{_width_hint(out['error'])} {mode}")
@@ -70,11 +71,13 @@ def judge_make_model(cases, outputs, seed):
         results.add("frozen", _judge_frozen(case, out, mode))
         missing = [n for n in out["names"] if not n.startswith("fc.") and n not in out["kept"]]
         results.add("weights", (not missing and len(out["kept"]) > 0,
-                                f"the backbone's weights were replaced ({(missing or ['all'])[0]} differs from the "
-                                f"given backbone): build the model from `backbone`, do not create a new ResNet {mode}"))
+                                _("the backbone's weights were replaced ({name} differs from the given backbone): "
+                                  "build the model from `backbone`, do not create a new ResNet {mode}").format(
+                                    name=(missing or ["all"])[0], mode=mode)))
         expected, changed = set(out["trainable"]), set(out["changed_in_step"])
         results.add("step", (changed == expected and bool(changed),
-                             f"after one SGD step, {_few(sorted(changed ^ expected))} changed unexpectedly {mode}"
+                             _("after one SGD step, {names} changed unexpectedly {mode}").format(
+                                 names=_few(sorted(changed ^ expected)), mode=mode)
                              if changed != expected else ""))
     return results.into(Report("test_make_model", seed))
 
@@ -82,8 +85,8 @@ def judge_make_model(cases, outputs, seed):
 def _width_hint(error):
     """A hint when the network failed because its head's input width does not match the backbone's features."""
     if "shapes cannot be multiplied" in error:
-        return (": the new head must take as many inputs as the backbone's old head, `backbone.fc.in_features` "
-                "(512 for a whole ResNet-18, fewer when the backbone ends at an earlier block)")
+        return _(": the new head must take as many inputs as the backbone's old head, `backbone.fc.in_features` "
+                 "(512 for a whole ResNet-18, fewer when the backbone ends at an earlier block)")
     return ""
 
 
@@ -91,12 +94,13 @@ def _judge_head(case, out, mode):
     expected = [len(case["images"]), case["num_classes"]]
     if out["scores_shape"] != expected:
         got = out["scores_shape"][-1] if out["scores_shape"] else "?"
-        hint = (": the head still has the backbone's old number of outputs" if got == case["source_classes"] else
-                ": the head's out_features must be num_classes")
-        return False, f"the network outputs {got} scores per image, expected {case['num_classes']}{hint} {mode}"
+        hint = (_(": the head still has the backbone's old number of outputs") if got == case["source_classes"] else
+                _(": the head's out_features must be num_classes"))
+        return False, _("the network outputs {got} scores per image, expected {expected}{hint} {mode}").format(
+            got=got, expected=case["num_classes"], hint=hint, mode=mode)
     if out["head_is_old"]:
-        return False, (f"`fc` is still the backbone's head (same weights): make a new nn.Linear even when the class "
-                       f"count matches, the new classes are not the old ones {mode}")
+        return False, _("`fc` is still the backbone's head (same weights): make a new nn.Linear even when the class "
+                        "count matches, the new classes are not the old ones {mode}").format(mode=mode)
     return True, ""
 
 
@@ -105,22 +109,26 @@ def _judge_frozen(case, out, mode):
     head = {n for n in names if n.startswith("fc.")}
     if case["freeze"]:
         if not trainable:
-            return False, f"nothing is trainable: the new head must stay trainable (freeze before replacing fc) {mode}"
+            return False, _("nothing is trainable: the new head must stay trainable (freeze before replacing fc) "
+                            "{mode}").format(mode=mode)
         if trainable == set(names):
-            return False, f"freeze=True left the backbone trainable: set requires_grad=False on its parameters {mode}"
+            return False, _("freeze=True left the backbone trainable: set requires_grad=False on its parameters "
+                            "{mode}").format(mode=mode)
         if not head <= trainable:
-            return False, f"the head is frozen too: freeze the backbone before replacing fc, or unfreeze fc {mode}"
+            return False, _("the head is frozen too: freeze the backbone before replacing fc, or unfreeze fc "
+                            "{mode}").format(mode=mode)
         if trainable != head:
-            return False, f"freeze=True left {_few(sorted(trainable - head))} trainable {mode}"
+            return False, _("freeze=True left {names} trainable {mode}").format(names=_few(sorted(trainable - head)),
+                                                                                 mode=mode)
         return True, ""
     if trainable != set(names):
-        return False, (f"freeze=False must train every parameter, but {_few(sorted(set(names) - trainable))} is "
-                       f"frozen {mode}")
+        return False, _("freeze=False must train every parameter, but {names} is frozen {mode}").format(
+            names=_few(sorted(set(names) - trainable)), mode=mode)
     return True, ""
 
 
 def _few(names):
-    return ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
+    return ", ".join(names[:2]) + (_(" and {count} more").format(count=len(names) - 2) if len(names) > 2 else "")
 
 
 # trainable_parameters ---------------------------------------------------------------------------------
@@ -133,28 +141,31 @@ def cases_trainable_parameters(rng):
 
 
 def judge_trainable_parameters(cases, outputs, seed):
-    results = SubChecks({"exact": ("exactly the parameters with requires_grad=True", 0.8),
-                         "once": ("each parameter once", 0.2)})
+    results = SubChecks({"exact": (_("exactly the parameters with requires_grad=True"), 0.8),
+                         "once": (_("each parameter once"), 0.2)})
     for case, out in zip(cases["cases"], outputs["results"]):
         if "error" in out:
             results.fail(f"trainable_parameters {out['error']}")
             continue
         with torch.device("meta"):  # only the names are needed
             model = harness.resnet18(num_classes=case["num_classes"])
-        expected = {n for n, _ in model.named_parameters()
+        expected = {n for n, _parameter in model.named_parameters()
                     if not any(n.startswith(p) for p in case["frozen_prefixes"])}
         got = [n for n in out["names"] if n]
         if out["foreign"]:
-            results.add("exact", (False, "returned objects that are not the model's parameters (return the parameters "
-                                         "themselves, e.g. [p for p in model.parameters() if p.requires_grad])"))
+            results.add("exact", (False, _("returned objects that are not the model's parameters (return the "
+                                           "parameters themselves, e.g. [p for p in model.parameters() if "
+                                           "p.requires_grad])")))
         elif set(got) - expected:
-            results.add("exact", (False, f"returned frozen parameters ({_few(sorted(set(got) - expected))}): the "
-                                         "optimiser must receive only parameters with requires_grad=True"))
+            results.add("exact", (False, _("returned frozen parameters ({names}): the optimiser must receive only "
+                                           "parameters with requires_grad=True").format(
+                                               names=_few(sorted(set(got) - expected)))))
         elif expected - set(got):
-            results.add("exact", (False, f"left out trainable parameters ({_few(sorted(expected - set(got)))})"))
+            results.add("exact", (False, _("left out trainable parameters ({names})").format(
+                names=_few(sorted(expected - set(got))))))
         else:
             results.add("exact", (True, ""))
-        results.add("once", (len(got) == len(set(got)), "returned some parameters more than once"))
+        results.add("once", (len(got) == len(set(got)), _("returned some parameters more than once")))
     return results.into(Report("test_trainable_parameters", seed))
 
 
@@ -171,11 +182,11 @@ def cases_train_one_epoch(rng):
 
 
 def judge_train_one_epoch(cases, outputs, seed):
-    results = SubChecks({"loop": ("one zero_grad / backward / step per batch, every batch once", 0.3),
-                         "fresh": ("gradients start from zero at every batch", 0.15),
-                         "mode": ("training mode with gradients on", 0.15),
-                         "batchnorm": ("frozen BatchNorm statistics stay put", 0.2),
-                         "loss": ("returns the epoch's mean training loss", 0.2)})
+    results = SubChecks({"loop": (_("one zero_grad / backward / step per batch, every batch once"), 0.3),
+                         "fresh": (_("gradients start from zero at every batch"), 0.15),
+                         "mode": (_("training mode with gradients on"), 0.15),
+                         "batchnorm": (_("frozen BatchNorm statistics stay put"), 0.2),
+                         "loss": (_("returns the epoch's mean training loss"), 0.2)})
     for case, out in zip(cases["cases"], outputs["results"]):
         if "error" in out:
             results.fail(f"train_one_epoch {out['error']}")
@@ -188,20 +199,22 @@ def judge_train_one_epoch(cases, outputs, seed):
         results.add("loop", (loop_ok, _loop_diagnosis(counts, batches, out)))
         early = steps_before_backward(events)
         results.add("fresh", (out["stale_steps"] == 0 and loop_ok,
-                              f"optimizer.step() ran before loss.backward() ({early} of {counts['step']} steps): the "
-                              "step must use the gradients of this batch's loss" if early else
-                              f"gradients accumulate across batches ({out['stale_steps']} of {counts['step']} steps "
-                              "used stale gradients): call optimizer.zero_grad() before each backward()"
-                              if out["stale_steps"] else "see the loop diagnosis"))
+                              _("optimizer.step() ran before loss.backward() ({early} of {steps} steps): the step "
+                                "must use the gradients of this batch's loss").format(early=early, steps=counts["step"])
+                              if early else
+                              _("gradients accumulate across batches ({stale} of {steps} steps used stale gradients): "
+                                "call optimizer.zero_grad() before each backward()").format(
+                                  stale=out["stale_steps"], steps=counts["step"])
+                              if out["stale_steps"] else _("see the loop diagnosis")))
         train_mode = bool(out["trained_in_train_mode"]) and all(out["trained_in_train_mode"])
         results.add("mode", (train_mode and all(out["grad_enabled"]),
-                             "the layers being trained were not in training mode: call model.train() at the start "
-                             "of the epoch" if not train_mode
-                             else "gradients were off during training (torch.no_grad)"))
+                             _("the layers being trained were not in training mode: call model.train() at the start "
+                               "of the epoch") if not train_mode
+                             else _("gradients were off during training (torch.no_grad)")))
         still = not out["batchnorm_moved"] or out.get("batchnorm_moved_via_make_model") is False
-        results.add("batchnorm", (still, f"the frozen backbone's BatchNorm statistics moved "
-                                         f"({_few(out['batchnorm_moved'])}): after model.train(), put every BatchNorm "
-                                         "layer whose parameters are frozen back in eval mode"))
+        results.add("batchnorm", (still, _("the frozen backbone's BatchNorm statistics moved ({names}): after "
+                                           "model.train(), put every BatchNorm layer whose parameters are frozen back "
+                                           "in eval mode").format(names=_few(out["batchnorm_moved"]))))
         results.add("loss", _judge_mean_loss(out))
     return results.into(Report("test_train_one_epoch", seed))
 
@@ -221,30 +234,34 @@ def steps_before_backward(events):
 
 def _loop_diagnosis(counts, batches, out):
     if out["passes"] != 1:
-        return f"the loader was iterated {out['passes']} times: one epoch is one pass over it"
+        return _("the loader was iterated {passes} times: one epoch is one pass over it").format(passes=out["passes"])
     if counts["step"] == 0:
-        return "optimizer.step() was never called"
+        return _("optimizer.step() was never called")
     if counts["backward"] != batches:
-        return f"backward() ran {counts['backward']} times for {batches} batches: once per batch"
+        return _("backward() ran {count} times for {batches} batches: once per batch").format(
+            count=counts["backward"], batches=batches)
     if counts["step"] != batches:
-        return f"optimizer.step() ran {counts['step']} times for {batches} batches: once per batch"
-    return f"the loss function was called {len(out['losses'])} times for {batches} batches"
+        return _("optimizer.step() ran {count} times for {batches} batches: once per batch").format(
+            count=counts["step"], batches=batches)
+    return _("the loss function was called {count} times for {batches} batches").format(count=len(out["losses"]),
+                                                                                       batches=batches)
 
 
 def _judge_mean_loss(out):
     losses, sizes = out["losses"], out["sizes"]
     if not losses:
-        return False, "no loss was computed"
+        return False, _("no loss was computed")
     per_batch = sum(losses) / len(losses)
     per_image = sum(loss * n for loss, n in zip(losses, sizes)) / sum(sizes)
     got = out["returned"]
     if any(math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6) for want in (per_batch, per_image)):
         return True, ""
     if math.isclose(got, losses[-1], rel_tol=1e-4):
-        return False, "returned the last batch's loss: return the mean over the epoch"
+        return False, _("returned the last batch's loss: return the mean over the epoch")
     if math.isclose(got, sum(losses), rel_tol=1e-4) or math.isclose(got, per_image * sum(sizes), rel_tol=1e-4):
-        return False, "returned the sum of the losses: divide by the number of batches (or images)"
-    return False, f"returned {got:.4g}, but the epoch's mean loss was {per_image:.4g}"
+        return False, _("returned the sum of the losses: divide by the number of batches (or images)")
+    return False, _("returned {got}, but the epoch's mean loss was {mean}").format(got=f"{got:.4g}",
+                                                                                  mean=f"{per_image:.4g}")
 
 
 # evaluate ---------------------------------------------------------------------------------------------
@@ -274,9 +291,9 @@ def reference_evaluate(case):
 
 
 def judge_evaluate(cases, outputs, seed):
-    results = SubChecks({"loss": ("mean loss over the validation set", 0.35),
-                         "accuracy": ("accuracy as a fraction of the images", 0.35),
-                         "mode": ("eval mode, no gradients", 0.3)})
+    results = SubChecks({"loss": (_("mean loss over the validation set"), 0.35),
+                         "accuracy": (_("accuracy as a fraction of the images"), 0.35),
+                         "mode": (_("eval mode, no gradients"), 0.3)})
     for case, out in zip(cases["cases"], outputs["results"]):
         if "error" in out:
             results.fail(f"evaluate {out['error']}")
@@ -284,15 +301,16 @@ def judge_evaluate(cases, outputs, seed):
         ref_loss, ref_batch_mean, ref_acc = reference_evaluate(case)
         eval_mode = bool(out["forward_modes"]) and not any(out["forward_modes"])
         if not eval_mode:
-            results.fail("the network was in training mode: call model.eval() before evaluating",
+            results.fail(_("the network was in training mode: call model.eval() before evaluating"),
                          ("loss", "accuracy"))
         else:
-            results.add("loss", _close(out["loss"], ref_loss, "mean loss", ref_batch_mean))
+            results.add("loss", _close(out["loss"], ref_loss, _("mean loss"), ref_batch_mean))
             results.add("accuracy", _judge_accuracy(out["accuracy"], ref_acc))
         no_grad = bool(out["grad_enabled"]) and not any(out["grad_enabled"])
         results.add("mode", (eval_mode and no_grad and not out["buffers_moved"],
-                             "gradients were on: evaluate inside torch.no_grad() (or torch.inference_mode())"
-                             if eval_mode and not no_grad else "the network was in training mode: call model.eval()"))
+                             _("gradients were on: evaluate inside torch.no_grad() (or torch.inference_mode())")
+                             if eval_mode and not no_grad else
+                             _("the network was in training mode: call model.eval()")))
     return results.into(Report("test_evaluate", seed))
 
 
@@ -300,15 +318,16 @@ def _close(got, want, name, also=None):
     if (math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6)
             or (also is not None and math.isclose(got, also, rel_tol=1e-4))):
         return True, ""
-    return False, f"{name} is {got:.4g}, expected {want:.4g}"
+    return False, _("{name} is {got}, expected {expected}").format(name=name, got=f"{got:.4g}",
+                                                                   expected=f"{want:.4g}")
 
 
 def _judge_accuracy(got, want):
     if math.isclose(got, want, abs_tol=1e-6):
         return True, ""
     if math.isclose(got, 100 * want, abs_tol=1e-4) and want > 0:
-        return False, "accuracy is a percentage: return the fraction of correct images (between 0 and 1)"
-    return False, f"accuracy is {got:.4g}, expected {want:.4g}"
+        return False, _("accuracy is a percentage: return the fraction of correct images (between 0 and 1)")
+    return False, _("accuracy is {got}, expected {expected}").format(got=f"{got:.4g}", expected=f"{want:.4g}")
 
 
 # fit --------------------------------------------------------------------------------------------------
@@ -342,7 +361,7 @@ def _falling_curve(rng, start, epochs):
     """Training losses as real training gives them: falling every epoch, whatever the validation loss does (a
     scheduler stepped with them never sees a plateau)."""
     curve = [start]
-    for _ in range(epochs - 1):
+    for _epoch in range(epochs - 1):
         curve.append(curve[-1] * rng.uniform(0.8, 0.95))
     return [round(v, 4) for v in curve]
 
@@ -386,13 +405,16 @@ def reference_fit(case):
 
 
 def judge_fit(cases, outputs, seed):
-    results = SubChecks({"history": ("history: one entry per epoch run (train_loss, val_loss, val_acc, lr)", 0.15),
-                         "stop": ("early stopping after `patience` epochs without improvement", 0.25),
-                         "schedule": ("ReduceLROnPlateau on the validation loss", 0.25),
+    results = SubChecks({"history": (_("history: one entry per epoch run (train_loss, val_loss, val_acc, lr)"), 0.15),
+                         "stop": (_("early stopping after `patience` epochs without improvement"), 0.25),
+                         "schedule": (_("ReduceLROnPlateau on the validation loss"), 0.25),
                          "best": ("best_epoch", 0.1),
-                         "restore": ("the best epoch's weights are restored", 0.25)})
+                         "restore": (_("the best epoch's weights are restored"), 0.25)})
+    shapes = {"stalls": _("validation loss stalls"), "improves": _("validation loss improves"),
+              "worsens": _("validation loss worsens")}
     for case, out in zip(cases["cases"], outputs["results"]):
-        tag = f" [validation loss {case['shape']}, patience={case['patience']}, lr_patience={case['lr_patience']}]"
+        tag = " [{shape}, patience={patience}, lr_patience={lr_patience}]".format(
+            shape=shapes[case["shape"]], patience=case["patience"], lr_patience=case["lr_patience"])
         if "error" in out:
             results.fail(f"fit {out['error']}{tag}")
             continue
@@ -411,33 +433,39 @@ def judge_fit(cases, outputs, seed):
 
 def _judge_history(case, history, ran, out):
     if out["wrong_loader"]:
-        return False, f"{out['wrong_loader'][0]}: train on train_loader, evaluate on val_loader"
+        return False, _("{problem}: train on train_loader, evaluate on val_loader").format(
+            problem=out["wrong_loader"][0])
     lengths = {key: len(history[key]) for key in ("train_loss", "val_loss", "val_acc", "lr")}
     if any(n != ran for n in lengths.values()):
-        return False, f"history lists have lengths {lengths} for {ran} epochs run: one entry per epoch"
+        return False, _("history lists have lengths {lengths} for {ran} epochs run: one entry per epoch").format(
+            lengths=lengths, ran=ran)
     for key, script in (("train_loss", case["train_loss"]), ("val_loss", case["val_loss"]),
                         ("val_acc", case["val_acc"])):
         if any(not math.isclose(a, b, rel_tol=1e-6) for a, b in zip(history[key], script)):
-            return False, f"history[{key!r}] does not hold the values train_one_epoch / evaluate returned"
+            return False, _("history[{key!r}] does not hold the values train_one_epoch / evaluate returned").format(
+                key=key)
     # The learning rate each epoch trained with, or the one the scheduler set after it: both are read as "the lr".
     used = out["lrs_used"]
     if not any(all(math.isclose(a, b, rel_tol=1e-6) for a, b in zip(history["lr"], convention))
                for convention in (used, used[1:] + [out["lr_at_end"]])):
-        return False, ("history['lr'] does not hold the learning rates of the epochs run: record "
-                       "optimizer.param_groups[0]['lr'] once per epoch")
+        return False, _("history['lr'] does not hold the learning rates of the epochs run: record "
+                        "optimizer.param_groups[0]['lr'] once per epoch")
     return True, ""
 
 
 def _stop_diagnosis(ran, expected, best_epoch, case):
     if ran == expected + 1:
-        return (f"ran one epoch more than patience={case['patience']} allows: stop as soon as the count of epochs "
-                "without improvement reaches `patience` (>=, not >)")
+        return _("ran one epoch more than patience={patience} allows: stop as soon as the count of epochs without "
+                 "improvement reaches `patience` (>=, not >)").format(patience=case["patience"])
     if ran == case["epochs"] and expected < ran:
-        return f"ran all {ran} epochs: stop once `patience` epochs in a row bring no improvement of the validation loss"
+        return _("ran all {ran} epochs: stop once `patience` epochs in a row bring no improvement of the validation "
+                 "loss").format(ran=ran)
     if ran < expected:
-        return (f"stopped after {ran} epochs, expected {expected}: count the epochs without improvement since the "
-                "best epoch (reset the counter whenever the validation loss improves)")
-    return f"ran {ran} epochs, expected {expected} (best epoch {best_epoch}, patience {case['patience']})"
+        return _("stopped after {ran} epochs, expected {expected}: count the epochs without improvement since the "
+                 "best epoch (reset the counter whenever the validation loss improves)").format(ran=ran,
+                                                                                               expected=expected)
+    return _("ran {ran} epochs, expected {expected} (best epoch {best}, patience {patience})").format(
+        ran=ran, expected=expected, best=best_epoch, patience=case["patience"])
 
 
 def _judge_schedule(used, expected, case, tag):
@@ -445,13 +473,13 @@ def _judge_schedule(used, expected, case, tag):
     if n and all(math.isclose(a, b, rel_tol=1e-6) for a, b in zip(used[:n], expected[:n])):
         return True, ""
     if n and all(math.isclose(a, case["lr"]) for a in used[:n]):
-        return False, ("the learning rate never changed although the validation loss stalled: create "
-                       "ReduceLROnPlateau(optimizer, factor=lr_factor, patience=lr_patience) once, before the loop, "
-                       "and call scheduler.step(val_loss) once per epoch (the training loss keeps falling: a "
-                       "scheduler stepped with it never lowers the rate)" + tag)
-    return False, (f"learning rates per epoch were {[f'{v:g}' for v in used[:n]]}, expected "
-                   f"{[f'{v:g}' for v in expected[:n]]}: step ReduceLROnPlateau once per epoch with the validation "
-                   "loss, with factor=lr_factor and patience=lr_patience" + tag)
+        return False, _("the learning rate never changed although the validation loss stalled: create "
+                        "ReduceLROnPlateau(optimizer, factor=lr_factor, patience=lr_patience) once, before the loop, "
+                        "and call scheduler.step(val_loss) once per epoch (the training loss keeps falling: a "
+                        "scheduler stepped with it never lowers the rate)") + tag
+    return False, _("learning rates per epoch were {used}, expected {expected}: step ReduceLROnPlateau once per "
+                    "epoch with the validation loss, with factor=lr_factor and patience=lr_patience").format(
+        used=[f"{v:g}" for v in used[:n]], expected=[f"{v:g}" for v in expected[:n]]) + tag
 
 
 def _best_by_accuracy(case, ran, best_epoch):
@@ -462,25 +490,29 @@ def _best_by_accuracy(case, ran, best_epoch):
     return None if best == best_epoch else best
 
 
-BY_ACCURACY = ("the epoch with the highest validation accuracy ({}) was kept: keep the epoch with the lowest "
-               "validation loss ({}), as the notebook asks (and Keras's EarlyStopping(monitor='val_loss') does)")
+def _by_accuracy(by_accuracy, best_epoch):
+    return _("the epoch with the highest validation accuracy ({kept}) was kept: keep the epoch with the lowest "
+             "validation loss ({best}), as the notebook asks (and Keras's EarlyStopping(monitor='val_loss') "
+             "does)").format(kept=by_accuracy, best=best_epoch)
 
 
 def _best_diagnosis(got, best_epoch, by_accuracy):
     if by_accuracy is not None and got == by_accuracy:
-        return BY_ACCURACY.format(by_accuracy, best_epoch)
-    return (f"best_epoch is {got}, the epoch with the lowest validation loss is {best_epoch}"
-            + (": best_epoch counts from 0, as the history lists do" if got == best_epoch + 1 else ""))
+        return _by_accuracy(by_accuracy, best_epoch)
+    return (_("best_epoch is {got}, the epoch with the lowest validation loss is {best}").format(got=got,
+                                                                                               best=best_epoch)
+            + (_(": best_epoch counts from 0, as the history lists do") if got == best_epoch + 1 else ""))
 
 
 def _restore_diagnosis(final, ran, best_epoch, by_accuracy=None):
     if by_accuracy is not None and final == by_accuracy + 1.0 and final != float(ran):
-        return BY_ACCURACY.format(by_accuracy, best_epoch)
+        return _by_accuracy(by_accuracy, best_epoch)
     if final == float(ran):
-        return (f"the network ends with the last epoch's weights, not the best epoch's ({best_epoch}): keep a copy "
-                "(copy.deepcopy(model.state_dict()); state_dict() alone returns references that keep changing) and "
-                "load it at the end")
-    return f"the network ends with epoch {int(final) - 1}'s weights, expected the best epoch's ({best_epoch})"
+        return _("the network ends with the last epoch's weights, not the best epoch's ({best}): keep a copy "
+                 "(copy.deepcopy(model.state_dict()); state_dict() alone returns references that keep changing) and "
+                 "load it at the end").format(best=best_epoch)
+    return _("the network ends with epoch {epoch}'s weights, expected the best epoch's ({best})").format(
+        epoch=int(final) - 1, best=best_epoch)
 
 
 CHECKS = {

@@ -10,6 +10,7 @@ from torch import nn
 from torchvision.models import resnet18  # imported with the harness, so that no part's time budget pays for it
 
 from autograder.harness.core import StudentError, as_plain_tensor, call_student, namespace_of, plain_float
+from autograder.harness.i18n import _
 from helpers.spies import (BatchLoader, LoopRecorder, SpyLoss, batchnorm_moved, frozen_batchnorm_buffers,
                            scripted_epochs, spy_sgd)
 from helpers.transfer import cut_after
@@ -75,10 +76,11 @@ def _make_model_case(make_model, case):
     original = {name: value.detach().clone() for name, value in backbone.state_dict().items()}
     model = call_student(make_model, backbone, case["num_classes"], case["freeze"])
     if not isinstance(model, nn.Module):
-        raise StudentError(f"should return an nn.Module (the network), got {type(model).__name__}")
+        raise StudentError(_("should return an nn.Module (the network), got {type}").format(type=type(model).__name__))
     head = getattr(model, "fc", None)
     if not isinstance(head, nn.Module):
-        raise StudentError("the returned network has no `fc` module: replace the backbone's head `fc` with the new one")
+        raise StudentError(_("the returned network has no `fc` module: replace the backbone's head `fc` with the new "
+                             "one"))
     named = dict(model.named_parameters())
     state = model.state_dict()
     kept = _kept_tensors(state, original)
@@ -87,7 +89,7 @@ def _make_model_case(make_model, case):
     images, labels = case["images"].clone(), case["labels"].clone()
     call_student(model.eval)
     with torch.no_grad():
-        scores = as_plain_tensor(call_student(model, images), "the network's output")
+        scores = as_plain_tensor(call_student(model, images), _("the network's output"))
     changed = _one_step(model, images, labels)
     return {"trainable": [n for n, p in named.items() if p.requires_grad], "names": list(named),
             "kept": kept, "head_is_old": head_is_old, "scores_shape": list(scores.shape), "changed_in_step": changed}
@@ -148,7 +150,8 @@ def run_trainable_parameters(trainable_parameters, cases):
             try:
                 items = list(returned)
             except TypeError:
-                raise StudentError(f"should return a list of parameters, got {type(returned).__name__}") from None
+                raise StudentError(_("should return a list of parameters, got {type}").format(
+                    type=type(returned).__name__)) from None
             by_id = {id(p): n for n, p in model.named_parameters()}
             results.append({"names": [by_id.get(id(p), "") for p in items],
                             "foreign": sum(id(p) not in by_id for p in items)})
@@ -181,11 +184,11 @@ def _train_case(train_one_epoch, model, case):
     call_student(model.eval)  # the student's code must switch it to training mode
     try:
         returned = plain_float(call_student(train_one_epoch, model, loader, optimizer, SpyLoss(recorder), "cpu"),
-                               "the mean training loss")
+                               _("the mean training loss"))
     except StudentError as error:
         return {"error": error.text}
-    return {"returned": returned, "events": recorder.events, "losses": [loss for loss, _ in recorder.losses],
-            "sizes": [size for _, size in recorder.losses], "trained_in_train_mode": recorder.trained_in_train_mode,
+    return {"returned": returned, "events": recorder.events, "losses": [loss for loss, _size in recorder.losses],
+            "sizes": [size for _loss, size in recorder.losses], "trained_in_train_mode": recorder.trained_in_train_mode,
             "grad_enabled": recorder.grad_enabled, "stale_steps": recorder.stale_steps, "passes": loader.passes,
             "batchnorm_moved": batchnorm_moved(model, buffers)}
 
@@ -219,7 +222,7 @@ def run_evaluate(evaluate, cases):
         try:
             out = call_student(evaluate, model, BatchLoader(_batches(case)), nn.CrossEntropyLoss(), "cpu")
             if not isinstance(out, (tuple, list)) or len(out) != 2:
-                raise StudentError("should return the pair (mean_loss, accuracy)")
+                raise StudentError(_("should return the pair (mean_loss, accuracy)"))
             results.append({"loss": plain_float(out[0], "mean_loss"), "accuracy": plain_float(out[1], "accuracy"),
                             "forward_modes": recorder.forward_modes, "grad_enabled": recorder.grad_enabled,
                             "buffers_moved": [n for n, b in model.named_buffers() if not _equal(b, buffers[n])]})
@@ -250,18 +253,19 @@ def run_fit(fit, cases):
 
 def _plain_history(history):
     if not isinstance(history, dict):
-        raise StudentError(f"should return the history dict, got {type(history).__name__}")
+        raise StudentError(_("should return the history dict, got {type}").format(type=type(history).__name__))
     plain = {}
     for key in ("train_loss", "val_loss", "val_acc", "lr"):
         values = history.get(key)
         if not isinstance(values, (list, tuple)):
-            raise StudentError(f"history[{key!r}] should be a list with one entry per epoch, "
-                               f"got {type(values).__name__}")
-        plain[key] = [plain_float(v, f"history[{key!r}] entries") for v in values]
+            raise StudentError(_("history[{key!r}] should be a list with one entry per epoch, got {type}").format(
+                key=key, type=type(values).__name__))
+        entries = _("history[{key!r}] entries").format(key=key)
+        plain[key] = [plain_float(v, entries) for v in values]
     best = history.get("best_epoch")
     if isinstance(best, np.integer):  # e.g. np.argmin(history["val_loss"])
         best = int(best)
     if type(best) is not int and not (torch.is_tensor(best) and best.numel() == 1):
-        raise StudentError(f"history['best_epoch'] should be an int, got {type(best).__name__}")
+        raise StudentError(_("history['best_epoch'] should be an int, got {type}").format(type=type(best).__name__))
     plain["best_epoch"] = int(best)
     return plain

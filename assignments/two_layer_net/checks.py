@@ -27,6 +27,7 @@ from autograder.judging import Check, Report, SubChecks, add_all, compare, devic
 from assignments.two_layer_net import harness
 from assignments.two_layer_net.reference_model import reference_checkpoint
 from autograder.harness.core import as_plain_tensor
+from autograder.harness.i18n import _, ngettext
 from helpers.data import course_dataset, load_dataset
 from helpers.grad import rel_error
 from helpers.spies import param_set_problems
@@ -53,7 +54,7 @@ def reference_forward(params, X):
 def reference_loss_and_grads(params, X, y, reg):
     """Softmax cross-entropy averaged over the batch + reg * (ΣW1² + ΣW2²), gradients by autograd."""
     leaves = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
-    scores, _ = reference_forward(leaves, X)
+    scores = reference_forward(leaves, X)[0]
     loss = F.cross_entropy(scores, y) + reg * ((leaves["W1"] ** 2).sum() + (leaves["W2"] ** 2).sum())
     grads = torch.autograd.grad(loss, [leaves[k] for k in PARAMS])
     return loss.detach(), dict(zip(PARAMS, grads))
@@ -89,7 +90,8 @@ def draw_net_cases(rng, large=True):
             params = draw_params(gen, D, H, C)
             params["b2"] += 1000.0
             X = torch.randn(N, D, generator=gen, dtype=torch.float64)
-            cases.append(dict(name=f"scores near 1e3, {device}", X=X, y=torch.randint(C, (N,), generator=gen),
+            cases.append(dict(name=_("scores near 1e3, {device}").format(device=device), X=X,
+                              y=torch.randint(C, (N,), generator=gen),
                               params=params, reg=rng.uniform(0.05, 0.5), large=True, device=device))
     return cases
 
@@ -131,18 +133,18 @@ def _forward_variants(case):
     pre = X @ p["W1"] + p["b1"]
     hidden = pre.clamp(min=0)
     return {
-        "scores have a ReLU applied: the output layer has no activation, scores = hidden W2 + b2":
+        _("scores have a ReLU applied: the output layer has no activation, scores = hidden W2 + b2"):
             (hidden @ p["W2"] + p["b2"]).clamp(min=0),
-        "the ReLU is missing: hidden must be max(0, X W1 + b1)": pre,
-        "scores are computed without the ReLU on the hidden layer": pre @ p["W2"] + p["b2"],
-        "b1 is not added in the first layer": (X @ p["W1"]).clamp(min=0),
-        "b1 is added after the ReLU: add it before the ReLU, hidden = max(0, X W1 + b1)":
+        _("the ReLU is missing: hidden must be max(0, X W1 + b1)"): pre,
+        _("scores are computed without the ReLU on the hidden layer"): pre @ p["W2"] + p["b2"],
+        _("b1 is not added in the first layer"): (X @ p["W1"]).clamp(min=0),
+        _("b1 is added after the ReLU: add it before the ReLU, hidden = max(0, X W1 + b1)"):
             (X @ p["W1"]).clamp(min=0) + p["b1"],
-        "scores use b1 added after the ReLU: add it before the ReLU, hidden = max(0, X W1 + b1)":
+        _("scores use b1 added after the ReLU: add it before the ReLU, hidden = max(0, X W1 + b1)"):
             ((X @ p["W1"]).clamp(min=0) + p["b1"]) @ p["W2"] + p["b2"],
-        "scores are computed without b1 in the first layer": (X @ p["W1"]).clamp(min=0) @ p["W2"] + p["b2"],
-        "b2 is not added to the scores": hidden @ p["W2"],
-        "the hidden layer uses a sigmoid: this network uses ReLU": torch.sigmoid(pre),
+        _("scores are computed without b1 in the first layer"): (X @ p["W1"]).clamp(min=0) @ p["W2"] + p["b2"],
+        _("b2 is not added to the scores"): hidden @ p["W2"],
+        _("the hidden layer uses a sigmoid: this network uses ReLU"): torch.sigmoid(pre),
     }
 
 
@@ -150,8 +152,10 @@ def _forward_variants(case):
 # nn_forward_backward
 # ----------------------------------------------------------------------------------------------
 
-UNSTABLE = (": exp() overflowed on scores near 1e3; subtract each row's maximum score before "
-            "exponentiating (or use logsumexp)")
+def unstable():
+    """The hint for a loss or gradient that is not finite on large scores."""
+    return _(": exp() overflowed on scores near 1e3; subtract each row's maximum score before exponentiating (or use "
+             "logsumexp)")
 
 
 def cases_forward_backward(rng):
@@ -163,9 +167,10 @@ def cases_forward_backward(rng):
 
 
 def judge_forward_backward(cases, outputs, seed):
-    results = SubChecks({"loss": ("loss: mean softmax cross-entropy + reg * (ΣW1² + ΣW2²); scores when y=None", 0.4),
-                         "stable": ("loss and gradients stay finite for large scores", 0.1),
-                         **{key: (f"gradient of {key}", 0.125) for key in PARAMS}})
+    results = SubChecks({"loss": (_("loss: mean softmax cross-entropy + reg * (ΣW1² + ΣW2²); scores when "
+                                    "y=None"), 0.4),
+                         "stable": (_("loss and gradients stay finite for large scores"), 0.1),
+                         **{key: (_("gradient of {key}").format(key=key), 0.125) for key in PARAMS}})
     for case, out in zip(cases["cases"], outputs["results"]):
         _judge_forward_backward_case(case, out, results)
     return results.into(Report("test_nn_forward_backward", seed))
@@ -184,14 +189,14 @@ def _judge_forward_backward_case(case, out, results):
         return
     ref_loss, ref_grads = reference_loss_and_grads(case["params"], case["X"], case["y"], case["reg"])
     loss_result = compare(torch.tensor(out["loss"], dtype=torch.float64), ref_loss.to(torch.float64), "loss", tol,
-                          functools.partial(_loss_variants, case), UNSTABLE)
+                          functools.partial(_loss_variants, case), unstable())
     grad_results = {}
     for key in PARAMS:
         if key in out["grad_errors"]:
             grad_results[key] = (False, out["grad_errors"][key])
         else:
             grad_results[key] = compare(out["grads"][key], ref_grads[key], f"grads['{key}']", tol,
-                                        functools.partial(_grad_variants, case, key), UNSTABLE)
+                                        functools.partial(_grad_variants, case, key), unstable())
     if case["large"]:
         failures = [r for r in [loss_result, *grad_results.values()] if not r[0]]
         results.add("stable", failures[0] if failures else (True, ""))
@@ -213,23 +218,23 @@ def _loss_pieces(case):
 
 
 def _loss_variants(case):
-    p, X, y, reg, scores, _ = _loss_pieces(case)
+    p, X, y, reg, scores = _loss_pieces(case)[:5]
     N = len(y)
     data = F.cross_entropy(scores, y)
     weights, biases = (p["W1"] ** 2).sum() + (p["W2"] ** 2).sum(), (p["b1"] ** 2).sum() + (p["b2"] ** 2).sum()
     return {
-        "loss is off by exactly reg * (ΣW1² + ΣW2²): the regularisation term is missing": data,
-        "loss is off by exactly reg * (ΣW1² + ΣW2²) / 2: this homework's regularisation has no factor ½":
+        _("loss is off by exactly reg * (ΣW1² + ΣW2²): the regularisation term is missing"): data,
+        _("loss is off by exactly reg * (ΣW1² + ΣW2²) / 2: this homework's regularisation has no factor ½"):
             data + 0.5 * reg * weights,
-        "the data loss is summed over the batch: average it (divide by N)": N * data + reg * weights,
-        "the data loss and regularisation are both multiplied by N: average only the data loss over the batch":
+        _("the data loss is summed over the batch: average it (divide by N)"): N * data + reg * weights,
+        _("the data loss and regularisation are both multiplied by N: average only the data loss over the batch"):
             N * (data + reg * weights),
-        "the biases are regularised: only W1 and W2 are": data + reg * (weights + biases),
-        "only W1 is regularised: add reg * ΣW2²": data + reg * (p["W1"] ** 2).sum(),
-        "only W2 is regularised: add reg * ΣW1²": data + reg * (p["W2"] ** 2).sum(),
-        "softmax is taken over the wrong axis: normalise over classes (dim=1), not over the batch":
+        _("the biases are regularised: only W1 and W2 are"): data + reg * (weights + biases),
+        _("only W1 is regularised: add reg * ΣW2²"): data + reg * (p["W1"] ** 2).sum(),
+        _("only W2 is regularised: add reg * ΣW1²"): data + reg * (p["W2"] ** 2).sum(),
+        _("softmax is taken over the wrong axis: normalise over classes (dim=1), not over the batch"):
             -F.log_softmax(scores, dim=0)[torch.arange(N), y].mean() + reg * weights,
-        "the regularisation uses |W| (L1): this homework uses squared weights (L2)":
+        _("the regularisation uses |W| (L1): this homework uses squared weights (L2)"):
             data + reg * (p["W1"].abs().sum() + p["W2"].abs().sum()),
     }
 
@@ -245,25 +250,25 @@ def _grad_variants(case, key):
     reg_grad = {"W1": 2 * reg * p["W1"], "W2": 2 * reg * p["W2"], "b1": 0, "b2": 0}
     variants = {}
     if key.startswith("W"):
-        variants[f"grads['{key}'] lacks the regularisation gradient 2 * reg * {key}"] = data[key]
-        variants[f"grads['{key}'] uses reg * {key}; the derivative of reg * Σ{key}² is 2 * reg * {key}"] = \
-            data[key] + 0.5 * reg_grad[key]
+        variants[_("grads['{key}'] lacks the regularisation gradient 2 * reg * {key}").format(key=key)] = data[key]
+        variants[_("grads['{key}'] uses reg * {key}; the derivative of reg * Σ{key}² is 2 * reg * {key}").format(
+            key=key)] = data[key] + 0.5 * reg_grad[key]
     else:
-        variants[f"grads['{key}'] is regularised; biases are not"] = data[key] + 2 * reg * p[key]
-        variants[f"grads['{key}'] is zero: the bias gradient is the sum of the upstream gradient over the batch"] = \
-            torch.zeros_like(data[key])
-    variants[f"grads['{key}'] is not divided by N: the loss is a batch mean"] = N * data[key] + reg_grad[key]
+        variants[_("grads['{key}'] is regularised; biases are not").format(key=key)] = data[key] + 2 * reg * p[key]
+        variants[_("grads['{key}'] is zero: the bias gradient is the sum of the upstream gradient over the "
+                   "batch").format(key=key)] = torch.zeros_like(data[key])
+    variants[_("grads['{key}'] is not divided by N: the loss is a batch mean").format(key=key)] = \
+        N * data[key] + reg_grad[key]
     if key in ("W1", "b1"):
         nomask = {"W1": X.t() @ dhidden_nomask, "b1": dhidden_nomask.sum(0)}[key]
-        variants[f"grads['{key}'] ignores the ReLU: zero the upstream gradient where hidden <= 0"] = \
+        variants[_("grads['{key}'] ignores the ReLU: zero the upstream gradient where hidden <= 0").format(key=key)] = \
             nomask + reg_grad[key]
     wrong_axis = (torch.softmax(scores, dim=0) - F.one_hot(y, scores.shape[1]).to(scores.dtype)) / N
+    wrong_softmax = _("the softmax in the backward pass is taken over the batch (dim=0), not over classes (dim=1)")
     if key == "W2":
-        variants["the softmax in the backward pass is taken over the batch (dim=0), not over classes (dim=1)"] = \
-            hidden.t() @ wrong_axis + reg_grad[key]
+        variants[wrong_softmax] = hidden.t() @ wrong_axis + reg_grad[key]
     if key == "b2":
-        variants["the softmax in the backward pass is taken over the batch (dim=0), not over classes (dim=1)"] = \
-            wrong_axis.sum(0)
+        variants[wrong_softmax] = wrong_axis.sum(0)
     return variants
 
 
@@ -316,15 +321,22 @@ def expected_learning_rates(case):
     return [case["lr"] * case["decay"] ** math.ceil(it / case["per_epoch"]) for it in range(case["num_iters"])]
 
 
-TRAIN_SUBCHECKS = (("minibatches of batch_size rows, with their labels and reg", 0.2),
-                   ("SGD steps p -= lr * grad, written back into params", 0.3),
-                   ("learning rate decays once per epoch", 0.2),
-                   ("loss_history has every iteration's loss", 0.1),
-                   ("accuracy recorded once per epoch", 0.2))
+#: nn_train's sub-checks, (key, weight) in report order; train_subcheck_names() names them.
+TRAIN_SUBCHECKS = (("batches", 0.2), ("steps", 0.3), ("decay", 0.2), ("loss_history", 0.1), ("accuracy", 0.2))
+
+
+def train_subcheck_names():
+    """{key: name} of nn_train's sub-checks, in the course's language."""
+    return {"batches": _("minibatches of batch_size rows, with their labels and reg"),
+            "steps": _("SGD steps p -= lr * grad, written back into params"),
+            "decay": _("learning rate decays once per epoch"),
+            "loss_history": _("loss_history has every iteration's loss"),
+            "accuracy": _("accuracy recorded once per epoch")}
 
 
 def judge_train(cases, outputs, seed):
-    results = SubChecks({name: (name, weight) for name, weight in TRAIN_SUBCHECKS})
+    names = train_subcheck_names()
+    results = SubChecks({key: (names[key], weight) for key, weight in TRAIN_SUBCHECKS})
     for case, out in zip(cases["cases"], outputs["results"]):
         tag = f" [{case['name']}]"
         if "error" in out and not out["calls"]:
@@ -340,38 +352,42 @@ def _judge_batches(case, calls):
     n, N = case["num_iters"], len(case["y"])
     problems = []
     if len(calls) != n:
-        problems.append(f"loss_func was called {len(calls)} times; expected once per iteration, num_iters={n}")
+        problems.append(_("loss_func was called {calls} times; expected once per iteration, num_iters={n}").format(
+            calls=len(calls), n=n))
     sizes = {len(c["rows"]) for c in calls}
     whole_set_allowed = case["batch_size"] >= N  # sampling is pointless then: the whole set is a correct batch
     whole = all(len(c["rows"]) == N and torch.equal(c["rows"].sort().values, torch.arange(N)) for c in calls)
     if sizes and sizes != {case["batch_size"]} and not (whole_set_allowed and whole):
-        problems.append("every iteration used the whole training set: sample batch_size rows" if sizes == {N} else
-                        f"batches had sizes {sorted(sizes)}; expected batch_size={case['batch_size']}")
+        problems.append(_("every iteration used the whole training set: sample batch_size rows") if sizes == {N} else
+                        _("batches had sizes {sizes}; expected batch_size={batch_size}").format(
+                            sizes=sorted(sizes), batch_size=case["batch_size"]))
     valid = all(((c["rows"] >= 0) & (c["rows"] < N)).all() for c in calls)
     if not valid:
-        problems.append("a batch holds rows that are not training rows")
+        problems.append(_("a batch holds rows that are not training rows"))
     elif case.get("coverage") and calls:
         never = sorted(set(range(N)) - set(torch.cat([c["rows"] for c in calls]).tolist()))
         if never:
-            last = (": torch.randint(low, high, ...) never returns high, so torch.randint(N, ...) draws every row"
+            last = (_(": torch.randint(low, high, ...) never returns high, so torch.randint(N, ...) draws every row")
                     if never == [N - 1] else "")
-            problems.append(f"row{'s' if len(never) > 1 else ''} {', '.join(map(str, never[:5]))}"
-                            f"{', ...' if len(never) > 5 else ''} of the {N} training rows never appeared in "
-                            f"{len(calls)} batches of {case['batch_size']} (a sampler that can draw every row misses "
-                            f"one here with probability below 1e-9): sample from all N rows{last}")
+            rows = ", ".join(map(str, never[:5])) + (", ..." if len(never) > 5 else "")
+            problems.append(ngettext(
+                "row {rows} of the {N} training rows never appeared in {calls} batches of {batch_size} (a sampler "
+                "that can draw every row misses one here with probability below 1e-9): sample from all N rows{last}",
+                "rows {rows} of the {N} training rows never appeared in {calls} batches of {batch_size} (a sampler "
+                "that can draw every row misses one here with probability below 1e-9): sample from all N rows{last}",
+                len(never)).format(rows=rows, N=N, calls=len(calls), batch_size=case["batch_size"], last=last))
     elif any(c["y"].shape != c["rows"].shape or not torch.equal(c["y"], case["y"][c["rows"]]) for c in calls):
-        problems.append("the labels of a batch do not belong to its rows: index X and y with the same indices")
+        problems.append(_("the labels of a batch do not belong to its rows: index X and y with the same indices"))
     if any(c["reg"] != case["reg"] for c in calls):
-        problems.append("reg is not passed on to loss_func")
-    return [(TRAIN_SUBCHECKS[0][0], not problems, problems[0] if problems else "")]
+        problems.append(_("reg is not passed on to loss_func"))
+    return [("batches", not problems, problems[0] if problems else "")]
 
 
 def _judge_steps(case, out):
     """Every update must be p <- p - lr_it * g_it; the lr actually used is read back from the params."""
-    steps_name, decay_name = TRAIN_SUBCHECKS[1][0], TRAIN_SUBCHECKS[2][0]
     if "params_error" in out:
-        return [(steps_name, False, f"params dict after training is broken: {out['params_error']}"),
-                (decay_name, False, "no parameters to read the steps from")]
+        return [("steps", False, _("params dict after training is broken: {error}").format(error=out["params_error"])),
+                ("decay", False, _("no parameters to read the steps from"))]
     snapshots = [c["params"] for c in out["calls"]] + [out["final_params"]]
     used, direction_ok = [], True
     for it in range(len(snapshots) - 1):
@@ -386,48 +402,51 @@ def _judge_steps(case, out):
         used.append(rates[0])
     still = [k for k in PARAMS if all(torch.equal(snap[k], snapshots[0][k]) for snap in snapshots)]
     if not used or len(still) == len(PARAMS):
-        detail = "the parameters were never updated"
+        detail = _("the parameters were never updated")
     elif still:
-        detail = f"{' and '.join(still)} never changed: update every parameter, p -= learning_rate * grads[p]"
+        detail = _("{names} never changed: update every parameter, p -= learning_rate * grads[p]").format(
+            names=_(" and ").join(still))
     elif direction_ok:
         detail = ""
     elif used[0] < 0:
-        detail = "parameters moved uphill: the update is p -= learning_rate * grad"
+        detail = _("parameters moved uphill: the update is p -= learning_rate * grad")
     else:
-        detail = ("updates are not p -= learning_rate * grads[p] for every parameter "
-                  "(or params are not updated in place)")
+        detail = _("updates are not p -= learning_rate * grads[p] for every parameter (or params are not updated in "
+                   "place)")
     expected = expected_learning_rates(case)[:len(used)]
     schedule_ok = bool(used) and len(used) == case["num_iters"] and all(
         abs(u - e) <= 1e-6 * e for u, e in zip(used, expected))
-    return [(steps_name, bool(used) and direction_ok, detail),
-            (decay_name, schedule_ok, "" if schedule_ok else _diagnose_schedule(case, used, expected))]
+    return [("steps", bool(used) and direction_ok, detail),
+            ("decay", schedule_ok, "" if schedule_ok else _diagnose_schedule(case, used, expected))]
 
 
 def _diagnose_schedule(case, used, expected):
     if not used:
-        return "no update to read the learning rate from"
+        return _("no update to read the learning rate from")
     lr, decay, n = case["lr"], case["decay"], len(used)
 
     def matches(rates):
         return all(abs(u - r) <= 1e-6 * abs(r) for u, r in zip(used, rates))
     if matches([lr] * n):
-        return "the learning rate never decays: multiply it by learning_rate_decay once per epoch"
+        return _("the learning rate never decays: multiply it by learning_rate_decay once per epoch")
     if matches([lr * decay ** it for it in range(n)]):
-        return "the learning rate decays every iteration; decay it once per epoch (when it % iterations_per_epoch == 0)"
+        return _("the learning rate decays every iteration; decay it once per epoch (when it % iterations_per_epoch "
+                 "== 0)")
     if matches([lr * decay ** (it // case["per_epoch"] + 1) for it in range(n)]):
-        return "the learning rate is decayed before the update of the first iteration; decay after updating"
+        return _("the learning rate is decayed before the update of the first iteration; decay after updating")
     if abs(used[0] - lr) > 1e-6 * lr:
-        return f"the first step used learning rate {used[0]:.4g}, expected learning_rate={lr:.4g}"
-    return (f"the learning rates used were {[round(u, 4) for u in used[:6]]}..., "
-            f"expected {[round(e, 4) for e in expected[:6]]}...")
+        return _("the first step used learning rate {used}, expected learning_rate={lr}").format(
+            used=f"{used[0]:.4g}", lr=f"{lr:.4g}")
+    return _("the learning rates used were {used}..., expected {expected}...").format(
+        used=[round(u, 4) for u in used[:6]], expected=[round(e, 4) for e in expected[:6]])
 
 
 def _judge_histories(case, out):
     n, per_epoch = case["num_iters"], case["per_epoch"]
     stats = out.get("stats", {})
-    loss_name, acc_name = TRAIN_SUBCHECKS[3][0], TRAIN_SUBCHECKS[4][0]
     loss_ok = stats.get("loss_history") == [k + 0.25 for k in range(n)]
-    loss_detail = "" if loss_ok else "loss_history should hold the loss of every iteration, in order (use loss.item())"
+    loss_detail = "" if loss_ok else _("loss_history should hold the loss of every iteration, in order (use "
+                                       "loss.item())")
     epochs = len([it for it in range(n) if it % per_epoch == 0])
     train_expected, val_expected = [], []
     for call in out["pred_calls"]:
@@ -440,13 +459,13 @@ def _judge_histories(case, out):
     for key, expected in (("train_acc_history", train_expected), ("val_acc_history", val_expected)):
         values = stats.get(key)
         if values is None:
-            problems.append(f"{key} is missing or not a list of numbers")
+            problems.append(_("{key} is missing or not a list of numbers").format(key=key))
         elif len(values) != epochs:
-            problems.append(f"{key} has {len(values)} entries; expected one per epoch ({epochs}), recorded when "
-                            "it % iterations_per_epoch == 0")
+            problems.append(_("{key} has {entries} entries; expected one per epoch ({epochs}), recorded when it % "
+                              "iterations_per_epoch == 0").format(key=key, entries=len(values), epochs=epochs))
         elif len(expected) != epochs or any(abs(v - e) > 1e-6 for v, e in zip(values, expected)):
-            problems.append(f"{key} does not match the accuracy of pred_func's predictions")
-    return [(loss_name, loss_ok, loss_detail), (acc_name, not problems, problems[0] if problems else "")]
+            problems.append(_("{key} does not match the accuracy of pred_func's predictions").format(key=key))
+    return [("loss_history", loss_ok, loss_detail), ("accuracy", not problems, problems[0] if problems else "")]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -482,15 +501,15 @@ def judge_predict(cases, outputs, seed):
         if same_shape and torch.equal(labels.long(), expected):
             labels_ok.append((True, ""))
         elif labels.shape == scores.shape:
-            labels_ok.append((False, "nn_predict returned the scores; return argmax over classes (dim=1)"))
+            labels_ok.append((False, _("nn_predict returned the scores; return argmax over classes (dim=1)")))
         elif labels.shape == (scores.shape[1],) or (same_shape and torch.equal(labels.long(), scores.argmax(0))):
-            labels_ok.append((False, "argmax is taken over the wrong axis: over classes, dim=1"))
+            labels_ok.append((False, _("argmax is taken over the wrong axis: over classes, dim=1")))
         elif same_shape and torch.equal(labels.long(), scores.argmin(dim=1)):
-            labels_ok.append((False, "nn_predict returns the lowest-scoring class; use argmax"))
+            labels_ok.append((False, _("nn_predict returns the lowest-scoring class; use argmax")))
         else:
-            labels_ok.append((False, "labels are wrong: expected the argmax of the scores over classes "
-                                     f"(shape {tuple(expected.shape)})"))
-    add_all(report, "labels = argmax of the scores over classes", 1.0, labels_ok)
+            labels_ok.append((False, _("labels are wrong: expected the argmax of the scores over classes (shape "
+                                       "{shape})").format(shape=tuple(expected.shape))))
+    add_all(report, _("labels = argmax of the scores over classes"), 1.0, labels_ok)
     return report
 
 
@@ -515,41 +534,46 @@ def case_two_layer_net(rng):
                 {"X": X_val, "params": params, "forward_scores": val_scores, "forward_hidden": val_hidden}]}
 
 
-METHODS = {"loss": "net.loss(X, y, reg) returns nn_forward_backward(self.params, X, y, reg)",
-           "train": "net.train(...) returns nn_train(self.params, nn_forward_backward, nn_predict, ...) "
-                    "with its arguments",
-           "predict": "net.predict(X) returns nn_predict(self.params, nn_forward_backward, X)"}
+def method_names():
+    """{method: the name of its sub-check} of TwoLayerNet's methods, in the course's language."""
+    return {"loss": _("net.loss(X, y, reg) returns nn_forward_backward(self.params, X, y, reg)"),
+            "train": _("net.train(...) returns nn_train(self.params, nn_forward_backward, nn_predict, ...) with its "
+                       "arguments"),
+            "predict": _("net.predict(X) returns nn_predict(self.params, nn_forward_backward, X)")}
 
 
 def judge_two_layer_net(case, out, seed):
     report = Report("test_two_layer_net", seed)
     D, H, C, std = case["D"], case["H"], case["C"], case["std"]
-    init_name = "__init__: W ~ std * randn, zero biases, shapes, dtype"
+    init_name = _("__init__: W ~ std * randn, zero biases, shapes, dtype")
+    methods = method_names()
     if "init_error" in out:
-        report.add(init_name, 0.4, False, f"TwoLayerNet(...) failed: {out['init_error']}")
-        for method in METHODS.values():
-            report.add(method, 0.2, False, "no network to test: __init__ failed")
+        report.add(init_name, 0.4, False, _("TwoLayerNet(...) failed: {error}").format(error=out["init_error"]))
+        for method in methods.values():
+            report.add(method, 0.2, False, _("no network to test: __init__ failed"))
         return report
     params = out["params"]
     shapes = {k: tuple(v.shape) for k, v in params.items()}
     problems = []
     if shapes != {"W1": (D, H), "b1": (H,), "W2": (H, C), "b2": (C,)}:
-        problems.append(f"parameter shapes {shapes}; expected W1 ({D}, {H}), b1 ({H},), W2 ({H}, {C}), b2 ({C},)")
+        problems.append(_("parameter shapes {shapes}; expected W1 ({D}, {H}), b1 ({H},), W2 ({H}, {C}), "
+                          "b2 ({C},)").format(shapes=shapes, D=D, H=H, C=C))
     elif any(v.dtype != torch.float64 for v in params.values()):
-        problems.append("parameters ignore the dtype argument")
+        problems.append(_("parameters ignore the dtype argument"))
     elif any(torch.count_nonzero(params[b]) for b in ("b1", "b2")):
-        problems.append("biases should start at zero")
+        problems.append(_("biases should start at zero"))
     else:
         for key in ("W1", "W2"):
             measured = params[key].std().item()
             if not 0.7 * std < measured < 1.3 * std:
-                problems.append(f"{key} has standard deviation {measured:.3g}; expected std * randn, std={std}")
+                problems.append(_("{key} has standard deviation {measured}; expected std * randn, std={std}").format(
+                    key=key, measured=f"{measured:.3g}", std=std))
     report.add(init_name, 0.4, not problems, problems[0] if problems else "")
-    methods = out["methods"]
-    for method, (ok, detail) in (("loss", _judge_net_loss(case, methods["loss"])),
-                                 ("train", _judge_net_train(methods["train"])),
-                                 ("predict", _judge_net_predict(case, methods["predict"]))):
-        report.add(METHODS[method], 0.2, ok, detail)
+    ran = out["methods"]
+    for method, (ok, detail) in (("loss", _judge_net_loss(case, ran["loss"])),
+                                 ("train", _judge_net_train(ran["train"])),
+                                 ("predict", _judge_net_predict(case, ran["predict"]))):
+        report.add(methods[method], 0.2, ok, detail)
     return report
 
 
@@ -558,20 +582,22 @@ def _judge_net_loss(case, result):
         return False, f"net.loss(...) {result['error']}"
     tol = TOL[torch.float64]
     checks = [compare(torch.tensor(result["loss"], dtype=torch.float64),
-                      torch.tensor(case["loss"], dtype=torch.float64), "net.loss(X, y, reg)'s loss", tol),
-              compare(result["scores"], case["lookup"][1]["forward_scores"], "net.loss(X)'s scores", tol)]
-    checks += [compare(result["grads"][k], case["grads"][k], f"net.loss(X, y, reg)'s grads['{k}']", tol)
+                      torch.tensor(case["loss"], dtype=torch.float64), _("net.loss(X, y, reg)'s loss"), tol),
+              compare(result["scores"], case["lookup"][1]["forward_scores"], _("net.loss(X)'s scores"), tol)]
+    checks += [compare(result["grads"][k], case["grads"][k], _("net.loss(X, y, reg)'s grads['{key}']").format(key=k),
+                       tol)
                for k in PARAMS]
     failures = [detail for ok, detail in checks if not ok]
-    return not failures, (failures[0] + ": return nn_forward_backward(self.params, X, y, reg)") if failures else ""
+    return not failures, _("{problem}: return nn_forward_backward(self.params, X, y, reg)").format(
+        problem=failures[0]) if failures else ""
 
 
 def _judge_net_train(result):
     if "error" in result:
         return False, f"net.train(...) {result['error']}"
     ok = result["calls"] == 1 and result["arguments"] and result["returned"]
-    return ok, "" if ok else ("train should call nn_train(self.params, nn_forward_backward, nn_predict, X, y, X_val, "
-                              "y_val, ...) once, passing on every argument, and return what it returns")
+    return ok, "" if ok else _("train should call nn_train(self.params, nn_forward_backward, nn_predict, X, y, X_val, "
+                               "y_val, ...) once, passing on every argument, and return what it returns")
 
 
 def _judge_net_predict(case, result):
@@ -579,8 +605,8 @@ def _judge_net_predict(case, result):
         return False, f"net.predict(...) {result['error']}"
     expected = case["lookup"][1]["forward_scores"].argmax(dim=1)
     ok = result["labels"].shape == expected.shape and torch.equal(result["labels"].long(), expected)
-    return ok, "" if ok else ("net.predict(X) should return the predicted labels: "
-                              "nn_predict(self.params, nn_forward_backward, X)")
+    return ok, "" if ok else _("net.predict(X) should return the predicted labels: nn_predict(self.params, "
+                               "nn_forward_backward, X)")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -607,40 +633,45 @@ def case_find_best_net(rng):
     return {"grid": grid, "accs": accs, "D": D, "C": C, "data": data}
 
 
-FIND_SUBCHECKS = (("tries every combination from get_param_set_fn()", 0.3),
-                  ("returns the net with the best validation accuracy, and that accuracy", 0.4),
-                  ("returns the best net's training stats", 0.1),
-                  ("network sizes come from the data", 0.1))
+def find_subchecks():
+    """find_best_net's sub-checks, (name, weight) in report order, named in the course's language."""
+    return ((_("tries every combination from get_param_set_fn()"), 0.3),
+            (_("returns the net with the best validation accuracy, and that accuracy"), 0.4),
+            (_("returns the best net's training stats"), 0.1),
+            (_("network sizes come from the data"), 0.1))
 
 
 def judge_find_best_net(case, out, seed):
     report = Report("test_find_best_net", seed)
+    subchecks = find_subchecks()
     # The notebook's visible check states the same rules (helpers.spies.param_set_problems).
     problems = ([f"get_param_set {out['param_set_error']}"] if "param_set_error" in out else
                 param_set_problems(out.get("param_set")))
-    report.add("get_param_set returns four valid lists", 0.1, not problems, "; ".join(problems))
+    report.add(_("get_param_set returns four valid lists"), 0.1, not problems, _("; ").join(problems))
     if "error" in out:
-        results = SubChecks({name: (name, weight) for name, weight in FIND_SUBCHECKS})
+        results = SubChecks({name: (name, weight) for name, weight in subchecks})
         results.fail(f"find_best_net {out['error']}")
         return results.into(report)
-    combos = [tuple(combo) for combo, _ in case["accs"]]
+    combos = [tuple(combo) for combo, _acc in case["accs"]]
     tried = {tuple(n["trained"]) for n in out["nets"] if n["trained"]}
     ok = tried >= set(combos)
-    report.add(*FIND_SUBCHECKS[0], ok, "" if ok else f"tried {len(tried & set(combos))} of the {len(combos)} "
-               "combinations of (learning rate, hidden size, reg, decay) from get_param_set_fn()")
+    report.add(*subchecks[0], ok, "" if ok else _("tried {tried} of the {combinations} combinations of (learning "
+                                                  "rate, hidden size, reg, decay) from get_param_set_fn()").format(
+        tried=len(tried & set(combos)), combinations=len(combos)))
     best_combo, best_acc = max(case["accs"], key=lambda pair: pair[1])
     best = out["nets"][out["best_index"]] if out["best_index"] >= 0 else None
     acc = out["best_val_acc"]
     ok = (best is not None and best["trained"] == best_combo
           and (abs(acc - best_acc / 100) < 1e-6 or abs(acc - best_acc) < 1e-4))
-    report.add(*FIND_SUBCHECKS[1], ok, "" if ok else
-               "the returned net or accuracy is not the one with the highest validation accuracy")
-    report.add(*FIND_SUBCHECKS[2], out["best_stat_is_its_stats"],
+    report.add(*subchecks[1], ok, "" if ok else
+               _("the returned net or accuracy is not the one with the highest validation accuracy"))
+    report.add(*subchecks[2], out["best_stat_is_its_stats"],
                "" if out["best_stat_is_its_stats"]
-               else "best_stat should be the dict that best_net.train(...) returned")
+               else _("best_stat should be the dict that best_net.train(...) returned"))
     ok = bool(out["nets"]) and all(n["sizes"][0] == case["D"] and n["sizes"][2] == case["C"] for n in out["nets"])
-    report.add(*FIND_SUBCHECKS[3], ok, "" if ok else f"build TwoLayerNet(input_size=X_train.shape[1] ({case['D']}), "
-               f"..., output_size=number of classes ({case['C']}))")
+    report.add(*subchecks[3], ok, "" if ok else _("build TwoLayerNet(input_size=X_train.shape[1] ({D}), ..., "
+                                                  "output_size=number of classes ({C}))").format(D=case["D"],
+                                                                                                C=case["C"]))
     return report
 
 
@@ -690,9 +721,9 @@ def check_best_model(path, data=None, seed=None, max_bytes=MAX_CHECKPOINT_BYTES)
     `data` (a load_dataset dict) may be passed to avoid reloading; it must match the checkpoint's dataset.
     A checkpoint declaring more than `max_bytes` of tensors is refused before it is inflated.
     """
-    _, seed = new_rng(seed)
+    seed = new_rng(seed)[1]
     report = Report("test_best_model", seed)
-    name = "accuracy of the saved best model"
+    name = _("accuracy of the saved best model")
     try:
         checkpoint = load_checkpoint(path, max_bytes=max_bytes)
         dataset, params = checkpoint["dataset"], checkpoint["params"]
@@ -700,13 +731,14 @@ def check_best_model(path, data=None, seed=None, max_bytes=MAX_CHECKPOINT_BYTES)
             raise ValueError(f"the checkpoint names dataset {dataset!r}; expected one of {sorted(BEST_MODEL_TARGETS)}")
         params = {k: as_plain_tensor(params[k], k).to(torch.float64) for k in PARAMS}
     except Exception as error:  # noqa: BLE001 - an untrusted file may fail to load in any way
-        report.add(name, 1.0, False, f"{Path(path).name} could not be read as a TwoLayerNet checkpoint "
-                                     f"({_first_line(error)}); run the cell that saves best_net")
+        report.add(name, 1.0, False, _("{file} could not be read as a TwoLayerNet checkpoint ({error}); run the cell "
+                                       "that saves best_net").format(file=Path(path).name, error=_first_line(error)))
         return report
     course = course_dataset()
     if dataset != course:
-        report.add(name, 1.0, False, f"{Path(path).name} was trained on {dataset}, but this course uses {course} "
-                                     f"(its helpers/course.toml): train best_net on {course} and save it again")
+        report.add(name, 1.0, False, _("{file} was trained on {dataset}, but this course uses {course} (its "
+                                       "helpers/course.toml): train best_net on {course} and save it again").format(
+            file=Path(path).name, dataset=dataset, course=course))
         return report
     if data is None or data.get("dataset") != dataset:
         data = evaluation_data(dataset)
@@ -717,21 +749,25 @@ def check_best_model(path, data=None, seed=None, max_bytes=MAX_CHECKPOINT_BYTES)
         hidden = W1.shape[1] if W1.dim() == 2 else -1
         if (W1.dim() != 2 or W1.shape[0] != X.shape[1] or W2.shape != (hidden, int(y.max()) + 1)
                 or b1.shape != (hidden,) or b2.shape != (W2.shape[1],)):
-            report.add(name, 1.0, False, f"the checkpoint's shapes do not fit {dataset} "
-                                         f"(W1 {tuple(params['W1'].shape)}, W2 {tuple(params['W2'].shape)})")
+            report.add(name, 1.0, False, _("the checkpoint's shapes do not fit {dataset} (W1 {W1}, W2 {W2})").format(
+                dataset=dataset, W1=tuple(params["W1"].shape), W2=tuple(params["W2"].shape)))
             return report
         acc = _accuracy(params, X, y)
         shares.append((split, acc, target, min(max((acc - target + BEST_MODEL_MARGIN) / BEST_MODEL_MARGIN, 0), 1)))
-    text = ", ".join(f"{split} accuracy {100 * acc:.2f}% (target {100 * target:.0f}%)"
-                     for split, acc, target, _ in shares)
-    share = min(s for *_, s in shares)
+    text = ", ".join(_("{split} accuracy {accuracy}% (target {target}%)").format(
+        split=split, accuracy=f"{100 * acc:.2f}", target=f"{100 * target:.0f}")
+        for split, acc, target, _share in shares)
+    share = min(s for *_rest, s in shares)
     if share == 1:
-        report.add(f"{name} on {dataset}: {text}", 1.0, True)
+        report.add(_("{name} on {dataset}: {accuracies}").format(name=name, dataset=dataset, accuracies=text), 1.0,
+                   True)
     else:
-        report.add(f"{name} on {dataset}", 1.0 - share, False,
-                   f"{text}: tune further (hidden size, learning rate, regularisation, decay, iterations)")
+        report.add(_("{name} on {dataset}").format(name=name, dataset=dataset), 1.0 - share, False,
+                   _("{accuracies}: tune further (hidden size, learning rate, regularisation, decay, "
+                     "iterations)").format(accuracies=text))
         if share > 0:
-            report.add(f"{name} is within {100 * BEST_MODEL_MARGIN:.0f} points of the target", share, True)
+            report.add(_("{name} is within {points} points of the target").format(
+                name=name, points=f"{100 * BEST_MODEL_MARGIN:.0f}"), share, True)
     return report
 
 

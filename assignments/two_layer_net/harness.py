@@ -5,6 +5,7 @@ import inspect
 import torch
 
 from autograder.harness.core import StudentError, as_plain_tensor, call_student, device_for, namespace_of, plain_float
+from autograder.harness.i18n import _
 from helpers.spies import patched_names
 
 PARAMS = ("W1", "b1", "W2", "b2")
@@ -26,11 +27,11 @@ def _error(error):
 def run_forward_pass(nn_forward_pass, cases):
     results = []
     for case in cases["cases"]:
-        params, X, _ = _on_device(case)
+        params, X = _on_device(case)[:2]
         try:
             out = call_student(nn_forward_pass, params, X)
             if not isinstance(out, tuple) or len(out) != 2:
-                raise StudentError("should return the pair (scores, hidden)")
+                raise StudentError(_("should return the pair (scores, hidden)"))
             results.append({"scores": as_plain_tensor(out[0], "scores"), "hidden": as_plain_tensor(out[1], "hidden")})
         except StudentError as error:
             results.append(_error(error))
@@ -52,13 +53,13 @@ class ForwardOracle:
                     params[k].shape == case_params[k].shape and _equal(params[k].cpu().to(case_X.dtype), case_params[k])
                     for k in PARAMS):
                 return scores.to(X.device, X.dtype).clone(), hidden.to(X.device, X.dtype).clone()
-        raise RuntimeError("nn_forward_pass is replaced by a correct version during this test, and it was called "
-                           "with inputs other than the params and X that the test passed")
+        raise RuntimeError(_("nn_forward_pass is replaced by a correct version during this test, and it was called "
+                             "with inputs other than the params and X that the test passed"))
 
     def scores(self, params, X, y=None, reg=0.0):
         """Stands in for nn_forward_backward (or a loss_func) asked for scores only."""
         if y is not None:
-            raise RuntimeError("this test only asks for scores: call loss_func(params, X) without y")
+            raise RuntimeError(_("this test only asks for scores: call loss_func(params, X) without y"))
         return self(params, X)[0]
 
 
@@ -77,16 +78,16 @@ def run_forward_backward(nn_forward_backward, cases):
                 params, X, device = _on_device(case)
                 out = call_student(nn_forward_backward, params, X, case["y"].to(device, copy=True), case["reg"])
                 if not isinstance(out, tuple) or len(out) != 2:
-                    raise StudentError("should return the pair (loss, grads) when y is given")
+                    raise StudentError(_("should return the pair (loss, grads) when y is given"))
                 loss, grads = out
                 result["loss"] = plain_float(loss, "loss")
                 if not isinstance(grads, dict):
-                    raise StudentError(f"grads should be a dict, got {type(grads).__name__}")
+                    raise StudentError(_("grads should be a dict, got {type}").format(type=type(grads).__name__))
                 result["grads"], result["grad_errors"] = {}, {}
                 for key in PARAMS:
                     try:
                         if grads.get(key) is None:
-                            raise StudentError(f"grads['{key}'] is missing")
+                            raise StudentError(_("grads['{key}'] is missing").format(key=key))
                         result["grads"][key] = as_plain_tensor(grads[key], f"grads['{key}']")
                     except StudentError as error:
                         result["grad_errors"][key] = error.text
@@ -111,9 +112,9 @@ class LossSpy:
     def __call__(self, params, X, y=None, reg=0.0):
         k = len(self.calls)
         if y is None:
-            raise RuntimeError("nn_train should call loss_func with y (and reg) to get the loss and gradients")
+            raise RuntimeError(_("nn_train should call loss_func with y (and reg) to get the loss and gradients"))
         if k >= len(self.case["grads"]):
-            raise _Overrun(f"loss_func was called more than num_iters={self.case['num_iters']} times")
+            raise _Overrun(_("loss_func was called more than num_iters={n} times").format(n=self.case["num_iters"]))
         self.calls.append({"params": {n: as_plain_tensor(params[n], n) for n in PARAMS},
                            "rows": X[:, 0].detach().round().long().cpu(),
                            "y": torch.as_tensor(y).detach().cpu().long().clone(),
@@ -148,7 +149,7 @@ def _run_train_case(nn_train, case):
                              learning_rate_decay=case["decay"], reg=case["reg"], num_iters=case["num_iters"],
                              batch_size=case["batch_size"], verbose=False)
         if not isinstance(stats, dict):
-            raise StudentError(f"should return a dict of histories, got {type(stats).__name__}")
+            raise StudentError(_("should return a dict of histories, got {type}").format(type=type(stats).__name__))
         out["stats"] = {}
         for key in ("loss_history", "train_acc_history", "val_acc_history"):
             try:
@@ -161,7 +162,8 @@ def _run_train_case(nn_train, case):
     try:
         out["final_params"] = {k: as_plain_tensor(params[k], f"params['{k}']") for k in PARAMS}
     except (StudentError, KeyError) as error:
-        out["params_error"] = getattr(error, "text", f"params['{error}'] is missing")
+        out["params_error"] = error.text if hasattr(error, "text") else _("params['{key}'] is missing").format(
+            key=error)
     return out
 
 
@@ -173,7 +175,7 @@ def run_predict(nn_predict, cases):
     results = []
     with patched_names(namespace_of(nn_predict), nn_forward_pass=oracle, nn_forward_backward=oracle.scores):
         for case in cases["cases"]:
-            params, X, _ = _on_device(case)
+            params, X = _on_device(case)[:2]
             try:
                 labels = as_plain_tensor(call_student(nn_predict, params, oracle.scores, X), "labels")
                 results.append({"labels": labels})
@@ -195,7 +197,8 @@ class TrainSpy:
         try:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError as error:
-            raise StudentError(f"called nn_train with arguments that do not fit its signature ({error})") from None
+            raise StudentError(_("called nn_train with arguments that do not fit its signature ({error})").format(
+                error=error)) from None
         bound.apply_defaults()
         self.calls.append(dict(bound.arguments))
         return self.result
@@ -229,8 +232,8 @@ def run_two_layer_net(TwoLayerNet, case):
         oracle(params, X)  # raises unless these are the net's params and the X that net.loss received
         if reg == case["reg"] and _same(y, case["y"]):
             return torch.tensor(case["loss"], dtype=torch.float64), {k: g.clone() for k, g in case["grads"].items()}
-        raise RuntimeError("nn_forward_backward is replaced during this test, and it was called with another y or "
-                           "reg than the ones net.loss received")
+        raise RuntimeError(_("nn_forward_backward is replaced during this test, and it was called with another y "
+                             "or reg than the ones net.loss received"))
 
     def predict_lookup(params, loss_func, X):
         return oracle.scores(params, X).argmax(dim=1)
@@ -260,7 +263,7 @@ def _net_loss(net, case):
     try:
         value = call_student(net.loss, case["X"], case["y"], reg=case["reg"])
         if not isinstance(value, tuple) or len(value) != 2 or not isinstance(value[1], dict):
-            raise StudentError("net.loss(X, y, reg) should return the pair (loss, grads)")
+            raise StudentError(_("net.loss(X, y, reg) should return the pair (loss, grads)"))
         loss, grads = value
         return {"loss": plain_float(loss, "loss"),
                 "grads": {k: as_plain_tensor(grads.get(k), f"grads['{k}']") for k in PARAMS},
@@ -286,7 +289,7 @@ def run_find_best_net(find_best_net, get_param_set, case):
     out = {}
     try:
         values = call_student(get_param_set)
-        out["param_set"] = [[plain_float(x, "a hyper-parameter") for x in v] for v in values]
+        out["param_set"] = [[plain_float(x, _("a hyper-parameter")) for x in v] for v in values]
     except (StudentError, TypeError, ValueError) as error:
         out["param_set_error"] = getattr(error, "text", str(error))
     grid, accs, C, M = case["grid"], case["accs"], case["C"], len(case["data"]["y_val"])
@@ -337,6 +340,6 @@ def run_find_best_net(find_best_net, get_param_set, case):
 def _numbers(values):
     """Plain floats, or None when the student passed something that is not a number."""
     try:
-        return None if values is None else [plain_float(v, "a hyper-parameter") for v in values]
+        return None if values is None else [plain_float(v, _("a hyper-parameter")) for v in values]
     except StudentError:
         return None

@@ -34,6 +34,7 @@ from autograder.grade import canary, fingerprint, intake, reports, sandbox
 from autograder.grade.results import Job, JobTemplate, Result
 from autograder.grade.sandbox import Limits
 from autograder.grade.task import clock, grade_submission, worker_report
+from autograder.harness.i18n import _
 from autograder.gradebook import ensure_assignment, record_results
 from autograder.notebooks import answer_cells, grade_id, read_notebook, setup_cell
 from autograder.term import calendar
@@ -87,7 +88,8 @@ def plan_job(template, sub, seed=None):
         except intake.TooLarge as error:
             problem = ("too-large", str(error))
         except (OSError, zipfile.BadZipFile) as error:
-            problem = ("invalid-notebook", f"{sub.notebook_name} could not be read ({error})")
+            problem = ("invalid-notebook", _("{notebook} could not be read ({error})").format(
+                notebook=sub.notebook_name, error=error))
     for name in template.side_file_names:
         file = sub.side_files.get(name)
         if file is None or problem is not None:  # a submission with a problem is not graded

@@ -12,6 +12,7 @@ import ast
 import threading
 from dataclasses import dataclass, field
 
+from autograder.harness.i18n import _
 from autograder.notebooks import grade_id, source_text
 
 
@@ -64,13 +65,14 @@ class Cell:
         if self.mode == SKIPPED:
             return False
         self.mode = DEFINITIONS if self.mode == FULL and not self.added else SKIPPED
-        then = "ran only its definitions" if self.mode == DEFINITIONS else "left it out"
-        self.notes.append(f"{self.label} {why}; the grader then {then}")
+        note = (_("{cell} {why}; the grader then ran only its definitions") if self.mode == DEFINITIONS else
+                _("{cell} {why}; the grader then left it out"))
+        self.notes.append(note.format(cell=self.label, why=why))
         return True
 
     @property
     def label(self):
-        return self.id if self.added else f"the answer cell {self.id}"
+        return self.id if self.added else _("the answer cell {cell}").format(cell=self.id)
 
 
 def plan(nb, answer_cells):
@@ -93,31 +95,35 @@ def plan(nb, answer_cells):
                  and _defines(text, names[0])]
         if found:
             chosen[found[-1]] = cell_id
-            notes.append(f"the answer cell {cell_id} had lost its nbgrader id; graded the cell that defines {names[0]}")
+            notes.append(_("the answer cell {cell} had lost its nbgrader id; graded the cell that defines "
+                           "{name}").format(cell=cell_id, name=names[0]))
         else:
-            notes.append(f"the answer cell {cell_id} is missing")
+            notes.append(_("the answer cell {cell} is missing").format(cell=cell_id))
     cells = []
     for index, text in enumerate(sources):
         if index in chosen:
             cells.append(Cell(chosen[index], text, added=False))
         elif ids[index] is None and text.strip():
-            cells.append(_added_cell(f"added cell {index + 1}", text))
+            cells.append(_added_cell(_("added cell {number}").format(number=index + 1), text))
     return cells, notes
 
 
 def _added_cell(cell_id, source):
     """A cell the student added: its definitions to run (nothing if it does not parse), and a note saying so."""
     first = next(line for line in source.splitlines() if line.strip()).strip()
-    where = f"{cell_id} (`{first[:60]}`)"
+    where = _("{cell} (`{line}`)").format(cell=cell_id, line=first[:60])
     try:
-        _, names, skipped = definitions_only(source)
+        names, skipped = definitions_only(source)[1:]
     except SyntaxError as error:
-        return Cell(cell_id, source, True, SKIPPED, [f"{where} has a syntax error (line {error.lineno}: "
-                                                      f"{error.msg}); it was left out and costs nothing"])
-    note = f"{where}: " + (f"ran its definitions ({', '.join(names)})" if names else "found no definitions to run")
+        return Cell(cell_id, source, True, SKIPPED, [
+            _("{cell} has a syntax error (line {line}: {message}); it was left out and costs nothing").format(
+                cell=where, line=error.lineno, message=error.msg)])
+    note = (_("{cell}: ran its definitions ({names})").format(cell=where, names=", ".join(names)) if names else
+            _("{cell}: found no definitions to run").format(cell=where))
     if skipped:
         lines = ", ".join(str(n) for n in skipped[:5]) + (", ..." if len(skipped) > 5 else "")
-        note += f"; left out its other statements (line {lines}): the grader does not train, plot or load data"
+        note += _("; left out its other statements (line {lines}): the grader does not train, plot or load "
+                  "data").format(lines=lines)
     return Cell(cell_id, source, True, DEFINITIONS, [note])
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from nbgrader.plugins.zipcollect import FileNameCollectorPlugin
 
+from autograder.harness.i18n import _
 from autograder.term.calendar import arrival_from_lms, arrival_from_nbgrader
 from helpers.submit import ID_CHARACTERS, MANIFEST_NAME
 from helpers.utils import human_size
@@ -55,8 +56,9 @@ class Source:
     def read(self, max_bytes):
         """The file's bytes; TooLarge when its declared size (or what it inflates to) is over `max_bytes`."""
         if self.size > max_bytes:
-            raise TooLarge(f"{self.name} is {human_size(self.size)}{' once unpacked' if self.archive else ''}; "
-                           f"the limit is {human_size(max_bytes)}")
+            raise TooLarge((_("{file} is {size} once unpacked; the limit is {limit}") if self.archive else
+                            _("{file} is {size}; the limit is {limit}")).format(
+                file=self.name, size=human_size(self.size), limit=human_size(max_bytes)))
         if self.archive is None:
             with open(self.path, "rb") as f:
                 content = f.read(max_bytes + 1)
@@ -64,15 +66,15 @@ class Source:
             with open_zip(self.archive, self.package) as archive, archive.open(self.path) as f:
                 content = f.read(max_bytes + 1)
         if len(content) > max_bytes:  # grew since intake looked
-            raise TooLarge(f"{self.name} is over the limit of {human_size(max_bytes)}")
+            raise TooLarge(_("{file} is over the limit of {limit}").format(file=self.name, limit=human_size(max_bytes)))
         return content
 
     def changed_note(self, content):
         """A note when `content` is not what the submission package's manifest hashed (else None)."""
         if self.sha256 is None or hashlib.sha256(content).hexdigest() == self.sha256:
             return None
-        return (f"{self.name} is not the file the self-check packaged (its SHA-256 differs from {MANIFEST_NAME}'s): "
-                f"it was changed afterwards")
+        return _("{file} is not the file the self-check packaged (its SHA-256 differs from {manifest}'s): it was "
+                 "changed afterwards").format(file=self.name, manifest=MANIFEST_NAME)
 
 
 @dataclass
@@ -120,8 +122,8 @@ def _from_folder(root, assignment, notebook_name):
         if entry.is_file() and entry.name.endswith(".zip") and is_package(entry):
             package = _from_package(entry, assignment, notebook_name)
             if package.student_id in by_id:
-                package.notes.append(f"student id {package.student_id!r} also submitted other files; this package "
-                                     f"is graded as {package.student_id}-{entry.stem}")
+                package.notes.append(_("student id {student!r} also submitted other files; this package is graded "
+                                       "as {student}-{name}").format(student=package.student_id, name=entry.stem))
                 package.student_id = f"{package.student_id}-{entry.stem}"
             by_id[package.student_id] = package
             continue
@@ -132,7 +134,8 @@ def _from_folder(root, assignment, notebook_name):
         elif entry.is_dir():
             _add_folder(sub, entry, notebook_name)
         else:
-            sub.notes.append(f"{entry.name} is not a notebook (expected {sid}.ipynb)")
+            sub.notes.append(_("{file} is not a notebook (expected {student}.ipynb)").format(file=entry.name,
+                                                                                              student=sid))
     return _finish(by_id.values(), notebook_name)
 
 
@@ -166,32 +169,36 @@ def _from_package(path, assignment, notebook_name, member=None, student_id=None)
         manifest, problem = {}, None
         entry = archive.getinfo(MANIFEST_NAME)
         if entry.file_size > MANIFEST_BYTES:
-            problem = f"its {MANIFEST_NAME} is {human_size(entry.file_size)} (at most {human_size(MANIFEST_BYTES)})"
+            problem = _("its {manifest} is {size} (at most {limit})").format(
+                manifest=MANIFEST_NAME, size=human_size(entry.file_size), limit=human_size(MANIFEST_BYTES))
         else:
             try:
                 manifest = json.loads(archive.read(MANIFEST_NAME))
             except ValueError as error:
-                problem = f"its {MANIFEST_NAME} is not valid JSON ({error})"
+                problem = _("its {manifest} is not valid JSON ({error})").format(manifest=MANIFEST_NAME, error=error)
     if not isinstance(manifest, dict):
-        manifest, problem = {}, f"its {MANIFEST_NAME} is not a JSON object"
+        manifest, problem = {}, _("its {manifest} is not a JSON object").format(manifest=MANIFEST_NAME)
     files = manifest["files"] if isinstance(manifest.get("files"), dict) else {}
     suffix = f"_{assignment}.zip"
     sid = student_id or (label[:-len(suffix)] if label.endswith(suffix) and len(label) > len(suffix) else None)
     sub = Submission(sid or str(manifest.get("student_id") or Path(label).stem))
-    sub.notes.append(f"submission package {label}" + (f", made {manifest['created']}" if "created" in manifest
-                                                      else "") + (f"; {problem}" if problem else ""))
+    sub.notes.append((_("submission package {package}, made {made}") if "created" in manifest else
+                      _("submission package {package}")).format(package=label, made=manifest.get("created"))
+                     + (_("; ") + problem if problem else ""))
     if manifest.get("assignment") not in (None, assignment):
-        sub.notes.append(f"the package says it is for {manifest['assignment']!r}, not {assignment!r}")
+        sub.notes.append(_("the package says it is for {named!r}, not {assignment!r}").format(
+            named=manifest["assignment"], assignment=assignment))
     if sid and manifest.get("student_id") not in (None, sid):
-        sub.notes.append(f"the package's manifest names student {manifest['student_id']!r}; graded as {sid!r}, "
-                         f"the name it was handed in under")
+        sub.notes.append(_("the package's manifest names student {named!r}; graded as {student!r}, the name it was "
+                           "handed in under").format(named=manifest["student_id"], student=sid))
     wanted = manifest.get("notebook") or notebook_name
     for info in members:
         name = info.filename
         if name == MANIFEST_NAME:
             continue
         if "/" in name or name.startswith("."):
-            sub.notes.append(f"{name} in the package was ignored (only files at its top level are read)")
+            sub.notes.append(_("{file} in the package was ignored (only files at its top level are read)").format(
+                file=name))
             continue
         expected = files.get(name, {}).get("sha256") if isinstance(files.get(name), dict) else None
         source = Source(name, name, info.file_size, str(path), sha256=expected, package=member)
@@ -202,7 +209,8 @@ def _from_package(path, assignment, notebook_name, member=None, student_id=None)
             sub.side_files[name] = source
     missing = sorted(set(files) - {m.filename for m in members})
     if missing:
-        sub.notes.append(f"listed in {MANIFEST_NAME} but not in the package: {', '.join(missing)}")
+        sub.notes.append(_("listed in {manifest} but not in the package: {files}").format(
+            manifest=MANIFEST_NAME, files=", ".join(missing)))
     return sub
 
 
@@ -216,7 +224,8 @@ def _from_nbgrader_tree(root, assignment, notebook_name):
             _add_folder(sub, folder, notebook_name)
             _read_timestamp(sub)
         else:
-            sub.notes.append(f"no {assignment}/ folder in {student_dir.name}/")
+            sub.notes.append(_("no {assignment}/ folder in {folder}/").format(assignment=assignment,
+                                                                               folder=student_dir.name))
         subs.append(sub)
     return _finish(subs, notebook_name)
 
@@ -231,7 +240,7 @@ def _read_timestamp(sub):
         sub.arrived = arrival_from_nbgrader(source.read(TIMESTAMP_BYTES).decode("utf-8", "replace"))
         sub.arrived_from = f"nbgrader {TIMESTAMP_FILE}"
     except (ValueError, OSError, zipfile.BadZipFile) as error:
-        sub.notes.append(f"{TIMESTAMP_FILE} could not be read: {error}")
+        sub.notes.append(_("{file} could not be read: {error}").format(file=TIMESTAMP_FILE, error=error))
 
 
 def _add_folder(sub, folder, notebook_name):
@@ -242,7 +251,8 @@ def _add_folder(sub, folder, notebook_name):
     if chosen is not None and sub.notebook is None:
         sub.notebook, sub.notebook_name = _source(chosen), chosen.name
     elif len(notebooks) > 1 and sub.notebook is None:
-        sub.notes.append(f"several notebooks and none named {notebook_name}: {', '.join(p.name for p in notebooks)}")
+        sub.notes.append(_("several notebooks and none named {notebook}: {found}").format(
+            notebook=notebook_name, found=", ".join(p.name for p in notebooks)))
     for path in files:
         if not path.name.endswith(".ipynb"):
             sub.side_files[path.name] = _source(path)
@@ -267,7 +277,7 @@ def _from_zip(path, assignment, notebook_name, zone):
                                             valid_ext=sorted({Path(m.filename).suffix for m in members} - {""}))
         sources = [Source(Path(m.filename).name, m.filename, m.file_size, str(path)) for m in members]
         lms = [(source, collector.collect(source.name)) for source in sources]
-        if any(info for _, info in lms):
+        if any(info for _source, info in lms):
             return _from_lms_files(lms, assignment, notebook_name, zone)
     root = zipfile.Path(path)
     tops = list(root.iterdir())
@@ -297,11 +307,12 @@ def _from_lms_files(files, assignment, notebook_name, zone):
         else:
             sub = Submission(sid)
             _add_lms_files(sub, entries, notebook_name)
-        sub.notes.append(f"latest attempt {stamp}")
+        sub.notes.append(_("latest attempt {time}").format(time=stamp))
         try:
             sub.arrived, sub.arrived_from = arrival_from_lms(stamp, zone), "LMS attempt time"
         except ValueError:
-            sub.notes.append(f"the attempt time {stamp!r} is not a date and time (YYYY-MM-DD-HH-MM-SS)")
+            sub.notes.append(_("the attempt time {time!r} is not a date and time (YYYY-MM-DD-HH-MM-SS)").format(
+                time=stamp))
         subs.append(sub)
     return _finish(subs, notebook_name)
 
@@ -321,11 +332,13 @@ def _finish(subs, notebook_name):
     for sub in subs:
         safe = SAFE_ID.sub("_", sub.student_id) or "unnamed"
         if safe != sub.student_id:
-            sub.notes.append(f"student id {sub.student_id!r} written as {safe!r}")
+            sub.notes.append(_("student id {student!r} written as {safe!r}").format(student=sub.student_id, safe=safe))
             sub.student_id = safe
         if sub.notebook is None:
-            sub.problem = ("missing-notebook", f"no notebook was submitted (expected {notebook_name})")
+            sub.problem = ("missing-notebook", _("no notebook was submitted (expected {notebook})").format(
+                notebook=notebook_name))
         elif sub.notebook_name != notebook_name and not sub.notebook_name.startswith(sub.student_id):
-            sub.notes.append(f"the notebook was named {sub.notebook_name}; graded it as {notebook_name}")
+            sub.notes.append(_("the notebook was named {found}; graded it as {notebook}").format(
+                found=sub.notebook_name, notebook=notebook_name))
         out.append(sub)
     return sorted(out, key=lambda s: s.student_id)

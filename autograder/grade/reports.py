@@ -21,7 +21,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from autograder.render import render
-from autograder.term.calendar import describe_late_by, format_late_by
+from autograder.harness.i18n import _
+from autograder.term.calendar import describe_late_by, format_late_by, student_date
 
 CASE_TAG = re.compile(r"\s*\[[^\[\]]*\]$")
 TOP_MISTAKES = 20
@@ -70,7 +71,7 @@ def write_feedback(result, path, title):
                   grader_failed=result.total is None,
                   ok=result.status == "ok", message=result.message, total=number(result.total),
                   max_total=number(result.max_total), manual_points=number(sum(result.manual_parts.values())),
-                  parts=parts, notes=result.notes, isolation=result.isolation or "unknown",
+                  parts=parts, notes=result.notes, isolation=result.isolation or _("unknown"),
                   raw_total=number(result.raw_total), late=_lateness(result))
     return _write_page(path, page)
 
@@ -81,8 +82,8 @@ def _lateness(result):
     if late is None:
         return None
     zone = late.due.tzinfo
-    return {"due": f"{late.due:%A %d %B %Y, %H:%M} ({zone})", "extension": late.extension,
-            "arrived": f"{late.arrived.astimezone(zone):%A %d %B %Y, %H:%M:%S}" if late.arrived else "",
+    return {"due": f"{student_date(late.due)} ({zone})", "extension": late.extension,
+            "arrived": student_date(late.arrived.astimezone(zone), seconds=True) if late.arrived else "",
             "late_by": describe_late_by(late.late_by) if late.late_by and late.late_by.total_seconds() > 0 else "",
             "reason": late.reason[:1].upper() + late.reason[1:], "percent": number(late.percent),
             "penalty": number(result.late_penalty) if result.late_penalty else ""}
@@ -98,7 +99,7 @@ def write_summary(results, out_dir, title):
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     everyone, results = results, [r for r in results if r.status != "missing"]
-    auto, _ = _part_ids(results)
+    auto = _part_ids(results)[0]
     png = out_dir / "summary.png"
     png.write_bytes(_histograms(results, auto, title))
     mistakes = _common_mistakes(results)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from autograder.harness.i18n import _
 from autograder.judging import Report
 from autograder.grade.sandbox import Limits
 from autograder.term.calendar import Lateness
@@ -116,13 +117,14 @@ class Result:
     def missing(cls, template: JobTemplate, student_id: str) -> Result:
         """The row of a student on the roster who submitted nothing: 0 points, no part graded."""
         parts = {grade_id: PartResult(None, points, 0, [], []) for grade_id, points in template.points.items()}
-        return cls(student_id, "missing", "no submission from this student of the roster", parts,
+        return cls(student_id, "missing", _("no submission from this student of the roster"), parts,
                    dict(template.manual_parts), [], isolation="", seconds=0.0)
 
     @classmethod
     def grader_error(cls, template: JobTemplate, student_id: str, notes: list[str], error: BaseException) -> Result:
         """The row of a submission whose grading itself failed: kept, not graded, and explained."""
-        message = f"not graded because the grader failed on this submission ({type(error).__name__}: {error})"
+        message = _("not graded because the grader failed on this submission ({error})").format(
+            error=f"{type(error).__name__}: {error}")
         parts = {grade_id: PartResult.grader_failed(points, message) for grade_id, points in template.points.items()}
         return cls(student_id, "grader-error", message, parts, dict(template.manual_parts), list(notes),
                    isolation="", seconds=0.0)

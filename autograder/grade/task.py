@@ -25,10 +25,13 @@ from autograder.judging import Report, new_rng
 from autograder.grade import cells, fingerprint, sandbox
 from autograder.grade.results import Job, JobTemplate, PartResult, Result
 from autograder.harness import transport
+from autograder.harness.i18n import _
 from autograder.notebooks import MAGIC, NotebookError, notebook_from_bytes
 
 
-TIMED_OUT = "did not return within {:g} s, its time budget: it was stopped"
+def timed_out(seconds):
+    """Why a step stopped at its time budget of `seconds`, said of the code that ran in it."""
+    return _("did not return within {seconds} s, its time budget: it was stopped").format(seconds=f"{seconds:g}")
 
 
 def graded_assignment(template: JobTemplate) -> registry.Assignment:
@@ -68,18 +71,19 @@ def grade_submission(job: Job) -> Result:
         sandboxed["stage_seconds"] = stages
         notes += [note for cell in code_cells for note in cell.notes]
         if incidents:
-            problem = (incidents[0][0], "; ".join(text for _, text in incidents))
+            problem = (incidents[0][0], _("; ").join(text for _status, text in incidents))
     if problem is None and any("MemoryError" in d or "can't allocate memory" in d
                                for r in reports.values() for d in r.diagnoses):
-        problem = ("memory-limit", f"ran out of its {template.limits.memory_mb} MB of memory in a part; that part "
-                                   "scores zero, the others are graded")
+        problem = ("memory-limit", _("ran out of its {megabytes} MB of memory in a part; that part scores zero, the "
+                                     "others are graded").format(megabytes=template.limits.memory_mb))
     if faults:
-        causes = "; ".join(f"{grade_id} {cause}" for grade_id, cause in faults.items())
-        problem = ("grader-error", f"not graded because the grader failed, not the student's code: {causes}"
-                                   + (f" (also: {problem[1]})" if problem else ""))
+        causes = _("; ").join(f"{grade_id} {cause}" for grade_id, cause in faults.items())
+        problem = ("grader-error", _("not graded because the grader failed, not the student's code: {causes}").format(
+            causes=causes) + (_(" (also: {problem})").format(problem=problem[1]) if problem else ""))
     status, message = problem or ("ok", "")
     parts = {grade_id: PartResult.grader_failed(points, faults[grade_id]) if grade_id in faults else
-             PartResult.from_report(reports.get(grade_id) or _not_graded(grade_id, message or "not graded"), points)
+             PartResult.from_report(reports.get(grade_id) or _not_graded(grade_id, message or _("not graded")),
+                                    points)
              for grade_id, points in template.points.items()}
     return Result(job.student_id, status, message, parts, dict(template.manual_parts), notes,
                   sandbox.isolation(template.warm), seconds=round(time.perf_counter() - start, 3),
@@ -115,7 +119,7 @@ def worker_report(template: JobTemplate) -> dict:
 
 def _not_graded(grade_id, why):
     report = Report(grade_id, 0)
-    report.add("graded", 1.0, False, f"not graded: {why}")
+    report.add(_("graded"), 1.0, False, _("not graded: {why}").format(why=why))
     return report
 
 
@@ -154,14 +158,14 @@ def _run_code_parts(job, code_cells, box, stages):
     while pending:
         left = limits.wall_seconds - (time.perf_counter() - began)
         if left < 1:
-            incidents.append(("timeout", f"used up its {limits.wall_seconds:g} s of wall time before "
-                                         f"{', '.join(pending)} could run"))
+            incidents.append(("timeout", _("used up its {seconds} s of wall time before {parts} could run").format(
+                seconds=f"{limits.wall_seconds:g}", parts=", ".join(pending))))
             break
         with clock(stages, "sandbox"):
             outcome, cell_errors = _sandbox_run(job, code_cells, [parts[g] for g in pending], box, left)
         seconds.update({step_id: took for kind, step_id, took in outcome.steps
                         if kind == "part" and step_id in parts and took is not None})
-        for kind, _, took in outcome.steps:
+        for kind, _step_id, took in outcome.steps:
             steps[kind] = round(steps.get(kind, 0.0) + (took or 0.0), 4)
         for grade_id in list(pending):
             if (scratch / "outputs" / f"{grade_id}.safetensors").is_file():
@@ -175,25 +179,28 @@ def _run_code_parts(job, code_cells, box, stages):
                 faults[grade_id] = sandbox.read_regular(scratch / "outputs" / f"{grade_id}.grader-error",
                                                         2000).decode("utf-8", "replace")
         if outcome.complete:
-            faults.update({grade_id: "was not recorded by the harness, which finished without an error"
+            faults.update({grade_id: _("was not recorded by the harness, which finished without an error")
                            for grade_id in pending})
             break
         status, why = _failure(outcome, limits, left)
         kind, step_id = outcome.step
         cell = next((c for c in code_cells if c.id == step_id), None)
         if kind in ("start", "setup"):  # no student code has run yet
-            cause = f"could not run: the sandbox {why} {'while starting' if kind == 'start' else 'in the set-up cell'}"
+            cause = (_("could not run: the sandbox {why} while starting") if kind == "start" else
+                     _("could not run: the sandbox {why} in the set-up cell")).format(why=why)
             faults.update({grade_id: cause + _last_line(outcome.stderr) for grade_id in pending})
             break
         if kind == "part" and step_id in pending:
             pending.remove(step_id)
             reports[step_id] = _not_graded(step_id, f"{', '.join(parts[step_id].names)} {why}")
-            incidents.append((status, f"{step_id} {why} and scores zero; the parts after it ran in a fresh sandbox"))
+            incidents.append((status, _("{part} {why} and scores zero; the parts after it ran in a fresh "
+                                        "sandbox").format(part=step_id, why=why)))
         elif kind == "cell" and cell is not None and cell.degrade(why):
             if not cell.added:
                 incidents.append((status, f"{cell.label} {why}"))
         else:
-            incidents.append((status, f"the sandbox {why} before {', '.join(pending)} could run"))
+            incidents.append((status, _("the sandbox {why} before {parts} could run").format(
+                why=why, parts=", ".join(pending))))
             break
     return reports, faults, incidents, seconds, steps
 
@@ -219,7 +226,7 @@ def _sandbox_run(job, code_cells, parts, box, wall_left):
     cell_errors = _read_json(scratch / "outputs" / "cell_errors.json")
     cell_errors = cell_errors if isinstance(cell_errors, dict) else {}
     for cell in code_cells:
-        note = f"{cell.id}: a definition {cell_errors.get(cell.id)}; it was left out"
+        note = _("{cell}: a definition {error}; it was left out").format(cell=cell.id, error=cell_errors.get(cell.id))
         if cell.added and isinstance(cell_errors.get(cell.id), str) and note not in cell.notes:
             cell.notes.append(note)
     return outcome, cell_errors
@@ -234,14 +241,14 @@ def _judge(part, drawn, scratch, cell_errors, job, code_cells):
             why = _cell_error(outputs["missing"], cell_errors, job.template.answer_cells, code_cells)
             return not_defined(part, outputs["missing"], seed, why), None
         if "timed_out" in outputs:
-            why = TIMED_OUT.format(job.template.limits.part_budget(part.grade_id))
+            why = timed_out(job.template.limits.part_budget(part.grade_id))
             return (_not_graded(part.grade_id, f"{', '.join(part.names)} {why}"),
-                    ("timeout", f"{part.grade_id} {why} and scores zero"))
+                    ("timeout", _("{part} {why} and scores zero").format(part=part.grade_id, why=why)))
         if "harness_error" in outputs:
-            return _not_graded(part.grade_id, f"the code {outputs['harness_error']}"), None
+            return _not_graded(part.grade_id, _("the code {error}").format(error=outputs["harness_error"])), None
         return part.judge(cases, outputs, seed), None
     except Exception as error:  # noqa: BLE001 - malformed or forged outputs earn nothing
-        return _not_graded(part.grade_id, f"its outputs could not be judged ({error})"), None
+        return _not_graded(part.grade_id, _("its outputs could not be judged ({error})").format(error=error)), None
 
 
 def _cell_error(missing, cell_errors, answer_cells, code_cells):
@@ -252,26 +259,27 @@ def _cell_error(missing, cell_errors, answer_cells, code_cells):
         if cell is not None and cell.mode != cells.FULL:
             return cell.notes[-1]
         if cell_id in cell_errors:
-            return f"the answer cell {cell_id} {cell_errors[cell_id]}"
+            return _("the answer cell {cell} {error}").format(cell=cell_id, error=cell_errors[cell_id])
     return None
 
 
 def _failure(outcome, limits, wall_left):
     """(status, why) for a sandbox run that did not complete, said of the step it stopped in."""
     if outcome.timed_out and outcome.seconds >= wall_left:
-        return "timeout", f"was stopped when the submission's {limits.wall_seconds:g} s of wall time ran out"
+        return "timeout", _("was stopped when the submission's {seconds} s of wall time ran out").format(
+            seconds=f"{limits.wall_seconds:g}")
     if outcome.timed_out:
         kind, step_id = outcome.step
-        return "timeout", TIMED_OUT.format(limits.part_budget(step_id) if kind == "part" else outcome.budget)
+        return "timeout", timed_out(limits.part_budget(step_id) if kind == "part" else outcome.budget)
     text = outcome.stderr
     if "MemoryError" in text or "can't allocate memory" in text or "Cannot allocate memory" in text:
-        return "memory-limit", f"ran out of its {limits.memory_mb} MB of memory"
+        return "memory-limit", _("ran out of its {megabytes} MB of memory").format(megabytes=limits.memory_mb)
     signal_number = outcome.signal
     if signal_number == signal.SIGXCPU:
-        return "timeout", f"used up its {limits.cpu_seconds} s of CPU time"
+        return "timeout", _("used up its {seconds} s of CPU time").format(seconds=limits.cpu_seconds)
     if signal_number is not None:
-        return "crashed", f"killed the interpreter ({signal.Signals(signal_number).name})"
-    return "crashed", f"stopped the interpreter (exit code {outcome.returncode})"
+        return "crashed", _("killed the interpreter ({signal})").format(signal=signal.Signals(signal_number).name)
+    return "crashed", _("stopped the interpreter (exit code {code})").format(code=outcome.returncode)
 
 
 def _file_parts(job, scratch, reports, faults):
@@ -283,7 +291,7 @@ def _file_parts(job, scratch, reports, faults):
         grade_id, name = part.grade_id, part.file
         content = job.side_files.get(name)
         if content is None:
-            reports[grade_id] = _not_graded(grade_id, f"{name} was not submitted with the notebook")
+            reports[grade_id] = _not_graded(grade_id, _("{file} was not submitted with the notebook").format(file=name))
         elif isinstance(content, dict):  # refused at intake: too large, or unreadable
             reports[grade_id] = _not_graded(grade_id, content["refused"])
         else:
@@ -292,7 +300,8 @@ def _file_parts(job, scratch, reports, faults):
             try:
                 reports[grade_id] = part.check(path, max_bytes=job.template.limits.side_file_mb * 2**20)
             except Exception as error:  # noqa: BLE001 - the grader's failure: this part is not graded
-                faults[grade_id] = f"could not be evaluated ({type(error).__name__}: {error})"
+                faults[grade_id] = _("could not be evaluated ({error})").format(
+                    error=f"{type(error).__name__}: {error}")
 
 
 def _read_json(path):

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from . import transport
 from .core import StudentError, call_student, compile_cell, describe_exception
+from .i18n import _
 
 
 class _NoPlotting(types.ModuleType):
@@ -89,7 +90,7 @@ def _run_cell(code, filename, namespace):
     try:
         call_student(exec, compile_cell(code, filename), namespace)
     except SyntaxError as error:
-        return f"has a syntax error: {error.msg} (line {error.lineno})"
+        return _("has a syntax error: {message} (line {line})").format(message=error.msg, line=error.lineno)
     except StudentError as error:
         return error.text
     return None
@@ -120,12 +121,14 @@ def _save(outputs, out_dir, grade_id):
     try:
         transport.save(outputs, partial)
     except transport.Untransportable as error:  # odd student output (a set, a huge tensor...) must not stop the run
-        transport.save({"harness_error": f"gave outputs that could not be recorded ({error})"}, partial)
+        transport.save({"harness_error": _("gave outputs that could not be recorded ({error})").format(error=error)},
+                       partial)
     except MemoryError:
         raise
     except Exception as error:  # noqa: BLE001 - the transport's own failure: the grader's, not the student's
         traceback.print_exc()
-        (out_dir / f"{grade_id}.grader-error").write_text(f"recording its outputs failed ({describe_exception(error)})")
+        (out_dir / f"{grade_id}.grader-error").write_text(
+            _("recording its outputs failed ({error})").format(error=describe_exception(error)))
         return
     os.replace(partial, out_dir / f"{grade_id}.safetensors")
 

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from .hints import hint, is_student_code
+from .i18n import _
 
 
 class StudentError(Exception):
@@ -48,12 +49,15 @@ def describe_exception(error):
     code in the traceback, else the last line), then a hint where the error has a usual cause in student code
     (autograder.harness.hints)."""
     if isinstance(error, NotImplementedError):
-        return "raised NotImplementedError: the cell still holds the stub; write your code in place of it"
+        return _("raised NotImplementedError: the cell still holds the stub; write your code in place of it")
     frames = list(traceback.extract_tb(error.__traceback__))
     frames = [frame for frame in frames if is_student_code(frame.filename)] or frames
-    where = f" (line {frames[-1].lineno}: {frames[-1].line})" if frames and frames[-1].line else ""
+    where = _(" (line {line}: {code})").format(line=frames[-1].lineno, code=frames[-1].line) \
+        if frames and frames[-1].line else ""
     advice = hint(error)
-    return f"raised {type(error).__name__}: {str(error)[:300]}{where}" + (f"; hint: {advice}" if advice else "")
+    return (_("raised {error}: {message}{where}").format(error=type(error).__name__, message=str(error)[:300],
+                                                        where=where)
+            + (_("; hint: {hint}").format(hint=advice) if advice else ""))
 
 
 def as_plain_tensor(value, name):
@@ -64,7 +68,8 @@ def as_plain_tensor(value, name):
     if isinstance(value, torch.nn.Parameter):
         value = value.detach()
     if type(value) is not torch.Tensor:
-        raise StudentError(f"{name} should be a torch.Tensor, got {type(value).__name__}")
+        raise StudentError(_("{name} should be a torch.Tensor, got {type}").format(name=name,
+                                                                                  type=type(value).__name__))
     return value.detach().to("cpu", copy=True)
 
 
@@ -75,7 +80,7 @@ def plain_float(value, name):
         return float(value)
     if torch.is_tensor(value) and value.numel() == 1:
         return float(as_plain_tensor(value, name).reshape(()).item())
-    raise StudentError(f"{name} should be a number, got {type(value).__name__}")
+    raise StudentError(_("{name} should be a number, got {type}").format(name=name, type=type(value).__name__))
 
 
 def namespace_of(obj):

@@ -7,6 +7,8 @@ import torch
 import safetensors.torch
 from safetensors.torch import load_file, save_file
 
+from .i18n import _
+
 MAX_BYTES = 64 * 2**20
 
 
@@ -29,7 +31,8 @@ def encode(obj):
         if torch.is_tensor(value):
             size[0] += value.numel() * value.element_size()
             if size[0] > MAX_BYTES:
-                raise Untransportable(f"{key}: the outputs hold more than {MAX_BYTES // 2**20} MB of tensors")
+                raise Untransportable(_("{key}: the outputs hold more than {megabytes} MB of tensors").format(
+                    key=key, megabytes=MAX_BYTES // 2**20))
             name = f"t{len(tensors)}"
             # A copy of its own: the same tensor may appear twice, or share memory with another
             # (a view, or the very label tensor handed over at every step), which safetensors refuses.
@@ -41,7 +44,7 @@ def encode(obj):
             return [walk(v, f"{key}[{i}]") for i, v in enumerate(value)]
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
-        raise Untransportable(f"{key}: cannot transport {type(value).__name__}")
+        raise Untransportable(_("{key}: cannot transport {type}").format(key=key, type=type(value).__name__))
 
     skeleton = walk(obj, "root")
     return tensors, skeleton

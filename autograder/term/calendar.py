@@ -34,6 +34,19 @@ CALENDAR_FILE = "term.toml"
 EXTENSION_COLUMNS = ("student_id", "assignment", "due", "extra_days")
 
 
+def _(message: str) -> str:
+    """`message` in the course's language (autograder.harness.i18n, which imports the helpers package: only once a
+    message is needed)."""
+    from autograder.harness.i18n import _ as gettext
+    return gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """`singular` or `plural` (by `n`) in the course's language (see `_`)."""
+    from autograder.harness.i18n import ngettext as translate
+    return translate(singular, plural, n)
+
+
 class CalendarError(ValueError):
     """A calendar or extensions file that cannot be used as written: the message names the file, line and problem."""
 
@@ -54,18 +67,24 @@ class LatePolicy(Section):
     def percent_for(self, late_by: dt.timedelta) -> tuple[float, str]:
         """(penalty in percent, why) for work that arrived `late_by` after its due date."""
         if late_by <= dt.timedelta(0):
-            return 0.0, "on time"
+            return 0.0, _("on time")
         if late_by <= dt.timedelta(minutes=self.grace_minutes):
-            return 0.0, f"within the grace period of {_plain(self.grace_minutes)} minutes: no penalty"
+            return 0.0, _("within the grace period of {minutes} minutes: no penalty").format(
+                minutes=_plain(self.grace_minutes))
         if self.closed_after_days is not None and late_by > dt.timedelta(days=self.closed_after_days):
-            return 100.0, (f"after submissions closed ({_plain(self.closed_after_days)} days after the due date): "
-                           "not accepted, scores 0")
+            return 100.0, _("after submissions closed ({days} days after the due date): not accepted, "
+                            "scores 0").format(days=_plain(self.closed_after_days))
         unit = dt.timedelta(days=1) if self.per == "day" else dt.timedelta(hours=1)
         started = math.ceil(late_by / unit)
         percent = min(self.cap_percent, started * self.percent)
-        capped = " (the cap)" if percent == self.cap_percent and started * self.percent > percent else ""
-        return percent, (f"{started} {self.per}{'s' if started > 1 else ''} late at {_plain(self.percent)}% per "
-                         f"{self.per}: -{_plain(percent)}%{capped}")
+        capped = _(" (the cap)") if percent == self.cap_percent and started * self.percent > percent else ""
+        late = (ngettext("{count} day late at {percent}% per day: -{penalty}%{capped}",
+                         "{count} days late at {percent}% per day: -{penalty}%{capped}", started)
+                if self.per == "day" else
+                ngettext("{count} hour late at {percent}% per hour: -{penalty}%{capped}",
+                         "{count} hours late at {percent}% per hour: -{penalty}%{capped}", started))
+        return percent, late.format(count=started, percent=_plain(self.percent), penalty=_plain(percent),
+                                    capped=capped)
 
 
 class AssignmentDates(Section):
@@ -175,13 +194,14 @@ class Term:
         due, extension = found
         if arrived is None:
             return Lateness(due, extension, None, None, 0.0,
-                            "no arrival time (nbgrader's timestamp.txt, or an LMS attempt time): no penalty applied")
+                            _("no arrival time (nbgrader's timestamp.txt, or an LMS attempt time): no penalty "
+                              "applied"))
         percent, reason = self.policy(assignment).percent_for(arrived - due)
         return Lateness(due, extension, arrived, arrived - due, percent, reason)
 
     def local(self, moment: dt.datetime) -> str:
         """`moment` as students read it: in the course's time zone, named."""
-        return f"{moment.astimezone(self.zone):%A %d %B %Y, %H:%M} ({self.calendar.time_zone})"
+        return f"{student_date(moment.astimezone(self.zone))} ({self.calendar.time_zone})"
 
     def path(self, named: str | None, default: str) -> Path | None:
         """The file term.toml names (it must exist), else `default` beside it when there is one."""
@@ -243,11 +263,11 @@ def read_extensions(path: Path, term: Term, students: dict[str, Student] | None 
         seen[student, assignment] = line
         if cells.get("due"):
             new_due = _aware(dt.datetime.fromisoformat(cells["due"]), term.zone)
-            found[student, assignment] = (new_due, f"extended to {term.local(new_due)}")
+            found[student, assignment] = (new_due, _("extended to {date}").format(date=term.local(new_due)))
         else:
             days = float(cells["extra_days"])
-            found[student, assignment] = (due + dt.timedelta(days=days),
-                                          f"extended by {_plain(days)} day{'s' if days != 1 else ''}")
+            extended = ngettext("extended by {days} day", "extended by {days} days", 1 if days == 1 else 2)
+            found[student, assignment] = (due + dt.timedelta(days=days), extended.format(days=_plain(days)))
     if problems:
         raise CalendarError(f"{path}:\n  " + "\n  ".join(problems))
     return found
@@ -307,9 +327,21 @@ def describe_late_by(late_by: dt.timedelta) -> str:
     minutes = math.ceil(late_by.total_seconds() / 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
-    words = [f"{days} day{'s' if days != 1 else ''}" if days else "", f"{hours} h" if hours else "",
-             f"{minutes} min" if minutes else ""]
-    return " ".join(word for word in words if word) or "0 min"
+    words = [ngettext("{count} day", "{count} days", days).format(count=days) if days else "",
+             _("{count} h").format(count=hours) if hours else "",
+             _("{count} min").format(count=minutes) if minutes else ""]
+    return " ".join(word for word in words if word) or _("{count} min").format(count=0)
+
+
+def student_date(moment: dt.datetime, seconds: bool = False) -> str:
+    """`moment` (in the zone it is given in) as students read it, in the course's language: 'Friday 12 February
+    2027, 23:59' ('23:59:07' with `seconds`)."""
+    weekdays = (_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday"))
+    months = (_("January"), _("February"), _("March"), _("April"), _("May"), _("June"), _("July"), _("August"),
+              _("September"), _("October"), _("November"), _("December"))
+    return _("{weekday} {day} {month} {year}, {time}").format(
+        weekday=weekdays[moment.weekday()], day=f"{moment:%d}", month=months[moment.month - 1], year=f"{moment:%Y}",
+        time=f"{moment:%H:%M:%S}" if seconds else f"{moment:%H:%M}")
 
 
 def _aware(moment: dt.datetime, zone: ZoneInfo) -> dt.datetime:

@@ -20,6 +20,7 @@ from nbgrader.api import MissingEntry
 from autograder.course_dir import COURSE_ROOT, api
 from autograder.grade.reports import number
 from autograder.grade.results import Result
+from autograder.harness.i18n import _
 from autograder.term import calendar, lms
 from autograder.term.calendar import describe_late_by
 from autograder.term.roster import Student
@@ -95,7 +96,7 @@ def _grade(result: Result, written: dict[str, float | None]) -> Grade:
     """The Grade of one row, its penalty charged on autograded and written points together."""
     written_max = sum(result.manual_parts.values())
     if result.status == "missing":
-        return Grade(result.student_id, 0.0, 0.0, 0.0, (), "No submission.")
+        return Grade(result.student_id, 0.0, 0.0, 0.0, (), _("No submission."))
     gaps = []
     if result.status == "grader-error":
         gaps.append("grader-error: not graded (regrade it with --student)")
@@ -105,13 +106,19 @@ def _grade(result: Result, written: dict[str, float | None]) -> Grade:
     earned = sum(score for score in written.values() if score is not None)
     auto, auto_max = result.raw_total, sum(part.max for part in result.parts.values())
     penalty = result.late.penalty((auto or 0) + earned) if result.late and auto is not None else 0.0
-    lines = [f"Autograded {number(auto) if auto is not None else 'not graded'}/{number(auto_max)}",
-             f"written answers {number(earned)}/{number(written_max)}" + (" (some not graded yet)" if ungraded else "")]
+    lines = [_("Autograded {score}/{max}").format(score=number(auto) if auto is not None else _("not graded"),
+                                                  max=number(auto_max)),
+             _("written answers {score}/{max}").format(score=number(earned), max=number(written_max))
+             + (_(" (some not graded yet)") if ungraded else "")]
     late = result.late
     if late is not None and late.late_by is not None and late.late_by.total_seconds() > 0:
-        lines.append(f"late by {describe_late_by(late.late_by)}: {late.reason}" +
-                     (f" ({-penalty:g} points)" if penalty else ""))
-    return Grade(result.student_id, auto, earned, penalty, tuple(gaps), "; ".join(lines) + ".")
+        lines.append(_("late by {duration}: {reason}").format(duration=describe_late_by(late.late_by),
+                                                              reason=late.reason)
+                     + (_(" ({points} points)").format(points=f"{-penalty:g}") if penalty else ""))
+    # Translators: joins the parts of a student's LMS feedback ("Autograded 3/5; written answers 2/4").
+    separator = _("; ")
+    return Grade(result.student_id, auto, earned, penalty, tuple(gaps),
+                 _("{summary}.").format(summary=separator.join(lines)))
 
 
 def _record_penalties(course_dir, template, grades):

@@ -36,9 +36,10 @@ PIDS_CGROUP = Path("/sys/fs/cgroup/pids")
 
 def mounts():
     """{path under /grader: path here} of everything the sandbox may import: the harness core as
-    autograder/harness (and the autograder's message catalogues beside it), each graded assignment's harness.py (of the course this process grades:
-    registry.bound_course()) as assignments/<name>/harness.py (namespace packages
-    there: no other file of autograder/ or assignments/ is inside), and the helpers."""
+    autograder/harness (and the autograder's message catalogues beside it as autograder/locale), each graded
+    assignment's harness.py (of the course this process grades: registry.bound_course()) as
+    assignments/<name>/harness.py (namespace packages there: no other file of autograder/ or assignments/ is
+    inside), and the helpers."""
     found = {"autograder/harness": HARNESS_DIR, "autograder/locale": HARNESS_DIR.parent / "locale",
              "helpers": HELPERS_DIR}
     for assignment in registry.assignments(registry.bound_course(), graded=True):
