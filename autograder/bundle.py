@@ -28,10 +28,13 @@ from autograder.harness.i18n import _
 from autograder.render import render
 from autograder.term import calendar
 
-#: Packages only instructors need: parallel grading, the grader's transport (safetensors) and pages (jinja2, which
-#: nbgrader still brings along), reading environment.yml here (pyyaml), the test suite, browser tests, the linter.
-INSTRUCTOR_ONLY = ("dask", "distributed", "safetensors", "jinja2", "pyyaml", "pytest", "pytest-xdist", "playwright",
-                   "ruff")
+#: Packages only instructors need: parallel grading and its cluster recipes (dask, dask-jobqueue, dask-kubernetes,
+#: kubernetes-validate, dockerfile-parse, pyseccomp), the grader's transport (safetensors) and pages (jinja2, which
+#: nbgrader still brings along), reading environment.yml here (pyyaml), the similarity report (copydetect), the test
+#: suite, browser tests, the linter and the type checker.
+INSTRUCTOR_ONLY = ("dask", "distributed", "dask-jobqueue", "dask-kubernetes", "kubernetes-validate", "dockerfile-parse",
+                   "pyseccomp", "safetensors", "jinja2", "pyyaml", "copydetect", "pytest", "pytest-xdist", "playwright",
+                   "ruff", "mypy")
 #: Packages Google Colab already provides (other versions than the kit's pins, which the notebooks also run with).
 COLAB_PROVIDES = ("torch", "torchvision", "numpy", "jupyterlab", "notebook", "nbclient", "nbformat", "ipywidgets",
                   "matplotlib", "tqdm")

@@ -57,24 +57,33 @@ class ReleaseError(ValueError):
 
 def generate_release(assignment, course_dir=COURSE_ROOT):
     """Write the manifest's points into the source notebook (write_points), run nbgrader generate_assignment, and
-    return the release folder. Raises ReleaseError when the source notebook disagrees with the manifest
-    (autograder.authoring.check_source: the rules a release needs; `python -m autograder release` checks them all
-    first), RuntimeError with nbgrader's log when nbgrader fails."""
+    return the release folder, in the course's language (translate_release). Raises ReleaseError when the source
+    notebook disagrees with the manifest (autograder.authoring.check_source: the rules a release needs; `python -m
+    autograder release` checks them all first) or a translation is missing or stale (the release folder then keeps
+    what it held), RuntimeError with nbgrader's log when nbgrader fails."""
     problems = authoring.check_source(assignment, course_dir)
     if problems:
         raise ReleaseError(f"source/{assignment} does not follow assignments/{assignment}/manifest.toml:\n  "
                            + "\n  ".join(str(problem) for problem in problems))
     write_points(assignment, course_dir)
+    release = Path(course_dir) / "release" / assignment
+    released = {path: path.read_bytes() for path in release.glob("*.ipynb")}  # put back if the translation fails
     result = api(course_dir).generate_assignment(assignment, force=True, create=True)
     if not result["success"]:
         raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n"
                            f"{result.get('error') or result.get('log')}")
-    release = Path(course_dir) / "release" / assignment
     language = i18n.language()
-    for notebook in sorted(release.glob("*.ipynb")):
-        if language != i18n.DEFAULT_LANGUAGE:
-            translate_release(notebook, assignment, language, course_dir)
-        describe_for_self_check(notebook, registry.assignment(assignment, course_dir), language)
+    try:
+        for notebook in sorted(release.glob("*.ipynb")):
+            if language != i18n.DEFAULT_LANGUAGE:
+                translate_release(notebook, assignment, language, course_dir)
+            describe_for_self_check(notebook, registry.assignment(assignment, course_dir), language)
+    except ReleaseError:
+        for path in release.glob("*.ipynb"):
+            path.unlink()
+        for path, content in released.items():
+            path.write_bytes(content)
+        raise
     return release
 
 

@@ -6,6 +6,7 @@
     _(message)     `message` in the course's language, from the helpers' catalogue
                    (helpers/locale/<locale>/LC_MESSAGES/helpers.po); English when the language is "en"
     Catalogue      the same for another package's catalogue (the autograder keeps its own)
+    lazy.gettext(message)  a constant's message, translated each time it is shown (LazyText)
 
 Messages are written in English in the code, `_("... {name} ...").format(name=...)`, so that one catalogue entry
 holds the whole sentence in either word order. `python -m autograder catalogues` extracts them; a test fails on a
@@ -98,6 +99,23 @@ class Catalogue:
 HELPERS = Catalogue("helpers", LOCALE_DIR)
 _ = HELPERS.gettext
 ngettext = HELPERS.ngettext
+
+
+class LazyText(str):
+    """English text (a constant's value) that shows in the course's language wherever it is printed or formatted:
+    str() and format() translate it at that moment, while comparisons and dictionary keys see the English."""
+
+    def __str__(self):
+        return HELPERS.gettext(str.__str__(self))
+
+    def __format__(self, spec):
+        return format(str(self), spec)
+
+
+class lazy:
+    """`lazy.gettext(message)` marks a constant's message for the catalogue and returns it as a LazyText: it is
+    translated when shown, not when the module is imported (the language may be chosen after that)."""
+    gettext = LazyText
 
 
 def preload():

@@ -12,8 +12,7 @@ import functools
 
 import torch
 
-from helpers.i18n import _
-from helpers.utils import lazy
+from helpers.i18n import _, lazy
 
 
 class TrainingSpy:

@@ -12,8 +12,7 @@ import numpy as np
 import torch
 
 from helpers.curves import DIVERGENCE_FACTOR, divergence_message
-from helpers.i18n import _
-from helpers.utils import lazy
+from helpers.i18n import _, lazy
 
 #: A run is called diverged when its loss is not finite, its point leaves this box, or its gap to the minimum
 #: grows above DIVERGENCE_FACTOR (helpers.curves) times the starting gap.

@@ -18,23 +18,6 @@ BUDGET_ENV = "COURSE_GRADING_BUDGET"
 MAX_CHECKPOINT_BYTES = 256 * 2**20
 
 
-class LazyText(str):
-    """English text (a constant's value) that shows in the course's language wherever it is printed or formatted:
-    str() and format() translate it at that moment, while comparisons and dictionary keys see the English."""
-
-    def __str__(self):
-        return _(str.__str__(self))
-
-    def __format__(self, spec):
-        return format(str(self), spec)
-
-
-class lazy:
-    """`lazy.gettext(message)` marks a constant's message for the catalogue and returns it as a LazyText: it is
-    translated when shown, not when the module is imported (the language may be chosen after that)."""
-    gettext = LazyText
-
-
 def display_width(text):
     """Columns `text` takes in a terminal or a monospaced output cell: wide (CJK) characters take two."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in str(text))

@@ -15,7 +15,7 @@ from nbgrader.validator import Validator
 
 from autograder import bundle, registry, translation
 from autograder.__main__ import main as cli
-from autograder.course_dir import COURSE_ROOT, generate_release, scratch_course
+from autograder.course_dir import COURSE_ROOT, ReleaseError, generate_release, scratch_course
 from autograder.demo import autograde, demo_submissions, write_submitted
 from autograder.gradebook import part_grades
 from autograder.notebooks import grade_id, read_notebook, reference_answers
@@ -90,6 +90,23 @@ def test_the_release_is_in_chinese_and_nbgrader_validates_it(kit, name):
     path = root / "release" / name / registry.assignment(name).notebook
     found = Validator().validate(str(path))
     assert not found.get("changed"), found["changed"]
+
+
+def test_a_stale_translation_stops_the_release_and_the_last_release_stays(kit, tmp_path):
+    root, _ = kit
+    course = scratch_course(tmp_path / "course", ["two_layer_net"])
+    path = course / "release" / "two_layer_net" / "two_layer_net.ipynb"
+    with Language(root / "helpers" / "course.toml"):
+        generate_release("two_layer_net", course)
+        released = path.read_bytes()
+        source = course / "source" / "two_layer_net" / "two_layer_net.ipynb"
+        nb = read_notebook(source)
+        cell = next(c for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("## 3. "))
+        cell.source = cell.source.replace("\n\n", "\n\nA sentence the translation has not followed.\n\n", 1)
+        nbformat.write(nb, source)
+        with pytest.raises(ReleaseError, match=rf"stale: cell {cell.id} .*changed after its zh-TW translation"):
+            generate_release("two_layer_net", course)
+    assert path.read_bytes() == released
 
 
 @pytest.mark.parametrize("name", ALL)
