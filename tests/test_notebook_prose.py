@@ -222,6 +222,34 @@ def test_each_translated_cell_quotes_the_percentages_of_its_english(assignment, 
     assert differ == []
 
 
+WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                "ten": 10, "hundred": 100, "thousand": 1000}
+
+
+def numbers_said(english):
+    """The values an English cell gives, in digits or in words; "2.8 million" also as 280 (萬, ten thousands)."""
+    values = {float(n.replace(",", "")) for n in numbers(translation.INLINE_CODE.sub(" ", english))}
+    values |= {float(v) for w, v in WORD_NUMBERS.items() if re.search(rf"\b{w}\b", english, re.I)}
+    values |= {round(float(m) * 100, 6) for m in re.findall(r"(\d+(?:\.\d+)?) million", english)}
+    return values
+
+
+@pytest.mark.parametrize("language", LANGUAGES[1:])
+@pytest.mark.parametrize("assignment", NOTEBOOKS)
+def test_every_number_a_translated_cell_writes_is_one_its_english_gives(assignment, language):
+    english = [c.source for c in notebook(assignment, kind="release").cells if c.cell_type == "markdown"]
+    wrong = [(e[:60], [n for n in numbers(translation.INLINE_CODE.sub(" ", t))
+                       if float(n.replace(",", "")) not in numbers_said(e)])
+             for e, t in zip(english, markdown(assignment, language)[1])]
+    assert [(cell, found) for cell, found in wrong if found] == []
+
+
+def test_a_number_the_english_does_not_give_is_caught():
+    said = numbers_said("The head adds 2.8 million parameters over ten epochs at `lr=0.5`.")
+    assert {2.8, 280.0, 10.0} <= said and 0.5 not in said
+    assert [n for n in numbers("分類頭在 10 個 epoch 中多了 290 萬個參數") if float(n) not in said] == ["290"]
+
+
 def test_a_quoted_number_that_no_run_printed_is_caught():
     sentence = "In the kit's run, `hidden_size 2` levels off near 45% and the net reaches 87.4%."
     assert kit_run_sentences(["Intro. " + sentence + " Next one."]) == [sentence]

@@ -13,10 +13,11 @@ import nbformat
 import pytest
 from nbgrader.validator import Validator
 
-from autograder import bundle, registry, translation
+from autograder import bundle, judging, registry, translation
 from autograder.__main__ import main as cli
 from autograder.course_dir import COURSE_ROOT, ReleaseError, generate_release, scratch_course
 from autograder.demo import autograde, demo_submissions, write_submitted
+from autograder.grade import task
 from autograder.gradebook import part_grades
 from autograder.notebooks import grade_id, read_notebook, reference_answers
 from helpers import i18n
@@ -25,6 +26,10 @@ from test_bundle import contents, errors, leaks, output_text, reference_names, r
 
 ALL, GRADED = registry.names(), registry.names(graded=True)
 LANGUAGE = "zh-TW"
+SEED = 2026  # of the hidden cases, in both languages' batches
+#: Every test here releases the course with nbgrader first (about a minute): not in `make check`'s fast tier, where
+#: tests/test_translations.py checks the translations themselves.
+pytestmark = pytest.mark.slow
 
 
 def zh_tw_kit(target):
@@ -154,8 +159,7 @@ def screenshot(chromium, folder, nb, name):
         return "\n".join(cells.nth(i).inner_text() for i in range(check, plot + 1))
 
 
-@pytest.mark.slow  # runs the notebook, answered
-@pytest.mark.parametrize("name", ["two_layer_net", "learning_rate_lab"])
+@pytest.mark.parametrize("name", ["two_layer_net", "learning_rate_lab"])  # runs the notebook, answered
 def test_the_chinese_bundle_runs_from_the_top_and_speaks_chinese(kit, name, tmp_path, browser):  # noqa: F811
     _, bundles = kit
     source = read_notebook(COURSE_ROOT / "source" / name / registry.assignment(name).notebook)
@@ -201,10 +205,13 @@ def diagnoses(out, student):
             for d in part.get("diagnoses", [])]
 
 
-@pytest.mark.slow  # grades every catalogued mistake twice, and runs stock nbgrader on both releases
+# Grades every catalogued mistake twice, and runs stock nbgrader on both releases.
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xdist_group(f"zh-tw-grading-{n}")) for n in GRADED])
-def test_grading_is_language_blind(kit, name, tmp_path):
+def test_grading_is_language_blind(kit, name, tmp_path, monkeypatch):
     root, _ = kit
+    # Hidden cases are drawn afresh per run, so a mistake with partial credit can score differently in two runs of
+    # one language: both languages' batches draw every part's cases from the same seed.
+    monkeypatch.setattr(task, "new_rng", lambda seed=None: judging.new_rng(SEED if seed is None else seed))
     english = scratch_course(tmp_path / "en", [name])
     generate_release(name, english)
     points = registry.assignment(name).points
@@ -216,8 +223,15 @@ def test_grading_is_language_blind(kit, name, tmp_path):
         (tmp_path / "zh-in").mkdir()
         zh_rows = batch_grades(chinese, name, tmp_path / "zh-in", tmp_path / "zh-out")
     assert set(zh_rows) == set(en_rows)
+    assert any(part["seed"] == SEED for part in json.loads(
+        (tmp_path / "en-out" / "results" / "reference.json").read_text())["parts"].values())
     for student, row in en_rows.items():
         assert zh_rows[student]["status"] == row["status"] == "ok", (student, zh_rows[student])
+        seeds = [{grade_id: part["seed"] for grade_id, part in json.loads(
+            (tmp_path / out / "results" / f"{student}.json").read_text())["parts"].items()}
+            for out in ("en-out", "zh-out")]
+        drawn = [{grade_id for grade_id, seed in run.items() if seed == SEED} for run in seeds]
+        assert drawn[0] == drawn[1], seeds  # (the best model's evaluation draws nothing)
         assert {p: float(zh_rows[student][p]) for p in points} == {p: float(row[p]) for p in points}, student
     for mutant in registry.assignment(name).mutants:
         student = f"mutant-{mutant.name}"
@@ -238,5 +252,13 @@ def test_grading_is_language_blind(kit, name, tmp_path):
         else:
             autograde(course, batch, name)
         stock[language] = part_grades(course, name, batch)
-    assert stock[LANGUAGE] == stock["en"]
+    # (Stock nbgrader draws its own cases in the kernel: the mistake's partial credit may differ between any two
+    # runs, so its parts that lose points are compared, and every other score exactly.)
+    assert stock[LANGUAGE]["reference"] == stock["en"]["reference"] and stock[LANGUAGE]["blank"] == stock["en"]["blank"]
     assert {p: stock["en"]["reference"][p] for p in points} == {p: (v, v) for p, v in points.items()}
+    for student in set(stock["en"]) - {"reference", "blank"}:
+        lost = {language: {p for p in points if grades[student][p][0] < points[p]}
+                for language, grades in stock.items()}
+        assert lost[LANGUAGE] == lost["en"] != set(), (student, stock[LANGUAGE][student], stock["en"][student])
+        kept = set(points) - lost["en"]
+        assert {p: stock[LANGUAGE][student][p] for p in kept} == {p: stock["en"][student][p] for p in kept}

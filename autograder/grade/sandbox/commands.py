@@ -28,6 +28,7 @@ from helpers.i18n import LANGUAGE_ENV, language
 from .diagnosis import bwrap_program, diagnose
 
 HARNESS_DIR = Path(autograder.harness.__file__).resolve().parent
+LOCALE_DIR = HARNESS_DIR.parent / "locale"  # the autograder's message catalogues (autograder.harness.i18n)
 HELPERS_DIR = Path(helpers.__file__).resolve().parent
 #: Where the sandbox finds what it may import: /grader is its PYTHONPATH.
 GRADER = "/grader"
@@ -40,8 +41,7 @@ def mounts():
     assignment's harness.py (of the course this process grades: registry.bound_course()) as
     assignments/<name>/harness.py (namespace packages there: no other file of autograder/ or assignments/ is
     inside), and the helpers."""
-    found = {"autograder/harness": HARNESS_DIR, "autograder/locale": HARNESS_DIR.parent / "locale",
-             "helpers": HELPERS_DIR}
+    found = {"autograder/harness": HARNESS_DIR, "autograder/locale": LOCALE_DIR, "helpers": HELPERS_DIR}
     for assignment in registry.assignments(registry.bound_course(), graded=True):
         found[f"assignments/{assignment.name}/harness.py"] = assignment.harness_file
     return found
