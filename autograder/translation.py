@@ -130,12 +130,27 @@ def translatable(cell):
 
 
 def _code_shape(source):
-    """What a code cell's translation must keep: its tokens, each comment and sentence-string replaced by a mark.
-    Lines that do not tokenize are kept whole, their comments aside."""
+    """What a code cell's translation must keep: its tokens, each comment and sentence-string replaced by a mark
+    (an f-string's by its placeholders, whose code must stay). Lines that do not tokenize are kept whole, their
+    comments aside."""
     tokens = _tokens(source)
     if tokens is None:
         return [re.sub(r"#.*$", "#", line).rstrip() for line in source.splitlines()]
-    return [(kind, "…") if prose else (kind, text) for kind, text, prose in tokens]
+    return [(kind, _placeholders(text)) if prose else (kind, text) for kind, text, prose in tokens]
+
+
+QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")
+PLACEHOLDER = re.compile(r"(?<!\{)\{(?!\{)((?:[^{}'\"]|'[^'\n]*'|\"[^\"\n]*\"|\{[^{}]*\})*)\}")
+
+
+def _placeholders(string):
+    """A sentence-string's mark: for an f-string, the code of its placeholders (the words quoted in them may be
+    translated: 'on' if x else 'off'); for another string, nothing."""
+    body = string.lstrip("rbfuRBFU")
+    if "f" not in string[:len(string) - len(body)].lower():
+        return "…"
+    body = body.strip("'\"")
+    return tuple(QUOTED.sub("'…'", found) for found in PLACEHOLDER.findall(body))
 
 
 def load(assignment, language, course_dir=COURSE_ROOT):

@@ -7,6 +7,8 @@ macOS, Microsoft JhengHei on Windows). Where there is none, it warns once, sayin
 still draw (with boxes for the Chinese).
 """
 import functools
+import os
+import re
 import warnings
 
 from helpers.i18n import DEFAULT_LANGUAGE, _, language
@@ -24,12 +26,29 @@ class FontWarning(UserWarning):
     """No font on this machine shows the course's language."""
 
 
+#: File names of CJK fonts, for a font installed after matplotlib cached its list of the machine's fonts.
+CJK_FILES = re.compile(r"CJK|NotoSans(TC|SC|JP)|SourceHanSans|PingFang|msjh|STHeiti|LiGothic|wqy|ukai|uming|"
+                       r"Arial Unicode", re.I)
+
+
 @functools.lru_cache(maxsize=1)
 def cjk_family():
-    """The first family of CJK_FAMILIES that matplotlib finds on this machine, or None."""
+    """The first family of CJK_FAMILIES that matplotlib finds on this machine, or None. matplotlib lists the
+    machine's fonts once and caches the list: a CJK font installed since is looked for among the font files and
+    added."""
     from matplotlib import font_manager
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    return next((family for family in CJK_FAMILIES if family in installed), None)
+
+    def first():
+        installed = {font.name for font in font_manager.fontManager.ttflist}
+        return next((family for family in CJK_FAMILIES if family in installed), None)
+    if first() is None:
+        for path in font_manager.findSystemFonts():
+            if CJK_FILES.search(os.path.basename(path)):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):  # a file FreeType cannot read
+                    continue
+    return first()
 
 
 @functools.lru_cache(maxsize=None)

@@ -81,10 +81,13 @@ def test_a_missing_or_unsafe_translation_is_caught():
 
 
 def test_a_code_translation_may_change_comments_docstrings_and_printed_sentences_only():
-    english = 'def f(x):\n    """Square it."""\n    print("the square is", x * x)  # shown\n    return g("relu", x)\n'
-    allowed = 'def f(x):\n    """平方。"""\n    print("平方是", x * x)  # 顯示\n    return g("relu", x)\n'
+    english = ('def f(x):\n    """Square it."""\n    print("the square is", x * x)  # shown\n'
+               '    print(f"{x:.2f} squared, {\'big\' if x > 9 else \'small\'}")\n    return g("relu", x)\n')
+    allowed = ('def f(x):\n    """平方。"""\n    print("平方是", x * x)  # 顯示\n'
+               '    print(f"{x:.2f} 的平方，{\'大\' if x > 9 else \'小\'}")\n    return g("relu", x)\n')
     assert translation._code_shape(allowed) == translation._code_shape(english)
     for changed in (allowed.replace('"relu"', '"線性整流"'), allowed.replace("x * x", "x ** 2"),
+                    allowed.replace("{x:.2f}", "{x * 2:.2f}"), allowed.replace("x > 9", "x > 8"),
                     allowed + "secret = 1\n"):
         assert translation._code_shape(changed) != translation._code_shape(english)
 
@@ -210,6 +213,19 @@ def test_a_figure_with_chinese_labels_draws_every_glyph(tmp_path):
             draw_chinese(tmp_path)
     finally:
         matplotlib.rcParams.update(saved)
+
+
+def test_a_cjk_font_installed_after_matplotlib_listed_the_fonts_is_found(monkeypatch):
+    """matplotlib caches its list of the machine's fonts: fonts-noto-cjk installed by `make setup` on a machine
+    whose cache is older is still found."""
+    from matplotlib import font_manager
+    monkeypatch.setattr(font_manager.fontManager, "ttflist",
+                        [f for f in font_manager.fontManager.ttflist if f.name not in fonts.CJK_FAMILIES])
+    fonts.cjk_family.cache_clear()
+    try:
+        assert fonts.cjk_family() in fonts.CJK_FAMILIES
+    finally:
+        fonts.cjk_family.cache_clear()
 
 
 def test_without_a_cjk_font_the_glyph_check_fails_and_the_kit_says_what_to_install(tmp_path, monkeypatch):
