@@ -30,9 +30,10 @@ import nbformat
 from nbgrader.utils import compute_checksum, is_solution
 
 from autograder.registry import COURSE_ROOT
+from helpers.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 #: The languages a notebook is translated into (English is the source).
-TRANSLATED = ("zh-TW",)
+TRANSLATED = tuple(language for language in LANGUAGES if language != DEFAULT_LANGUAGE)
 #: nbgrader's marker lines, kept as they are in every language: tools and the student README look for them.
 MARKERS = ("YOUR CODE HERE", "YOUR ANSWER HERE")
 
@@ -307,7 +308,6 @@ class Term:
 
 def glossary(language="zh-TW", root=COURSE_ROOT):
     """The glossary's terms for `language`."""
-    from helpers.i18n import LANGUAGES
     path = Path(root) / "helpers" / "locale" / LANGUAGES[language] / "glossary.toml"
     with open(path, "rb") as f:
         terms = tomllib.load(f)["term"]
